@@ -1,0 +1,41 @@
+/* SentencePiece model reader (protobuf wire format of ModelProto) and the unigram (Viterbi) and
+ * char encoders and the decoder, giving the same ids as python3-sentencepiece for the options
+ * stele's models use (models/FORMAT.md: identity normalization, add_dummy_prefix,
+ * remove_extra_whitespaces, escape_whitespaces). Internal to stele. */
+#ifndef STELE_SENTENCEPIECE_H
+#define STELE_SENTENCEPIECE_H
+#include <stddef.h>
+#include <stdint.h>
+#include "stele.h"
+
+typedef struct spm_model spm_model;
+
+/* Parses a serialized ModelProto. Copies what it needs (bytes may be freed afterwards).
+ * Rejects (STELE_ERR_TOKENIZER, message naming the field and byte offset): malformed protobuf,
+ * model types other than unigram and char, a non-empty precompiled charsmap, missing unk piece,
+ * invalid UTF-8 pieces, absurd sizes. */
+stele_status spm_load(const uint8_t *bytes, size_t size, spm_model **out, stele_error *err);
+void spm_free(spm_model *m);
+
+int spm_vocab_size(const spm_model *m);
+const char *spm_piece(const spm_model *m, int id);           /* NULL if out of range */
+int spm_unk_id(const spm_model *m);
+int spm_bos_id(const spm_model *m);
+int spm_eos_id(const spm_model *m);
+int spm_pad_id(const spm_model *m);
+
+/* Upper bound of the ids encode can produce for len bytes of text (to size buffers). */
+size_t spm_max_ids(size_t text_len);
+
+/* Encodes text[0..len) (must be valid UTF-8 without NUL: else STELE_ERR_TEXT) into ids[0..*n).
+ * cap is the capacity of ids; more pieces than cap: STELE_ERR_LIMIT with *n = the count needed.
+ * scratch: caller-provided workspace of spm_scratch_bytes(len) bytes, so encoding never allocates. */
+size_t spm_scratch_bytes(const spm_model *m, size_t text_len);
+stele_status spm_encode(const spm_model *m, const char *text, size_t len, int32_t *ids, size_t cap,
+                        size_t *n, void *scratch, stele_error *err);
+
+/* Decodes ids into UTF-8 text (pieces joined, "▁" -> space, the leading space removed; control
+ * ids pad/bos/eos skipped; unk decodes to " ⁇ " as python3-sentencepiece does). Writes at most cap
+ * bytes including the NUL; returns the length needed (excluding NUL), like snprintf. */
+size_t spm_decode(const spm_model *m, const int32_t *ids, size_t n, char *out, size_t cap);
+#endif

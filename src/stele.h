@@ -1,0 +1,150 @@
+/*
+ * stele — attention-based LSTM sequence-to-sequence inference in portable C11.
+ *
+ * Usage:
+ *
+ *     stele_error err;
+ *     stele_model *model = NULL;
+ *     if (stele_model_load_file("models/ui-en-fr/model.safetensors", &model, &err) != STELE_OK) {
+ *         fprintf(stderr, "%s: %s\n", stele_status_name(err.status), err.message);
+ *         return 1;
+ *     }
+ *     stele_session *session = NULL;
+ *     stele_session_create(model, NULL, &session, &err);       // NULL: stele_default_limits()
+ *     stele_params params = stele_default_params();             // beam 5, alpha 0.2, beta 0.2
+ *     const stele_result *result = NULL;
+ *     if (stele_translate(session, "Save the document", -1, &params, &result, &err) == STELE_OK)
+ *         printf("%s\n", result->hyps[0].text);                 // "Enregistrer le document"
+ *     stele_session_free(session);
+ *     stele_model_free(model);
+ *
+ * Ownership:
+ *   - stele_model_load() BORROWS the bytes: they must stay alive and unchanged until
+ *     stele_model_free(). stele_model_load_file() reads the file into a buffer the model owns.
+ *   - A result belongs to its session and stays valid until the next stele_translate() on that
+ *     session or stele_session_free(). Strings in it are UTF-8 and NUL-terminated.
+ *   - Every *_free() accepts NULL.
+ * Threads:
+ *   - A model is immutable once loaded: any number of threads may share it.
+ *   - A session is not thread-safe: use one session per thread. Sessions of one model are
+ *     independent of each other.
+ * Memory:
+ *   - All scratch (states, beams, attention, result buffers) is allocated by
+ *     stele_session_create(), sized from the model and the limits; stele_translate() does not
+ *     allocate.
+ * Errors:
+ *   - Every fallible function returns a stele_status and, when err is not NULL, fills it with the
+ *     status and a message naming the fault (tensor, byte offset, limit). The library never
+ *     prints, exits or aborts.
+ */
+#ifndef STELE_H
+#define STELE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define STELE_VERSION "0.1.0"
+#define STELE_FORMAT_VERSION 1
+
+typedef enum {
+    STELE_OK = 0,
+    STELE_ERR_ARGUMENT,        /* a NULL pointer, a parameter out of range */
+    STELE_ERR_MEMORY,          /* an allocation failed */
+    STELE_ERR_IO,              /* the model file could not be read */
+    STELE_ERR_HEADER,          /* safetensors container: header length, JSON syntax, structure */
+    STELE_ERR_DTYPE,           /* a tensor has an unknown or unexpected dtype */
+    STELE_ERR_RANGE,           /* a tensor's byte range is outside the data or overlaps another */
+    STELE_ERR_SHAPE,           /* a tensor's shape disagrees with its bytes or with the config */
+    STELE_ERR_MISSING,         /* a required tensor or metadata key is absent */
+    STELE_ERR_CONFIG,          /* the config metadata is invalid or unsupported */
+    STELE_ERR_VERSION,         /* not a stele file, or an unsupported format_version */
+    STELE_ERR_TOKENIZER,       /* the embedded SentencePiece model is corrupt or unsupported */
+    STELE_ERR_TEXT,            /* input text is not valid UTF-8 or contains NUL bytes */
+    STELE_ERR_LIMIT,           /* input or request exceeds a session limit */
+    STELE_ERR_INTERNAL         /* a bug: please report it with the message */
+} stele_status;
+
+/* "STELE_OK", "STELE_ERR_SHAPE", ... (never NULL). */
+const char *stele_status_name(stele_status status);
+
+typedef struct {
+    stele_status status;
+    char message[256];
+} stele_error;
+
+/* Limits fixed when a session is created; all scratch is sized from them. */
+typedef struct {
+    int max_source_tokens;     /* pieces of one input, eos included (default 256, max 4096) */
+    int max_target_tokens;     /* output pieces, eos included (default 256, max 4096) */
+    int max_beam;              /* largest beam size stele_translate may be asked for (16, max 64) */
+} stele_limits;
+
+typedef struct {
+    int beam_size;             /* 1 = greedy search; 2..limits.max_beam = beam search (5) */
+    int nbest;                 /* hypotheses returned, 1..beam_size (1) */
+    float alpha;               /* GNMT length penalty ((5+|Y|)/6)^alpha (0.2) */
+    float beta;                /* GNMT coverage penalty weight (0.2) */
+    float len_a, len_b;        /* max output = floor(len_a * source + len_b); < 0: model's own */
+} stele_params;
+
+stele_params stele_default_params(void);
+stele_limits stele_default_limits(void);
+
+typedef struct stele_model stele_model;
+typedef struct stele_session stele_session;
+
+stele_status stele_model_load(const void *bytes, size_t size, stele_model **out, stele_error *err);
+stele_status stele_model_load_file(const char *path, stele_model **out, stele_error *err);
+void stele_model_free(stele_model *model);
+
+/* Architecture, as a JSON object (the config metadata plus sizes); owned by the model. */
+const char *stele_model_info_json(const stele_model *model);
+/* The piece string of a token id ("▁Save", "<unk>"), or NULL when out of range. */
+const char *stele_model_piece(const stele_model *model, int id);
+int stele_model_vocab_size(const stele_model *model);
+
+stele_status stele_session_create(const stele_model *model, const stele_limits *limits,
+                                  stele_session **out, stele_error *err);
+void stele_session_free(stele_session *session);
+
+typedef struct {
+    const char *text;          /* detokenised output */
+    int n_tokens;              /* output pieces, eos included when the hypothesis ended in it */
+    const int32_t *tokens;
+    double logp;               /* summed log-probability */
+    double score;              /* logp / lp + cp, the ranking score */
+} stele_hypothesis;
+
+typedef struct {
+    int n_source;              /* source pieces, eos included */
+    const int32_t *source_tokens;
+    int n_hyps;                /* nbest (or fewer) hypotheses, best first */
+    const stele_hypothesis *hyps;
+    /* Attention of hyps[0]: rows = hyps[0].n_tokens, cols = n_source, row-major.
+       NULL when the model has no attention (score "none"). */
+    const float *attention;
+    /* Word-level view: words are maximal runs of pieces starting at a "▁" piece. */
+    int n_source_words, n_target_words;
+    const int32_t *source_word_of_piece;   /* [n_source] word index, -1 for eos */
+    const int32_t *target_word_of_piece;   /* [hyps[0].n_tokens] word index, -1 for eos */
+    const float *word_attention;           /* [n_target_words x n_source_words]: summed over
+                                              source pieces, averaged over target pieces */
+    const int32_t *word_alignment;         /* [n_target_words]: argmax source word */
+} stele_result;
+
+/* Translate UTF-8 text (len bytes, or NUL-terminated when len < 0). Empty or whitespace-only text
+   gives an empty translation (no error). Characters absent from the vocabulary become <unk>.
+   Invalid UTF-8 or NUL bytes: STELE_ERR_TEXT. More than limits.max_source_tokens pieces:
+   STELE_ERR_LIMIT (the message gives both numbers). params NULL: stele_default_params(). */
+stele_status stele_translate(stele_session *session, const char *text, ptrdiff_t len,
+                             const stele_params *params, const stele_result **out,
+                             stele_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* STELE_H */
