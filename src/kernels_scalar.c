@@ -1,0 +1,130 @@
+/* Scalar reference kernels (kernels.h): the definition of what every SIMD path must compute.
+ * Also the k_* entry points when no SIMD instruction set is enabled at compile time. */
+#include "kernels.h"
+#include <math.h>
+
+void ks_linear(float *y, int ldy, const float *x, int ldx, const float *w, int ldw,
+               const float *bias, int M, int N, int K, int accumulate)
+{
+    for (int m = 0; m < M; m++) {
+        const float *xr = x + (long)m * ldx;
+        float *yr = y + (long)m * ldy;
+        for (int n = 0; n < N; n++) {
+            const float *wr = w + (long)n * ldw;
+            float s = 0.0f;
+            for (int k = 0; k < K; k++)
+                s += xr[k] * wr[k];
+            if (bias)
+                s += bias[n];
+            yr[n] = accumulate ? yr[n] + s : s;
+        }
+    }
+}
+
+void ks_weighted_sum(float *y, int ldy, const float *a, int lda, const float *v, int M, int S,
+                     int N)
+{
+    for (int m = 0; m < M; m++) {
+        float *yr = y + (long)m * ldy;
+        const float *ar = a + (long)m * lda;
+        for (int n = 0; n < N; n++)
+            yr[n] = 0.0f;
+        for (int s = 0; s < S; s++) {
+            const float *vr = v + (long)s * N;
+            for (int n = 0; n < N; n++)
+                yr[n] += ar[s] * vr[n];
+        }
+    }
+}
+
+static float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
+
+void ks_lstm_gates(float *h, float *c, const float *gates, int ldg, int M, int H)
+{
+    for (int m = 0; m < M; m++) {
+        const float *g = gates + (long)m * ldg;
+        float *hr = h + (long)m * H, *cr = c + (long)m * H;
+        for (int j = 0; j < H; j++) {
+            float i = sigmoidf(g[j]), f = sigmoidf(g[H + j]);
+            float gg = tanhf(g[2 * H + j]), o = sigmoidf(g[3 * H + j]);
+            float cn = f * cr[j] + i * gg;
+            cr[j] = cn;
+            hr[j] = o * tanhf(cn);
+        }
+    }
+}
+
+void ks_tanh(float *x, int n)
+{
+    for (int i = 0; i < n; i++)
+        x[i] = tanhf(x[i]);
+}
+
+void ks_additive_scores(float *e, const float *keys, const float *q, const float *v, int S, int A)
+{
+    for (int s = 0; s < S; s++) {
+        const float *kr = keys + (long)s * A;
+        float sum = 0.0f;
+        for (int a = 0; a < A; a++)
+            sum += v[a] * tanhf(kr[a] + q[a]);
+        e[s] = sum;
+    }
+}
+
+void ks_softmax(float *x, int n)
+{
+    float mx = x[0];
+    for (int i = 1; i < n; i++)
+        if (x[i] > mx)
+            mx = x[i];
+    float sum = 0.0f;
+    for (int i = 0; i < n; i++) {
+        x[i] = expf(x[i] - mx);
+        sum += x[i];
+    }
+    float inv = 1.0f / sum;
+    for (int i = 0; i < n; i++)
+        x[i] *= inv;
+}
+
+int ks_log_softmax(float *y, const float *x, int n)
+{
+    int arg = 0;
+    float mx = x[0];
+    for (int i = 1; i < n; i++)
+        if (x[i] > mx) {
+            mx = x[i];
+            arg = i;
+        }
+    float sum = 0.0f;
+    for (int i = 0; i < n; i++)
+        sum += expf(x[i] - mx);
+    float ls = logf(sum);
+    for (int i = 0; i < n; i++)
+        y[i] = (x[i] - mx) - ls;
+    return arg;
+}
+
+#ifdef STELE_KERNELS_SCALAR
+void k_linear(float *y, int ldy, const float *x, int ldx, const float *w, int ldw,
+              const float *bias, int M, int N, int K, int accumulate)
+{
+    ks_linear(y, ldy, x, ldx, w, ldw, bias, M, N, K, accumulate);
+}
+void k_weighted_sum(float *y, int ldy, const float *a, int lda, const float *v, int M, int S,
+                    int N)
+{
+    ks_weighted_sum(y, ldy, a, lda, v, M, S, N);
+}
+void k_lstm_gates(float *h, float *c, const float *gates, int ldg, int M, int H)
+{
+    ks_lstm_gates(h, c, gates, ldg, M, H);
+}
+void k_tanh(float *x, int n) { ks_tanh(x, n); }
+void k_additive_scores(float *e, const float *keys, const float *q, const float *v, int S, int A)
+{
+    ks_additive_scores(e, keys, q, v, S, A);
+}
+void k_softmax(float *x, int n) { ks_softmax(x, n); }
+int k_log_softmax(float *y, const float *x, int n) { return ks_log_softmax(y, x, n); }
+#endif
