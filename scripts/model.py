@@ -233,9 +233,10 @@ class Seq2Seq(nn.Module):
         return self.attention.keys(memory) if self.has_attn else None
 
     # ---- one decoder step ------------------------------------------------------------------
-    def step(self, y_prev, state, memory, keys, mask):
-        """y_prev [B] ids; state from init_state/step. Returns (new_state, logits [B, V],
-        attn [B, S] or None, o_t [B, O])."""
+    def step(self, y_prev, state, memory, keys, mask, logits=True):
+        """y_prev [B] ids; state from init_state/step. Returns (new_state, logits [B, V] (None
+        when logits=False: training applies the generator to all steps at once), attn [B, S] or
+        None, o_t [B, O])."""
         dec = self.cfg["decoder"]
         luong = dec["style"] == "luong"
         gnmt = dec["placement"] == "gnmt"
@@ -274,8 +275,8 @@ class Seq2Seq(nn.Module):
         else:
             parts = [top] + ([ctx] if ctx is not None else []) + [emb]
             o = torch.tanh(self.proj(torch.cat(parts, dim=1)))
-        logits = self.generator(self.dropout(o))
-        return {"h": hs, "c": cs, "feed": o}, logits, attn, o
+        out = self.generator(self.dropout(o)) if logits else None
+        return {"h": hs, "c": cs, "feed": o}, out, attn, o
 
     def forward(self, src, src_len, tgt_in):
         """Teacher forcing: tgt_in [B, T] starts with bos. Returns logits [B, T, V]."""
@@ -285,9 +286,9 @@ class Seq2Seq(nn.Module):
         state = self.init_state(memory, fh, fc)
         out = []
         for t in range(tgt_in.shape[1]):
-            state, logits, _, _ = self.step(tgt_in[:, t], state, memory, keys, mask)
-            out.append(logits)
-        return torch.stack(out, dim=1)
+            state, _, _, o = self.step(tgt_in[:, t], state, memory, keys, mask, logits=False)
+            out.append(o)
+        return self.generator(self.dropout(torch.stack(out, dim=1)))
 
 
 def count_parameters(model):
