@@ -15,6 +15,10 @@ typedef struct json_value json_value;
  * a string containing an escaped NUL is rejected. */
 #define JSON_MAX_DEPTH 64
 json_value *json_parse(const char *text, size_t len, char *err, size_t errlen);
+/* The same; on error also stores the offending byte offset into *err_pos (when not NULL) and
+ * writes just "what" (no "byte N: " prefix), so that callers can report offsets in their own
+ * frame (e.g. file offsets). */
+json_value *json_parse_ex(const char *text, size_t len, char *err, size_t errlen, size_t *err_pos);
 void json_free(json_value *root);
 
 json_type json_kind(const json_value *v);
@@ -25,5 +29,6 @@ size_t json_count(const json_value *v);                       /* array items or 
 const json_value *json_at(const json_value *v, size_t i);     /* i-th item / member value */
 const char *json_key_at(const json_value *object, size_t i);  /* i-th member's key */
 const char *json_string(const json_value *v);                 /* NULL unless a string */
+size_t json_string_len(const json_value *v);                  /* bytes, 0 unless a string */
 int json_number(const json_value *v, double *out);            /* 0 ok, -1 not a number */
 #endif

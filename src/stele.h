@@ -79,16 +79,18 @@ typedef struct {
 /* Limits fixed when a session is created; all scratch is sized from them. */
 typedef struct {
     int max_source_tokens;     /* pieces of one input, eos included (default 256, max 4096) */
-    int max_target_tokens;     /* output pieces, eos included (default 256, max 4096) */
+    int max_target_tokens;     /* output pieces, eos included (default 512, max 4096); the search's
+                                  max length floor(len_a * S + len_b) is cut to this */
     int max_beam;              /* largest beam size stele_translate may be asked for (16, max 64) */
+    int max_text_bytes;        /* bytes of one input text (default 65536, max 1 << 24) */
 } stele_limits;
 
 typedef struct {
     int beam_size;             /* 1 = greedy search; 2..limits.max_beam = beam search (5) */
     int nbest;                 /* hypotheses returned, 1..beam_size (1) */
-    float alpha;               /* GNMT length penalty ((5+|Y|)/6)^alpha (0.2) */
-    float beta;                /* GNMT coverage penalty weight (0.2) */
-    float len_a, len_b;        /* max output = floor(len_a * source + len_b); < 0: model's own */
+    double alpha;              /* GNMT length penalty ((5+|Y|)/6)^alpha (0.2) */
+    double beta;               /* GNMT coverage penalty weight (0.2) */
+    double len_a, len_b;       /* max output = floor(len_a * source + len_b); < 0: model's own */
 } stele_params;
 
 stele_params stele_default_params(void);
@@ -137,12 +139,36 @@ typedef struct {
 } stele_result;
 
 /* Translate UTF-8 text (len bytes, or NUL-terminated when len < 0). Empty or whitespace-only text
-   gives an empty translation (no error). Characters absent from the vocabulary become <unk>.
-   Invalid UTF-8 or NUL bytes: STELE_ERR_TEXT. More than limits.max_source_tokens pieces:
-   STELE_ERR_LIMIT (the message gives both numbers). params NULL: stele_default_params(). */
+   gives an empty translation without running the model (no error): n_source 0, one hypothesis
+   with no tokens, text "", score 0, no attention. Characters absent from the vocabulary become
+   <unk>. Invalid UTF-8 or NUL bytes: STELE_ERR_TEXT. More than limits.max_text_bytes bytes or
+   limits.max_source_tokens pieces (eos included): STELE_ERR_LIMIT (the message gives both
+   numbers). params NULL: stele_default_params(). beam_size above limits.max_beam:
+   STELE_ERR_LIMIT; nbest outside 1..beam_size or non-finite alpha/beta/len: STELE_ERR_ARGUMENT.
+   The search is scripts/search.py's: greedy when beam_size is 1, else beam search. */
 stele_status stele_translate(stele_session *session, const char *text, ptrdiff_t len,
                              const stele_params *params, const stele_result **out,
                              stele_error *err);
+
+/* The same from source token ids (eos NOT included: it is appended), e.g. for a caller with its
+   own tokenizer. n == 0 runs the model on the source [eos]. Ids outside 0..V-1: STELE_ERR_ARGUMENT. */
+stele_status stele_translate_ids(stele_session *session, const int32_t *ids, int n,
+                                 const stele_params *params, const stele_result **out,
+                                 stele_error *err);
+
+/* Seconds spent per component since the session was created or the timings were reset, counted
+   only while profiling is on (it costs a clock read per component per step). */
+typedef struct {
+    double encoder;            /* embedding, (Bi)LSTM layers, bridge, attention keys */
+    double decoder_lstm;       /* decoder LSTM stack */
+    double attention;          /* scores, softmax, context */
+    double output;             /* projection, generator (logits), log-softmax */
+    double search;             /* the rest of the search: top-k selection, bookkeeping, results */
+    long long steps;           /* decoder steps (each over all live beams) */
+} stele_timings;
+
+void stele_session_set_profiling(stele_session *session, int on);
+void stele_session_timings(const stele_session *session, stele_timings *out, int reset);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,182 @@
+/* Decoder step (scripts/model.py Seq2Seq.step) batched over M beams: every matrix product is an
+ * M-row GEMM so each weight is read once per step. */
+#include "decoder.h"
+#include <string.h>
+#include <time.h>
+#include "kernels.h"
+#include "lstm.h"
+
+double stele_now(void)
+{
+    struct timespec ts;
+    timespec_get(&ts, TIME_UTC);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int model_dec_in(const struct stele_model *m, int l)
+{
+    if (l == 0)
+        return m->E + (m->luong ? m->O : m->C);
+    return m->Hd + (m->gnmt ? m->C : 0);
+}
+
+static int dec_x_width(const struct stele_model *m)
+{
+    int x = m->luong ? m->C + m->Hd : m->Hd + m->C + m->E;
+    for (int l = 0; l < m->Ld; l++)
+        if (model_dec_in(m, l) > x)
+            x = model_dec_in(m, l);
+    return x;
+}
+
+size_t dec_state_floats(const struct stele_model *m, int K)
+{
+    return (size_t)K * (2 * (size_t)m->Ld * m->Hd + m->O);
+}
+
+void dec_state_bind(dec_state *st, const struct stele_model *m, int K, float *block)
+{
+    st->K = K;
+    st->h = block;
+    st->c = st->h + (size_t)m->Ld * K * m->Hd;
+    st->feed = st->c + (size_t)m->Ld * K * m->Hd;
+}
+
+size_t dec_work_floats(const struct stele_model *m, int K)
+{
+    return (size_t)K * (m->E + m->D + dec_x_width(m) + 6 * (size_t)m->Hd + m->O) +
+           attn_scratch_floats(&m->attn, K);
+}
+
+void dec_work_bind(dec_work *w, const struct stele_model *m, int K, float *block)
+{
+    w->K = K;
+    w->emb = block;
+    w->ctx = w->emb + (size_t)K * m->E;
+    w->x = w->ctx + (size_t)K * m->D;
+    w->gates = w->x + (size_t)K * dec_x_width(m);
+    w->out[0] = w->gates + (size_t)K * 4 * m->Hd;
+    w->out[1] = w->out[0] + (size_t)K * m->Hd;
+    w->o = w->out[1] + (size_t)K * m->Hd;
+    w->scratch = w->o + (size_t)K * m->O;
+    w->profile = 0;
+    w->t_lstm = w->t_attn = w->t_out = 0.0;
+}
+
+void dec_state_init(dec_state *st, const struct stele_model *m, const float *fh, const float *fc)
+{
+    const int K = st->K, Hd = m->Hd;
+    for (int l = 0; l < m->Ld; l++) {
+        float *h = st->h + (size_t)l * K * Hd, *c = st->c + (size_t)l * K * Hd;
+        if (m->bridge_linear) {
+            k_linear(h, Hd, fh, m->D, m->bridge_h_w + (size_t)l * Hd * m->D, m->D,
+                     m->bridge_h_b + (size_t)l * Hd, 1, Hd, m->D, 0);
+            k_tanh(h, Hd);
+            k_linear(c, Hd, fc, m->D, m->bridge_c_w + (size_t)l * Hd * m->D, m->D,
+                     m->bridge_c_b + (size_t)l * Hd, 1, Hd, m->D, 0);
+        } else {
+            memset(h, 0, sizeof(float) * Hd);
+            memset(c, 0, sizeof(float) * Hd);
+        }
+    }
+    memset(st->feed, 0, sizeof(float) * m->O);
+}
+
+void dec_state_gather(dec_state *dst, const dec_state *src, const struct stele_model *m,
+                      const int *parents, int n)
+{
+    const size_t Hd = (size_t)m->Hd;
+    for (int l = 0; l < m->Ld; l++)
+        for (int i = 0; i < n; i++) {
+            memcpy(dst->h + ((size_t)l * dst->K + i) * Hd,
+                   src->h + ((size_t)l * src->K + parents[i]) * Hd, sizeof(float) * Hd);
+            memcpy(dst->c + ((size_t)l * dst->K + i) * Hd,
+                   src->c + ((size_t)l * src->K + parents[i]) * Hd, sizeof(float) * Hd);
+        }
+    for (int i = 0; i < n; i++)
+        memcpy(dst->feed + (size_t)i * m->O, src->feed + (size_t)parents[i] * m->O,
+               sizeof(float) * m->O);
+}
+
+/* x[k] = [a[k] (na floats); b[k] (nb); c[k] (nc)] for k < M, row stride na + nb + nc. */
+static void concat_rows(float *x, const float *a, int lda, int na, const float *b, int ldb,
+                        int nb, const float *c, int ldc, int nc, int M)
+{
+    const int w = na + nb + nc;
+    for (int k = 0; k < M; k++) {
+        float *r = x + (size_t)k * w;
+        memcpy(r, a + (size_t)k * lda, sizeof(float) * na);
+        if (nb)
+            memcpy(r + na, b + (size_t)k * ldb, sizeof(float) * nb);
+        if (nc)
+            memcpy(r + na + nb, c + (size_t)k * ldc, sizeof(float) * nc);
+    }
+}
+
+void decoder_step(float *logits, float *attn, dec_state *st, dec_work *w,
+                  const struct stele_model *m, const attn_memory *mem, const int32_t *y, int M)
+{
+    const int K = st->K, Hd = m->Hd, E = m->E, C = m->C, O = m->O, D = m->D;
+    const int has_attn = m->attn.score != SCORE_NONE;
+    double t0 = w->profile ? stele_now() : 0.0, t1;
+    for (int k = 0; k < M; k++)
+        memcpy(w->emb + (size_t)k * E, m->tgt_embed + (size_t)y[k] * E, sizeof(float) * E);
+    if (has_attn && !m->luong) {   /* Bahdanau: query = previous top (gnmt: layer 0) state */
+        const float *q = st->h + (size_t)(m->gnmt ? 0 : m->Ld - 1) * K * Hd;
+        attn_apply(w->ctx, D, attn, &m->attn, mem, q, Hd, M, w->scratch);
+        if (w->profile) {
+            t1 = stele_now();
+            w->t_attn += t1 - t0;
+            t0 = t1;
+        }
+    }
+    /* layer 0 input: [emb; ctx] (bahdanau) or [emb; o_{t-1}] (luong) */
+    if (m->luong)
+        concat_rows(w->x, w->emb, E, E, st->feed, O, O, NULL, 0, 0, M);
+    else
+        concat_rows(w->x, w->emb, E, E, w->ctx, D, C, NULL, 0, 0, M);
+    const float *below = NULL;
+    for (int l = 0; l < m->Ld; l++) {
+        float *h = st->h + (size_t)l * K * Hd, *c = st->c + (size_t)l * K * Hd;
+        int in = model_dec_in(m, l);
+        if (l > 0)
+            concat_rows(w->x, below, Hd, Hd, w->ctx, D, m->gnmt ? C : 0, NULL, 0, 0, M);
+        lstm_cell(h, c, w->gates, w->x, in, &m->dec[l], M);
+        if (l >= 1 && m->dec_residual_from && l + 1 >= m->dec_residual_from) {
+            float *out = w->out[l % 2];   /* the recurrent state keeps h without the residual */
+            for (size_t i = 0; i < (size_t)M * Hd; i++)
+                out[i] = h[i] + below[i];
+            below = out;
+        } else {
+            below = h;
+        }
+    }
+    if (w->profile) {
+        t1 = stele_now();
+        w->t_lstm += t1 - t0;
+        t0 = t1;
+    }
+    int pin;
+    if (m->luong) {
+        if (has_attn) {
+            attn_apply(w->ctx, D, attn, &m->attn, mem, below, Hd, M, w->scratch);
+            if (w->profile) {
+                t1 = stele_now();
+                w->t_attn += t1 - t0;
+                t0 = t1;
+            }
+        }
+        concat_rows(w->x, w->ctx, D, C, below, Hd, Hd, NULL, 0, 0, M);
+        pin = C + Hd;
+    } else {
+        concat_rows(w->x, below, Hd, Hd, w->ctx, D, C, w->emb, E, E, M);
+        pin = Hd + C + E;
+    }
+    k_linear(w->o, O, w->x, pin, m->proj_w, pin, m->proj_b, M, O, pin, 0);
+    k_tanh(w->o, M * O);
+    if (m->luong)
+        memcpy(st->feed, w->o, sizeof(float) * (size_t)M * O);
+    k_linear(logits, m->V, w->o, O, m->gen_w, O, m->gen_b, M, m->V, O, 0);
+    if (w->profile)
+        w->t_out += stele_now() - t0;
+}

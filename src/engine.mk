@@ -1,0 +1,66 @@
+# stele C engine (included by the top Makefile): the library, the native CLI, the engine tests
+# (kernels, golden parity, shipped-model outputs, bad inputs; plain and with ASan+UBSan) and the
+# native benchmark.
+ENGINE_CFLAGS ?= -std=c11 -O2 -g -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-function
+# AVX2+FMA (x86-64-v3) when both the compiler and this CPU have it; else the scalar kernels.
+ENGINE_ARCH ?= $(shell if grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo \
+    && $(CC) -march=x86-64-v3 -x c -c /dev/null -o /dev/null 2>/dev/null; \
+    then echo -march=x86-64-v3; fi)
+ENGINE_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+ENGINE_LIB_SRC := $(filter-out src/cli.c src/kernels_simd128.c,$(wildcard src/*.c))
+ENGINE_HDR := $(wildcard src/*.h)
+ENGINE_OBJ := $(patsubst src/%.c,$(BUILD)/obj/native/%.o,$(ENGINE_LIB_SRC))
+ENGINE_SAN_OBJ := $(patsubst src/%.c,$(BUILD)/obj/san/%.o,$(ENGINE_LIB_SRC))
+LIBSTELE := $(BUILD)/libstele.a
+LIBSTELE_SAN := $(BUILD)/libstele-san.a
+ENGINE_TESTS := test_kernels test_parity test_shipped test_inputs
+
+.PHONY: test-engine test-engine-native test-engine-san bench-native check-wasm-kernels
+
+$(BUILD)/obj/native/%.o: src/%.c $(ENGINE_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(ENGINE_CFLAGS) $(ENGINE_ARCH) -c $< -o $@
+
+$(BUILD)/obj/san/%.o: src/%.c $(ENGINE_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(ENGINE_CFLAGS) $(ENGINE_ARCH) $(ENGINE_SAN) -c $< -o $@
+
+$(LIBSTELE): $(ENGINE_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIBSTELE_SAN): $(ENGINE_SAN_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/stele: src/cli.c $(LIBSTELE) $(ENGINE_HDR)
+	$(CC) $(ENGINE_CFLAGS) $(ENGINE_ARCH) src/cli.c $(LIBSTELE) -lm -o $@
+
+$(BUILD)/tests/engine/%: tests/engine/%.c tests/engine/golden.h $(LIBSTELE) $(ENGINE_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(ENGINE_CFLAGS) $(ENGINE_ARCH) $< $(LIBSTELE) -lm -o $@
+
+$(BUILD)/tests/engine-san/%: tests/engine/%.c tests/engine/golden.h $(LIBSTELE_SAN) $(ENGINE_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(ENGINE_CFLAGS) $(ENGINE_ARCH) $(ENGINE_SAN) $< $(LIBSTELE_SAN) -lm -o $@
+
+# Each test prints its numbers; test_shipped covers whatever shipped models and goldens exist.
+test-engine-native: $(addprefix $(BUILD)/tests/engine/,$(ENGINE_TESTS)) $(BUILD)/stele
+	@for t in $(ENGINE_TESTS); do echo "== $$t"; $(BUILD)/tests/engine/$$t || exit 1; done
+	bash tests/engine/test_cli.sh $(BUILD)/stele
+
+# Under the sanitizers the full test splits would be slow: test_shipped checks a prefix there.
+test-engine-san: $(addprefix $(BUILD)/tests/engine-san/,$(ENGINE_TESTS))
+	@for t in $(ENGINE_TESTS); do echo "== $$t (asan+ubsan)"; \
+	  STELE_SHIPPED_LIMIT=40 $(BUILD)/tests/engine-san/$$t || exit 1; done
+
+test-engine: test-engine-native test-engine-san check-wasm-kernels
+
+# The SIMD128 kernels must at least compile (Emscripten; skipped with a note when absent).
+check-wasm-kernels:
+	@if command -v emcc >/dev/null; then \
+	  NODE_PATH=/usr/share/nodejs emcc -O3 -msimd128 -std=c11 -Wall -Wextra -Werror \
+	    -c src/kernels_simd128.c -o $(BUILD)/kernels_simd128.wasm.o && echo "kernels_simd128.c: compiles (emcc -msimd128)"; \
+	else echo "check-wasm-kernels: emcc not found, skipped"; fi
+
+bench-native: $(BUILD)/tests/engine/bench
+	$(BUILD)/tests/engine/bench

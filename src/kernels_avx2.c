@@ -1,0 +1,333 @@
+/* AVX2 + FMA kernels (kernels.h), compiled when __AVX2__ and __FMA__ are defined. Each must agree
+ * with its scalar reference in kernels_scalar.c up to float rounding (tests/test_kernels.c). */
+#include "kernels.h"
+#ifdef STELE_KERNELS_AVX2
+#include <immintrin.h>
+#include <math.h>
+
+/* exp(x), Cephes-style: x = n ln2 + r, |r| <= ln2/2, degree-6 polynomial; ~1 ulp. Inputs are
+ * clamped to [-87.3, 88.3] (results stay finite and normal). */
+static inline __m256 exp8(__m256 x)
+{
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.3f));
+    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)),
+                                  23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+static inline __m256 sigmoid8(__m256 x)
+{
+    __m256 one = _mm256_set1_ps(1.0f);
+    return _mm256_div_ps(one, _mm256_add_ps(one, exp8(_mm256_sub_ps(_mm256_setzero_ps(), x))));
+}
+
+/* tanh(x) = sign(x) (1 - 2 / (exp(2|x|) + 1)) */
+static inline __m256 tanh8(__m256 x)
+{
+    __m256 sign = _mm256_and_ps(x, _mm256_set1_ps(-0.0f));
+    __m256 ax = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
+    __m256 e = exp8(_mm256_add_ps(ax, ax));
+    __m256 t = _mm256_sub_ps(_mm256_set1_ps(1.0f),
+                             _mm256_div_ps(_mm256_set1_ps(2.0f),
+                                           _mm256_add_ps(e, _mm256_set1_ps(1.0f))));
+    return _mm256_or_ps(t, sign);
+}
+
+static inline float hsum8(__m256 v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* The four horizontal sums of a0..a3 as one 4-lane vector. */
+static inline __m128 hsum4x8(__m256 a0, __m256 a1, __m256 a2, __m256 a3)
+{
+    __m256 t = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+    return _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
+}
+
+static inline void store4(float *y, __m128 s, const float *bias, int accumulate)
+{
+    if (bias)
+        s = _mm_add_ps(s, _mm_loadu_ps(bias));
+    if (accumulate)
+        s = _mm_add_ps(s, _mm_loadu_ps(y));
+    _mm_storeu_ps(y, s);
+}
+
+static inline float dot_tail(const float *x, const float *w, int k0, int K)
+{
+    float s = 0.0f;
+    for (int k = k0; k < K; k++)
+        s += x[k] * w[k];
+    return s;
+}
+
+/* Two x rows against four w rows: 8 accumulators. */
+static void block2x4(float *y0, float *y1, const float *x0, const float *x1, const float *w,
+                     int ldw, const float *bias, int K, int accumulate)
+{
+    const float *w0 = w, *w1 = w + ldw, *w2 = w + 2L * ldw, *w3 = w + 3L * ldw;
+    __m256 a00 = _mm256_setzero_ps(), a01 = a00, a02 = a00, a03 = a00;
+    __m256 a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+    int k = 0;
+    for (; k + 8 <= K; k += 8) {
+        __m256 v0 = _mm256_loadu_ps(w0 + k), v1 = _mm256_loadu_ps(w1 + k);
+        __m256 v2 = _mm256_loadu_ps(w2 + k), v3 = _mm256_loadu_ps(w3 + k);
+        __m256 x = _mm256_loadu_ps(x0 + k);
+        a00 = _mm256_fmadd_ps(x, v0, a00);
+        a01 = _mm256_fmadd_ps(x, v1, a01);
+        a02 = _mm256_fmadd_ps(x, v2, a02);
+        a03 = _mm256_fmadd_ps(x, v3, a03);
+        x = _mm256_loadu_ps(x1 + k);
+        a10 = _mm256_fmadd_ps(x, v0, a10);
+        a11 = _mm256_fmadd_ps(x, v1, a11);
+        a12 = _mm256_fmadd_ps(x, v2, a12);
+        a13 = _mm256_fmadd_ps(x, v3, a13);
+    }
+    __m128 s0 = hsum4x8(a00, a01, a02, a03), s1 = hsum4x8(a10, a11, a12, a13);
+    if (k < K) {
+        s0 = _mm_add_ps(s0, _mm_setr_ps(dot_tail(x0, w0, k, K), dot_tail(x0, w1, k, K),
+                                        dot_tail(x0, w2, k, K), dot_tail(x0, w3, k, K)));
+        s1 = _mm_add_ps(s1, _mm_setr_ps(dot_tail(x1, w0, k, K), dot_tail(x1, w1, k, K),
+                                        dot_tail(x1, w2, k, K), dot_tail(x1, w3, k, K)));
+    }
+    store4(y0, s0, bias, accumulate);
+    store4(y1, s1, bias, accumulate);
+}
+
+/* One x row against four w rows, two accumulators per w row to hide FMA latency. */
+static void block1x4(float *y0, const float *x0, const float *w, int ldw, const float *bias,
+                     int K, int accumulate)
+{
+    const float *w0 = w, *w1 = w + ldw, *w2 = w + 2L * ldw, *w3 = w + 3L * ldw;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    __m256 b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+    int k = 0;
+    for (; k + 16 <= K; k += 16) {
+        __m256 x = _mm256_loadu_ps(x0 + k), z = _mm256_loadu_ps(x0 + k + 8);
+        a0 = _mm256_fmadd_ps(x, _mm256_loadu_ps(w0 + k), a0);
+        a1 = _mm256_fmadd_ps(x, _mm256_loadu_ps(w1 + k), a1);
+        a2 = _mm256_fmadd_ps(x, _mm256_loadu_ps(w2 + k), a2);
+        a3 = _mm256_fmadd_ps(x, _mm256_loadu_ps(w3 + k), a3);
+        b0 = _mm256_fmadd_ps(z, _mm256_loadu_ps(w0 + k + 8), b0);
+        b1 = _mm256_fmadd_ps(z, _mm256_loadu_ps(w1 + k + 8), b1);
+        b2 = _mm256_fmadd_ps(z, _mm256_loadu_ps(w2 + k + 8), b2);
+        b3 = _mm256_fmadd_ps(z, _mm256_loadu_ps(w3 + k + 8), b3);
+    }
+    for (; k + 8 <= K; k += 8) {
+        __m256 x = _mm256_loadu_ps(x0 + k);
+        a0 = _mm256_fmadd_ps(x, _mm256_loadu_ps(w0 + k), a0);
+        a1 = _mm256_fmadd_ps(x, _mm256_loadu_ps(w1 + k), a1);
+        a2 = _mm256_fmadd_ps(x, _mm256_loadu_ps(w2 + k), a2);
+        a3 = _mm256_fmadd_ps(x, _mm256_loadu_ps(w3 + k), a3);
+    }
+    __m128 s = hsum4x8(_mm256_add_ps(a0, b0), _mm256_add_ps(a1, b1), _mm256_add_ps(a2, b2),
+                       _mm256_add_ps(a3, b3));
+    if (k < K)
+        s = _mm_add_ps(s, _mm_setr_ps(dot_tail(x0, w0, k, K), dot_tail(x0, w1, k, K),
+                                      dot_tail(x0, w2, k, K), dot_tail(x0, w3, k, K)));
+    store4(y0, s, bias, accumulate);
+}
+
+static float dot1(const float *x, const float *w, int K)
+{
+    __m256 a = _mm256_setzero_ps();
+    int k = 0;
+    for (; k + 8 <= K; k += 8)
+        a = _mm256_fmadd_ps(_mm256_loadu_ps(x + k), _mm256_loadu_ps(w + k), a);
+    return hsum8(a) + dot_tail(x, w, k, K);
+}
+
+void k_linear(float *y, int ldy, const float *x, int ldx, const float *w, int ldw,
+              const float *bias, int M, int N, int K, int accumulate)
+{
+    int n = 0;
+    for (; n + 4 <= N; n += 4) {
+        const float *wn = w + (long)n * ldw;
+        const float *bn = bias ? bias + n : 0;
+        int m = 0;
+        for (; m + 2 <= M; m += 2)
+            block2x4(y + (long)m * ldy + n, y + (long)(m + 1) * ldy + n, x + (long)m * ldx,
+                     x + (long)(m + 1) * ldx, wn, ldw, bn, K, accumulate);
+        if (m < M)
+            block1x4(y + (long)m * ldy + n, x + (long)m * ldx, wn, ldw, bn, K, accumulate);
+    }
+    for (; n < N; n++)
+        for (int m = 0; m < M; m++) {
+            float s = dot1(x + (long)m * ldx, w + (long)n * ldw, K) + (bias ? bias[n] : 0.0f);
+            float *yp = y + (long)m * ldy + n;
+            *yp = accumulate ? *yp + s : s;
+        }
+}
+
+void k_weighted_sum(float *y, int ldy, const float *a, int lda, const float *v, int M, int S,
+                    int N)
+{
+    for (int m = 0; m < M; m++) {
+        float *yr = y + (long)m * ldy;
+        const float *ar = a + (long)m * lda;
+        int n = 0;
+        for (; n + 32 <= N; n += 32) {   /* 4 accumulators kept in registers over all s */
+            __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
+            for (int s = 0; s < S; s++) {
+                const float *vr = v + (long)s * N + n;
+                __m256 as = _mm256_set1_ps(ar[s]);
+                c0 = _mm256_fmadd_ps(as, _mm256_loadu_ps(vr), c0);
+                c1 = _mm256_fmadd_ps(as, _mm256_loadu_ps(vr + 8), c1);
+                c2 = _mm256_fmadd_ps(as, _mm256_loadu_ps(vr + 16), c2);
+                c3 = _mm256_fmadd_ps(as, _mm256_loadu_ps(vr + 24), c3);
+            }
+            _mm256_storeu_ps(yr + n, c0);
+            _mm256_storeu_ps(yr + n + 8, c1);
+            _mm256_storeu_ps(yr + n + 16, c2);
+            _mm256_storeu_ps(yr + n + 24, c3);
+        }
+        for (; n + 8 <= N; n += 8) {
+            __m256 c0 = _mm256_setzero_ps();
+            for (int s = 0; s < S; s++)
+                c0 = _mm256_fmadd_ps(_mm256_set1_ps(ar[s]), _mm256_loadu_ps(v + (long)s * N + n),
+                                     c0);
+            _mm256_storeu_ps(yr + n, c0);
+        }
+        for (; n < N; n++) {
+            float c = 0.0f;
+            for (int s = 0; s < S; s++)
+                c += ar[s] * v[(long)s * N + n];
+            yr[n] = c;
+        }
+    }
+}
+
+void k_lstm_gates(float *h, float *c, const float *gates, int ldg, int M, int H)
+{
+    for (int m = 0; m < M; m++) {
+        const float *g = gates + (long)m * ldg;
+        float *hr = h + (long)m * H, *cr = c + (long)m * H;
+        int j = 0;
+        for (; j + 8 <= H; j += 8) {
+            __m256 i = sigmoid8(_mm256_loadu_ps(g + j));
+            __m256 f = sigmoid8(_mm256_loadu_ps(g + H + j));
+            __m256 gg = tanh8(_mm256_loadu_ps(g + 2 * H + j));
+            __m256 o = sigmoid8(_mm256_loadu_ps(g + 3 * H + j));
+            __m256 cn = _mm256_fmadd_ps(f, _mm256_loadu_ps(cr + j), _mm256_mul_ps(i, gg));
+            _mm256_storeu_ps(cr + j, cn);
+            _mm256_storeu_ps(hr + j, _mm256_mul_ps(o, tanh8(cn)));
+        }
+        if (j < H) {   /* the tail through the scalar reference, column by column */
+            for (; j < H; j++) {
+                float gi[4] = {g[j], g[H + j], g[2 * H + j], g[3 * H + j]};
+                ks_lstm_gates(hr + j, cr + j, gi, 4, 1, 1);
+            }
+        }
+    }
+}
+
+void k_tanh(float *x, int n)
+{
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(x + i, tanh8(_mm256_loadu_ps(x + i)));
+    ks_tanh(x + i, n - i);
+}
+
+void k_additive_scores(float *e, const float *keys, const float *q, const float *v, int S, int A)
+{
+    for (int s = 0; s < S; s++) {
+        const float *kr = keys + (long)s * A;
+        __m256 acc = _mm256_setzero_ps();
+        int a = 0;
+        for (; a + 8 <= A; a += 8) {
+            __m256 t = tanh8(_mm256_add_ps(_mm256_loadu_ps(kr + a), _mm256_loadu_ps(q + a)));
+            acc = _mm256_fmadd_ps(_mm256_loadu_ps(v + a), t, acc);
+        }
+        float sum = hsum8(acc);
+        for (; a < A; a++)
+            sum += v[a] * tanhf(kr[a] + q[a]);
+        e[s] = sum;
+    }
+}
+
+static float max_of(const float *x, int n)
+{
+    int i = 0;
+    float mx = x[0];
+    if (n >= 8) {
+        __m256 m = _mm256_loadu_ps(x);
+        for (i = 8; i + 8 <= n; i += 8)
+            m = _mm256_max_ps(m, _mm256_loadu_ps(x + i));
+        __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+        h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+        h = _mm_max_ss(h, _mm_movehdup_ps(h));
+        mx = _mm_cvtss_f32(h);
+    }
+    for (; i < n; i++)
+        if (x[i] > mx)
+            mx = x[i];
+    return mx;
+}
+
+/* sum_i exp(x[i] - mx); with store, x[i] is replaced by exp(x[i] - mx). */
+static float sum_exp(float *out, const float *x, float mx, int n)
+{
+    __m256 acc = _mm256_setzero_ps(), m8 = _mm256_set1_ps(mx);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 ex = exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), m8));
+        if (out)
+            _mm256_storeu_ps(out + i, ex);
+        acc = _mm256_add_ps(acc, ex);
+    }
+    float sum = hsum8(acc);
+    for (; i < n; i++) {
+        float ex = expf(x[i] - mx);
+        if (out)
+            out[i] = ex;
+        sum += ex;
+    }
+    return sum;
+}
+
+void k_softmax(float *x, int n)
+{
+    float mx = max_of(x, n);
+    float inv = 1.0f / sum_exp(x, x, mx, n);
+    int i = 0;
+    __m256 iv = _mm256_set1_ps(inv);
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), iv));
+    for (; i < n; i++)
+        x[i] *= inv;
+}
+
+int k_log_softmax(float *y, const float *x, int n)
+{
+    float mx = max_of(x, n);
+    int arg = 0;
+    while (arg + 1 < n && x[arg] != mx)   /* NaN logits: arg stays in range */
+        arg++;
+    float ls = logf(sum_exp(0, x, mx, n));
+    __m256 m8 = _mm256_set1_ps(mx), l8 = _mm256_set1_ps(ls);
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_sub_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), m8), l8));
+    for (; i < n; i++)
+        y[i] = (x[i] - mx) - ls;
+    return arg;
+}
+#else
+typedef int stele_kernels_avx2_unused;   /* ISO C: a translation unit must not be empty */
+#endif

@@ -1,0 +1,290 @@
+/* WebAssembly SIMD128 kernels (kernels.h), compiled when __wasm_simd128__ is defined (Emscripten
+ * with -msimd128). 4 f32 lanes, no FMA: multiply then add. pmin/pmax instead of min/max (cheaper
+ * NaN handling in V8). Must agree with kernels_scalar.c up to float rounding. */
+#include "kernels.h"
+#ifdef STELE_KERNELS_SIMD128
+#include <math.h>
+#include <wasm_simd128.h>
+
+#define SPLAT wasm_f32x4_splat
+#define MADD(a, b, c) wasm_f32x4_add(wasm_f32x4_mul((a), (b)), (c))
+
+/* exp(x) as in kernels_avx2.c: Cephes range reduction and polynomial. */
+static inline v128_t exp4(v128_t x)
+{
+    x = wasm_f32x4_pmin(wasm_f32x4_pmax(x, SPLAT(-87.3f)), SPLAT(88.3f));
+    v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(x, SPLAT(1.44269504088896341f)));
+    v128_t r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, SPLAT(0.693359375f)));
+    r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, SPLAT(-2.12194440e-4f)));
+    v128_t p = SPLAT(1.9875691500e-4f);
+    p = MADD(p, r, SPLAT(1.3981999507e-3f));
+    p = MADD(p, r, SPLAT(8.3334519073e-3f));
+    p = MADD(p, r, SPLAT(4.1665795894e-2f));
+    p = MADD(p, r, SPLAT(1.6666665459e-1f));
+    p = MADD(p, r, SPLAT(5.0000001201e-1f));
+    p = MADD(p, wasm_f32x4_mul(r, r), wasm_f32x4_add(r, SPLAT(1.0f)));
+    v128_t e = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)),
+                              23);
+    return wasm_f32x4_mul(p, e);
+}
+
+static inline v128_t sigmoid4(v128_t x)
+{
+    return wasm_f32x4_div(SPLAT(1.0f), wasm_f32x4_add(SPLAT(1.0f), exp4(wasm_f32x4_neg(x))));
+}
+
+static inline v128_t tanh4(v128_t x)
+{
+    v128_t sign = wasm_v128_and(x, SPLAT(-0.0f));
+    v128_t ax = wasm_f32x4_abs(x);
+    v128_t e = exp4(wasm_f32x4_add(ax, ax));
+    v128_t t = wasm_f32x4_sub(SPLAT(1.0f), wasm_f32x4_div(SPLAT(2.0f), wasm_f32x4_add(e, SPLAT(1.0f))));
+    return wasm_v128_or(t, sign);
+}
+
+static inline float hsum4(v128_t v)
+{
+    v = wasm_f32x4_add(v, wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
+    v = wasm_f32x4_add(v, wasm_i32x4_shuffle(v, v, 1, 0, 3, 2));
+    return wasm_f32x4_extract_lane(v, 0);
+}
+
+/* The four horizontal sums of a0..a3 as one vector. */
+static inline v128_t hsum4x4(v128_t a0, v128_t a1, v128_t a2, v128_t a3)
+{
+    v128_t t0 = wasm_f32x4_add(wasm_i32x4_shuffle(a0, a1, 0, 1, 4, 5),
+                               wasm_i32x4_shuffle(a0, a1, 2, 3, 6, 7));  /* a0 01, a1 01 */
+    v128_t t1 = wasm_f32x4_add(wasm_i32x4_shuffle(a2, a3, 0, 1, 4, 5),
+                               wasm_i32x4_shuffle(a2, a3, 2, 3, 6, 7));
+    return wasm_f32x4_add(wasm_i32x4_shuffle(t0, t1, 0, 2, 4, 6),
+                          wasm_i32x4_shuffle(t0, t1, 1, 3, 5, 7));
+}
+
+static inline float dot_tail(const float *x, const float *w, int k0, int K)
+{
+    float s = 0.0f;
+    for (int k = k0; k < K; k++)
+        s += x[k] * w[k];
+    return s;
+}
+
+static inline void store4(float *y, v128_t s, const float *x, const float *w0, int ldw, int k,
+                          int K, const float *bias, int accumulate)
+{
+    if (k < K)
+        s = wasm_f32x4_add(s, wasm_f32x4_make(dot_tail(x, w0, k, K), dot_tail(x, w0 + ldw, k, K),
+                                              dot_tail(x, w0 + 2L * ldw, k, K),
+                                              dot_tail(x, w0 + 3L * ldw, k, K)));
+    if (bias)
+        s = wasm_f32x4_add(s, wasm_v128_load(bias));
+    if (accumulate)
+        s = wasm_f32x4_add(s, wasm_v128_load(y));
+    wasm_v128_store(y, s);
+}
+
+/* Two x rows against four w rows: 8 accumulators (V8 has ~15 usable xmm registers). */
+static void block2x4(float *y0, float *y1, const float *x0, const float *x1, const float *w,
+                     int ldw, const float *bias, int K, int accumulate)
+{
+    const float *w0 = w, *w1 = w + ldw, *w2 = w + 2L * ldw, *w3 = w + 3L * ldw;
+    v128_t z = wasm_f32x4_splat(0.0f);
+    v128_t a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
+    int k = 0;
+    for (; k + 4 <= K; k += 4) {
+        v128_t v0 = wasm_v128_load(w0 + k), v1 = wasm_v128_load(w1 + k);
+        v128_t v2 = wasm_v128_load(w2 + k), v3 = wasm_v128_load(w3 + k);
+        v128_t x = wasm_v128_load(x0 + k);
+        a00 = MADD(x, v0, a00);
+        a01 = MADD(x, v1, a01);
+        a02 = MADD(x, v2, a02);
+        a03 = MADD(x, v3, a03);
+        x = wasm_v128_load(x1 + k);
+        a10 = MADD(x, v0, a10);
+        a11 = MADD(x, v1, a11);
+        a12 = MADD(x, v2, a12);
+        a13 = MADD(x, v3, a13);
+    }
+    store4(y0, hsum4x4(a00, a01, a02, a03), x0, w, ldw, k, K, bias, accumulate);
+    store4(y1, hsum4x4(a10, a11, a12, a13), x1, w, ldw, k, K, bias, accumulate);
+}
+
+static void block1x4(float *y0, const float *x0, const float *w, int ldw, const float *bias,
+                     int K, int accumulate)
+{
+    const float *w0 = w, *w1 = w + ldw, *w2 = w + 2L * ldw, *w3 = w + 3L * ldw;
+    v128_t z = wasm_f32x4_splat(0.0f);
+    v128_t a0 = z, a1 = z, a2 = z, a3 = z;
+    int k = 0;
+    for (; k + 4 <= K; k += 4) {
+        v128_t x = wasm_v128_load(x0 + k);
+        a0 = MADD(x, wasm_v128_load(w0 + k), a0);
+        a1 = MADD(x, wasm_v128_load(w1 + k), a1);
+        a2 = MADD(x, wasm_v128_load(w2 + k), a2);
+        a3 = MADD(x, wasm_v128_load(w3 + k), a3);
+    }
+    store4(y0, hsum4x4(a0, a1, a2, a3), x0, w, ldw, k, K, bias, accumulate);
+}
+
+void k_linear(float *y, int ldy, const float *x, int ldx, const float *w, int ldw,
+              const float *bias, int M, int N, int K, int accumulate)
+{
+    int n = 0;
+    for (; n + 4 <= N; n += 4) {
+        const float *wn = w + (long)n * ldw;
+        const float *bn = bias ? bias + n : 0;
+        int m = 0;
+        for (; m + 2 <= M; m += 2)
+            block2x4(y + (long)m * ldy + n, y + (long)(m + 1) * ldy + n, x + (long)m * ldx,
+                     x + (long)(m + 1) * ldx, wn, ldw, bn, K, accumulate);
+        if (m < M)
+            block1x4(y + (long)m * ldy + n, x + (long)m * ldx, wn, ldw, bn, K, accumulate);
+    }
+    if (n < N)
+        ks_linear(y + n, ldy, x, ldx, w + (long)n * ldw, ldw, bias ? bias + n : 0, M, N - n, K,
+                  accumulate);
+}
+
+void k_weighted_sum(float *y, int ldy, const float *a, int lda, const float *v, int M, int S,
+                    int N)
+{
+    for (int m = 0; m < M; m++) {
+        float *yr = y + (long)m * ldy;
+        const float *ar = a + (long)m * lda;
+        int n = 0;
+        for (; n + 16 <= N; n += 16) {
+            v128_t c0 = wasm_f32x4_splat(0.0f), c1 = c0, c2 = c0, c3 = c0;
+            for (int s = 0; s < S; s++) {
+                const float *vr = v + (long)s * N + n;
+                v128_t as = SPLAT(ar[s]);
+                c0 = MADD(as, wasm_v128_load(vr), c0);
+                c1 = MADD(as, wasm_v128_load(vr + 4), c1);
+                c2 = MADD(as, wasm_v128_load(vr + 8), c2);
+                c3 = MADD(as, wasm_v128_load(vr + 12), c3);
+            }
+            wasm_v128_store(yr + n, c0);
+            wasm_v128_store(yr + n + 4, c1);
+            wasm_v128_store(yr + n + 8, c2);
+            wasm_v128_store(yr + n + 12, c3);
+        }
+        for (; n < N; n++) {
+            float c = 0.0f;
+            for (int s = 0; s < S; s++)
+                c += ar[s] * v[(long)s * N + n];
+            yr[n] = c;
+        }
+    }
+}
+
+void k_lstm_gates(float *h, float *c, const float *gates, int ldg, int M, int H)
+{
+    for (int m = 0; m < M; m++) {
+        const float *g = gates + (long)m * ldg;
+        float *hr = h + (long)m * H, *cr = c + (long)m * H;
+        int j = 0;
+        for (; j + 4 <= H; j += 4) {
+            v128_t i = sigmoid4(wasm_v128_load(g + j));
+            v128_t f = sigmoid4(wasm_v128_load(g + H + j));
+            v128_t gg = tanh4(wasm_v128_load(g + 2 * H + j));
+            v128_t o = sigmoid4(wasm_v128_load(g + 3 * H + j));
+            v128_t cn = MADD(f, wasm_v128_load(cr + j), wasm_f32x4_mul(i, gg));
+            wasm_v128_store(cr + j, cn);
+            wasm_v128_store(hr + j, wasm_f32x4_mul(o, tanh4(cn)));
+        }
+        for (; j < H; j++) {
+            float gi[4] = {g[j], g[H + j], g[2 * H + j], g[3 * H + j]};
+            ks_lstm_gates(hr + j, cr + j, gi, 4, 1, 1);
+        }
+    }
+}
+
+void k_tanh(float *x, int n)
+{
+    int i = 0;
+    for (; i + 4 <= n; i += 4)
+        wasm_v128_store(x + i, tanh4(wasm_v128_load(x + i)));
+    ks_tanh(x + i, n - i);
+}
+
+void k_additive_scores(float *e, const float *keys, const float *q, const float *v, int S, int A)
+{
+    for (int s = 0; s < S; s++) {
+        const float *kr = keys + (long)s * A;
+        v128_t acc = wasm_f32x4_splat(0.0f);
+        int a = 0;
+        for (; a + 4 <= A; a += 4)
+            acc = MADD(wasm_v128_load(v + a),
+                       tanh4(wasm_f32x4_add(wasm_v128_load(kr + a), wasm_v128_load(q + a))), acc);
+        float sum = hsum4(acc);
+        for (; a < A; a++)
+            sum += v[a] * tanhf(kr[a] + q[a]);
+        e[s] = sum;
+    }
+}
+
+static float max_of(const float *x, int n)
+{
+    int i = 0;
+    float mx = x[0];
+    if (n >= 4) {
+        v128_t m = wasm_v128_load(x);
+        for (i = 4; i + 4 <= n; i += 4)
+            m = wasm_f32x4_pmax(m, wasm_v128_load(x + i));
+        for (int l = 0; l < 4; l++) {
+            float f = l == 0 ? wasm_f32x4_extract_lane(m, 0) : l == 1 ? wasm_f32x4_extract_lane(m, 1)
+                    : l == 2 ? wasm_f32x4_extract_lane(m, 2) : wasm_f32x4_extract_lane(m, 3);
+            if (l == 0 || f > mx)
+                mx = f;
+        }
+    }
+    for (; i < n; i++)
+        if (x[i] > mx)
+            mx = x[i];
+    return mx;
+}
+
+static float sum_exp(float *out, const float *x, float mx, int n)
+{
+    v128_t acc = wasm_f32x4_splat(0.0f), m4 = SPLAT(mx);
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        v128_t ex = exp4(wasm_f32x4_sub(wasm_v128_load(x + i), m4));
+        if (out)
+            wasm_v128_store(out + i, ex);
+        acc = wasm_f32x4_add(acc, ex);
+    }
+    float sum = hsum4(acc);
+    for (; i < n; i++) {
+        float ex = expf(x[i] - mx);
+        if (out)
+            out[i] = ex;
+        sum += ex;
+    }
+    return sum;
+}
+
+void k_softmax(float *x, int n)
+{
+    float mx = max_of(x, n);
+    float inv = 1.0f / sum_exp(x, x, mx, n);
+    for (int i = 0; i < n; i++)
+        x[i] *= inv;
+}
+
+int k_log_softmax(float *y, const float *x, int n)
+{
+    float mx = max_of(x, n);
+    int arg = 0;
+    while (arg + 1 < n && x[arg] != mx)
+        arg++;
+    float ls = logf(sum_exp(0, x, mx, n));
+    v128_t m4 = SPLAT(mx), l4 = SPLAT(ls);
+    int i = 0;
+    for (; i + 4 <= n; i += 4)
+        wasm_v128_store(y + i, wasm_f32x4_sub(wasm_f32x4_sub(wasm_v128_load(x + i), m4), l4));
+    for (; i < n; i++)
+        y[i] = (x[i] - mx) - ls;
+    return arg;
+}
+#else
+typedef int stele_kernels_simd128_unused;   /* ISO C: a translation unit must not be empty */
+#endif

@@ -1,0 +1,205 @@
+/* Greedy and beam search, exactly as scripts/search.py (its docstring is the contract):
+ * log-softmax in float32, sums of log-probabilities in double, ties broken by (parent, token). */
+#include <math.h>
+#include <string.h>
+#include "kernels.h"
+#include "session.h"
+
+double gnmt_score(double logp, int n, const float *const *rows, int S, double alpha, double beta)
+{
+    double lp = pow((5.0 + n) / 6.0, alpha), cp = 0.0;
+    if (beta != 0.0 && rows && n > 0) {
+        double sum = 0.0;
+        for (int j = 0; j < S; j++) {
+            double cover = 0.0;
+            for (int t = 0; t < n; t++)
+                cover += (double)rows[t][j];
+            cover = cover < 1e-6 ? 1e-6 : cover > 1.0 ? 1.0 : cover;
+            sum += log(cover);
+        }
+        cp = beta * sum;
+    }
+    return logp / lp + cp;
+}
+
+static float *attn_row(struct stele_session *s, int t, int r)
+{
+    return s->attn_run + ((size_t)t * s->K + r) * s->S;
+}
+
+/* One decoder step over rows 0..n-1 of the current state; logits become log-probabilities.
+ * Returns the argmax of row 0's logits (greedy). */
+static int step(struct stele_session *s, int t, int n)
+{
+    const struct stele_model *m = s->m;
+    float *attn = m->attn.score == SCORE_NONE ? NULL : attn_row(s, t, 0);
+    decoder_step(s->logits, attn, &s->st[s->cur], &s->w, m, &s->mem, s->y, n);
+    double t0 = s->profile ? stele_now() : 0.0;
+    int arg = 0;
+    for (int r = 0; r < n; r++) {
+        float *l = s->logits + (size_t)r * m->V;
+        int a = k_log_softmax(l, l, m->V);
+        if (r == 0)
+            arg = a;
+    }
+    if (s->profile)
+        s->w.t_out += stele_now() - t0;
+    s->tim.steps++;
+    return arg;
+}
+
+void search_greedy(struct stele_session *s, int T, double alpha, double beta)
+{
+    const struct stele_model *m = s->m;
+    const int has_attn = m->attn.score != SCORE_NONE;
+    double logp = 0.0;
+    int n = 0;
+    s->y[0] = m->bos_id;
+    for (int t = 0; t < T; t++) {
+        int tok = step(s, t, 1);
+        logp += (double)s->logits[tok];
+        s->hyp_tok[n++] = tok;
+        if (has_attn) {
+            s->rows[t] = attn_row(s, t, 0);
+            memcpy(s->res_attn + (size_t)t * s->S, s->rows[t], sizeof(float) * s->S);
+        }
+        s->y[0] = tok;
+        if (tok == m->eos_id)
+            break;
+    }
+    stele_hypothesis *h = &s->hyps[0];
+    h->n_tokens = n;
+    h->tokens = s->hyp_tok;
+    h->logp = logp;
+    h->score = gnmt_score(logp, n, has_attn ? s->rows : NULL, s->S, alpha, beta);
+    s->result.n_hyps = 1;
+}
+
+/* Inserts (v, idx) into the descending list of at most cap candidates; among equal values the
+ * earlier (lower) index stays first, as the reference's stable sort on -logp. */
+static void offer(double *val, long *idx, int *count, int cap, double v, long i)
+{
+    int p = *count;
+    if (p == cap) {
+        if (!(v > val[cap - 1]))
+            return;
+        p--;
+    } else {
+        (*count)++;
+    }
+    while (p > 0 && val[p - 1] < v) {
+        val[p] = val[p - 1];
+        idx[p] = idx[p - 1];
+        p--;
+    }
+    val[p] = v;
+    idx[p] = i;
+}
+
+/* Recovers the path of finished hypothesis f: tokens into out, attention rows into rows. */
+static int backtrack(struct stele_session *s, const fin_hyp *f, int32_t *out, const float **rows)
+{
+    int b = f->r;
+    out[f->t] = f->tok;
+    rows[f->t] = attn_row(s, f->t, f->r);
+    for (int t = f->t - 1; t >= 0; t--) {
+        out[t] = s->live_tok[(size_t)t * s->K + b];
+        b = s->live_par[(size_t)t * s->K + b];
+        rows[t] = attn_row(s, t, b);
+    }
+    return f->t + 1;
+}
+
+void search_beam(struct stele_session *s, int T, int K, int N, double alpha, double beta)
+{
+    const struct stele_model *m = s->m;
+    const int V = m->V, eos = m->eos_id, has_attn = m->attn.score != SCORE_NONE;
+    int n = 1;
+    s->y[0] = m->bos_id;
+    s->logp[0] = 0.0;
+    s->n_fin = 0;
+    for (int t = 0; t < T; t++) {
+        step(s, t, n);
+        double t0 = s->profile ? stele_now() : 0.0;
+        int k2 = (long)n * V < 2L * K ? n * V : 2 * K, count = 0;
+        for (int r = 0; r < n; r++) {
+            const float *l = s->logits + (size_t)r * V;
+            double base = s->logp[r];
+            for (int tok = 0; tok < V; tok++) {
+                double v = (double)l[tok] + base;
+                if (count < k2 || v > s->cand_val[k2 - 1])
+                    offer(s->cand_val, s->cand_idx, &count, k2, v, (long)r * V + tok);
+            }
+        }
+        int live = 0;
+        for (int i = 0; i < count; i++) {
+            int r = (int)(s->cand_idx[i] / V), tok = (int)(s->cand_idx[i] % V);
+            if (tok == eos) {
+                fin_hyp *f = &s->fin[s->n_fin++];
+                f->t = t;
+                f->r = r;
+                f->tok = tok;
+                f->logp = s->cand_val[i];
+            } else if (live < K) {
+                s->live_tok[(size_t)t * s->K + live] = tok;
+                s->live_par[(size_t)t * s->K + live] = r;
+                s->parents[live] = r;
+                s->logp_new[live] = s->cand_val[i];
+                live++;
+            }
+        }
+        int stop = s->n_fin >= K;
+        if (!stop && t == T - 1) {   /* max length: the live hypotheses finish as they stand */
+            for (int b = 0; b < live; b++) {
+                fin_hyp *f = &s->fin[s->n_fin++];
+                f->t = t;
+                f->r = s->parents[b];
+                f->tok = s->live_tok[(size_t)t * s->K + b];
+                f->logp = s->logp_new[b];
+            }
+            stop = 1;
+        }
+        if (!stop) {
+            dec_state_gather(&s->st[1 - s->cur], &s->st[s->cur], m, s->parents, live);
+            s->cur = 1 - s->cur;
+            for (int b = 0; b < live; b++) {
+                s->y[b] = s->live_tok[(size_t)t * s->K + b];
+                s->logp[b] = s->logp_new[b];
+            }
+            n = live;
+        }
+        if (s->profile)
+            s->tim.search += stele_now() - t0;
+        if (stop)
+            break;
+    }
+    /* rank by score; ties keep the finishing order (insertion sort is stable) */
+    int32_t *tok = s->hyp_tok;   /* scratch: row 0 is rewritten below */
+    for (int i = 0; i < s->n_fin; i++) {
+        fin_hyp *f = &s->fin[i];
+        int len = backtrack(s, f, tok, s->rows);
+        f->score = gnmt_score(f->logp, len, has_attn ? s->rows : NULL, s->S, alpha, beta);
+    }
+    for (int i = 1; i < s->n_fin; i++) {
+        fin_hyp f = s->fin[i];
+        int j = i;
+        while (j > 0 && s->fin[j - 1].score < f.score) {
+            s->fin[j] = s->fin[j - 1];
+            j--;
+        }
+        s->fin[j] = f;
+    }
+    int nh = s->n_fin < N ? s->n_fin : N;
+    for (int i = 0; i < nh; i++) {
+        stele_hypothesis *h = &s->hyps[i];
+        int32_t *out = s->hyp_tok + (size_t)i * s->Tmax;
+        h->n_tokens = backtrack(s, &s->fin[i], out, s->rows);
+        h->tokens = out;
+        h->logp = s->fin[i].logp;
+        h->score = s->fin[i].score;
+        if (i == 0 && has_attn)
+            for (int t = 0; t < h->n_tokens; t++)
+                memcpy(s->res_attn + (size_t)t * s->S, s->rows[t], sizeof(float) * s->S);
+    }
+    s->result.n_hyps = nh;
+}

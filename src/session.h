@@ -1,0 +1,69 @@
+/* A session: every buffer one translation needs, allocated once by stele_session_create() and
+ * sized from the model and the limits. Internal (tests and the benchmark look inside). */
+#ifndef STELE_SESSION_H
+#define STELE_SESSION_H
+#include <stdint.h>
+#include "attention.h"
+#include "decoder.h"
+#include "model.h"
+#include "stele.h"
+
+/* A finished hypothesis: created at step t from live row r by token tok (its path is recovered
+ * through live_par / live_tok). */
+typedef struct {
+    int t, r, tok;
+    double logp, score;
+} fin_hyp;
+
+struct stele_session {
+    const struct stele_model *m;
+    stele_limits lim;
+    int Smax, Tmax, K;               /* source and target pieces, beam rows */
+    /* source */
+    void *spm_scratch;
+    int32_t *src;                    /* [Smax] ids, eos appended */
+    int S;                           /* current source length */
+    /* encoder output: the attention memory */
+    float *memory, *keys, *enc_scratch, *fh, *fc;
+    attn_memory mem;
+    /* decoder */
+    dec_state st[2];                 /* current and next (beam reordering) */
+    int cur;
+    dec_work w;
+    float *logits;                   /* [K, V], log-probabilities after log-softmax */
+    float *attn_run;                 /* [Tmax, K, S]: step t, row r at (t * K + r) * S */
+    int32_t *live_tok, *live_par;    /* [Tmax, K]: slot b after step t: token, row of step t */
+    int32_t *y;                      /* [K] previous tokens of the rows */
+    int *parents;                    /* [K] */
+    double *logp, *logp_new;         /* [K] */
+    double *cand_val;                /* [2K] best extensions, best first */
+    long *cand_idx;                  /* [2K] row * V + token */
+    fin_hyp *fin;                    /* [3K] */
+    int n_fin;
+    const float **rows;              /* [Tmax] attention rows of one path */
+    /* results */
+    stele_hypothesis *hyps;          /* [K] */
+    int32_t *hyp_tok;                /* [K, Tmax] */
+    char *text;                      /* [K, text_cap] */
+    size_t text_cap;
+    float *res_attn;                 /* [Tmax, Smax] */
+    int32_t *src_word, *tgt_word, *word_align;
+    float *word_attn;                /* [Tmax, Smax] */
+    stele_result result;
+    /* profiling */
+    int profile;
+    stele_timings tim;
+};
+
+/* The search (search.c) on the encoded source in s->src[0..s->S): fills s->hyps, s->hyp_tok
+ * and s->res_attn (the best hypothesis' attention), and sets s->result.n_hyps. */
+void search_greedy(struct stele_session *s, int T, double alpha, double beta);
+void search_beam(struct stele_session *s, int T, int K, int N, double alpha, double beta);
+
+/* Runs the encoder on s->src[0..S) and prepares the memory and the initial decoder state. */
+void session_encode(struct stele_session *s);
+
+/* GNMT score of a hypothesis: logp / ((5 + n) / 6)^alpha + beta * sum_j log(clamp(sum_t a_tj,
+ * 1e-6, 1)), the coverage term only when beta != 0 and rows is not NULL. rows[t] [S]. */
+double gnmt_score(double logp, int n, const float *const *rows, int S, double alpha, double beta);
+#endif

@@ -1,0 +1,369 @@
+/* Public API (stele.h): statuses, defaults, sessions, translation and result assembly (text,
+ * pieces, attention, word-level alignment). */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "kernels.h"
+#include "lstm.h"
+#include "session.h"
+
+static stele_status fail(stele_error *err, stele_status st, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        err->status = st;
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+    }
+    return st;
+}
+
+const char *stele_status_name(stele_status status)
+{
+    static const char *const names[] = {
+        "STELE_OK", "STELE_ERR_ARGUMENT", "STELE_ERR_MEMORY", "STELE_ERR_IO", "STELE_ERR_HEADER",
+        "STELE_ERR_DTYPE", "STELE_ERR_RANGE", "STELE_ERR_SHAPE", "STELE_ERR_MISSING",
+        "STELE_ERR_CONFIG", "STELE_ERR_VERSION", "STELE_ERR_TOKENIZER", "STELE_ERR_TEXT",
+        "STELE_ERR_LIMIT", "STELE_ERR_INTERNAL"};
+    if ((int)status < 0 || (size_t)status >= sizeof names / sizeof *names)
+        return "STELE_ERR_UNKNOWN";
+    return names[status];
+}
+
+stele_params stele_default_params(void)
+{
+    stele_params p = {5, 1, 0.2, 0.2, -1.0, -1.0};
+    return p;
+}
+
+stele_limits stele_default_limits(void)
+{
+    stele_limits l = {256, 512, 16, 65536};
+    return l;
+}
+
+/* ---- session ----------------------------------------------------------------------------- */
+
+void stele_session_free(stele_session *s)
+{
+    if (!s)
+        return;
+    void *bufs[] = {s->spm_scratch, s->src, s->memory, s->keys, s->enc_scratch, s->fh,
+                    s->st[0].h, s->st[1].h, s->w.emb, s->logits, s->attn_run, s->live_tok,
+                    s->live_par, s->y, s->parents, s->logp, s->logp_new, s->cand_val, s->cand_idx,
+                    s->fin, s->rows, s->hyps, s->hyp_tok, s->text, s->res_attn, s->src_word,
+                    s->tgt_word, s->word_align, s->word_attn};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
+        free(bufs[i]);
+    free(s);
+}
+
+static void *alloc(size_t n, size_t size, int *oom)
+{
+    void *p = calloc(n ? n : 1, size);
+    if (!p)
+        *oom = 1;
+    return p;
+}
+
+stele_status stele_session_create(const stele_model *m, const stele_limits *limits,
+                                  stele_session **out, stele_error *err)
+{
+    if (!m || !out)
+        return fail(err, STELE_ERR_ARGUMENT, "stele_session_create: NULL %s", m ? "out" : "model");
+    *out = NULL;
+    stele_limits lim = limits ? *limits : stele_default_limits();
+    if (lim.max_source_tokens < 1 || lim.max_source_tokens > 4096)
+        return fail(err, STELE_ERR_ARGUMENT, "limits.max_source_tokens %d outside 1..4096",
+                    lim.max_source_tokens);
+    if (lim.max_target_tokens < 1 || lim.max_target_tokens > 4096)
+        return fail(err, STELE_ERR_ARGUMENT, "limits.max_target_tokens %d outside 1..4096",
+                    lim.max_target_tokens);
+    if (lim.max_beam < 1 || lim.max_beam > 64)
+        return fail(err, STELE_ERR_ARGUMENT, "limits.max_beam %d outside 1..64", lim.max_beam);
+    if (lim.max_text_bytes < 1 || lim.max_text_bytes > (1 << 24))
+        return fail(err, STELE_ERR_ARGUMENT, "limits.max_text_bytes %d outside 1..16777216",
+                    lim.max_text_bytes);
+    stele_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return fail(err, STELE_ERR_MEMORY, "out of memory allocating the session");
+    s->m = m;
+    s->lim = lim;
+    const int S = s->Smax = lim.max_source_tokens, T = s->Tmax = lim.max_target_tokens;
+    const int K = s->K = lim.max_beam;
+    const size_t D = (size_t)m->D, V = (size_t)m->V;
+    int oom = 0;
+    s->spm_scratch = alloc(spm_scratch_bytes(m->spm, (size_t)lim.max_text_bytes), 1, &oom);
+    s->src = alloc((size_t)S, sizeof(int32_t), &oom);
+    s->memory = alloc((size_t)S * D, sizeof(float), &oom);
+    s->keys = alloc(attn_keys_floats(&m->attn, S), sizeof(float), &oom);
+    s->enc_scratch = alloc(encoder_scratch_floats(m, S), sizeof(float), &oom);
+    s->fh = alloc(2 * D, sizeof(float), &oom);
+    s->fc = s->fh ? s->fh + D : NULL;
+    float *st0 = alloc(dec_state_floats(m, K), sizeof(float), &oom);
+    float *st1 = alloc(dec_state_floats(m, K), sizeof(float), &oom);
+    float *wk = alloc(dec_work_floats(m, K), sizeof(float), &oom);
+    s->logits = alloc((size_t)K * V, sizeof(float), &oom);
+    s->attn_run = alloc((size_t)T * K * S, sizeof(float), &oom);
+    s->live_tok = alloc((size_t)T * K, sizeof(int32_t), &oom);
+    s->live_par = alloc((size_t)T * K, sizeof(int32_t), &oom);
+    s->y = alloc((size_t)K, sizeof(int32_t), &oom);
+    s->parents = alloc((size_t)K, sizeof(int), &oom);
+    s->logp = alloc((size_t)K, sizeof(double), &oom);
+    s->logp_new = alloc((size_t)K, sizeof(double), &oom);
+    s->cand_val = alloc(2 * (size_t)K, sizeof(double), &oom);
+    s->cand_idx = alloc(2 * (size_t)K, sizeof(long), &oom);
+    s->fin = alloc(3 * (size_t)K, sizeof(fin_hyp), &oom);
+    s->rows = alloc((size_t)T, sizeof(float *), &oom);
+    s->hyps = alloc((size_t)K, sizeof(stele_hypothesis), &oom);
+    s->hyp_tok = alloc((size_t)K * T, sizeof(int32_t), &oom);
+    size_t longest = 8;
+    for (int i = 0; i < m->V; i++) {
+        const char *p = spm_piece(m->spm, i);
+        if (p && strlen(p) > longest)
+            longest = strlen(p);
+    }
+    s->text_cap = (size_t)T * (longest + 8) + 16;   /* unk decodes to " \u2047 " */
+    s->text = alloc((size_t)K * s->text_cap, 1, &oom);
+    s->res_attn = alloc((size_t)T * S, sizeof(float), &oom);
+    s->src_word = alloc((size_t)S, sizeof(int32_t), &oom);
+    s->tgt_word = alloc((size_t)T, sizeof(int32_t), &oom);
+    s->word_align = alloc((size_t)T, sizeof(int32_t), &oom);
+    s->word_attn = alloc((size_t)T * S, sizeof(float), &oom);
+    if (st0)
+        dec_state_bind(&s->st[0], m, K, st0);
+    if (st1)
+        dec_state_bind(&s->st[1], m, K, st1);
+    if (wk)
+        dec_work_bind(&s->w, m, K, wk);
+    if (oom || !st0 || !st1 || !wk) {
+        if (!st0 || !st1 || !wk) {   /* not yet owned by the structs freed below */
+            free(st0);
+            free(st1);
+            free(wk);
+            s->st[0].h = s->st[1].h = s->w.emb = NULL;
+        }
+        stele_session_free(s);
+        return fail(err, STELE_ERR_MEMORY, "out of memory allocating session buffers (limits: "
+                    "%d source, %d target tokens, beam %d)", S, T, K);
+    }
+    *out = s;
+    return STELE_OK;
+}
+
+void stele_session_set_profiling(stele_session *s, int on)
+{
+    if (s)
+        s->profile = s->w.profile = on != 0;
+}
+
+void stele_session_timings(const stele_session *cs, stele_timings *out, int reset)
+{
+    if (!cs || !out)
+        return;
+    stele_session *s = (stele_session *)cs;   /* reset is the only write */
+    *out = s->tim;
+    out->decoder_lstm = s->w.t_lstm;
+    out->attention = s->w.t_attn;
+    out->output = s->w.t_out;
+    if (reset) {
+        memset(&s->tim, 0, sizeof s->tim);
+        s->w.t_lstm = s->w.t_attn = s->w.t_out = 0.0;
+    }
+}
+
+/* ---- translation ------------------------------------------------------------------------- */
+
+void session_encode(struct stele_session *s)
+{
+    const struct stele_model *m = s->m;
+    encoder_run(s->memory, s->fh, s->fc, m, s->src, s->S, s->enc_scratch);
+    attn_bind_memory(&s->mem, &m->attn, s->memory, s->S, s->keys);
+    if (m->attn.score == SCORE_NONE) {
+        s->mem.S = s->S;
+        s->mem.D = m->D;
+        s->mem.values = s->memory;
+    }
+    s->cur = 0;
+    dec_state_init(&s->st[0], m, s->fh, s->fc);
+}
+
+/* Word index of each piece: a piece starting with U+2581 opens a word; control pieces (eos) get
+ * -1. Returns the number of words. */
+static int word_index(const struct stele_model *m, const int32_t *ids, int n, int32_t *word)
+{
+    int w = -1;
+    for (int i = 0; i < n; i++) {
+        if (ids[i] == m->eos_id || ids[i] == m->bos_id || ids[i] == m->pad_id) {
+            word[i] = -1;
+            continue;
+        }
+        const char *p = spm_piece(m->spm, ids[i]);
+        if (w < 0 || (p && strncmp(p, "\xE2\x96\x81", 3) == 0))
+            w++;
+        word[i] = w;
+    }
+    return w + 1;
+}
+
+static void assemble(struct stele_session *s)
+{
+    const struct stele_model *m = s->m;
+    stele_result *r = &s->result;
+    r->n_source = s->S;
+    r->source_tokens = s->src;
+    r->hyps = s->hyps;
+    for (int i = 0; i < r->n_hyps; i++) {
+        stele_hypothesis *h = &s->hyps[i];
+        char *text = s->text + (size_t)i * s->text_cap;
+        spm_decode(m->spm, h->tokens, (size_t)h->n_tokens, text, s->text_cap);
+        h->text = text;
+    }
+    const stele_hypothesis *h0 = &s->hyps[0];
+    r->source_word_of_piece = s->src_word;
+    r->target_word_of_piece = s->tgt_word;
+    int ns = r->n_source_words = word_index(m, s->src, s->S, s->src_word);
+    int nt = r->n_target_words = word_index(m, h0->tokens, h0->n_tokens, s->tgt_word);
+    if (m->attn.score == SCORE_NONE) {
+        r->attention = r->word_attention = NULL;
+        r->word_alignment = NULL;
+        return;
+    }
+    r->attention = s->res_attn;
+    r->word_attention = s->word_attn;
+    r->word_alignment = s->word_align;
+    memset(s->word_attn, 0, sizeof(float) * (size_t)nt * ns);
+    for (int tw = 0; tw < nt; tw++) {
+        int pieces = 0;
+        float *row = s->word_attn + (size_t)tw * ns;
+        for (int t = 0; t < h0->n_tokens; t++) {
+            if (s->tgt_word[t] != tw)
+                continue;
+            pieces++;
+            for (int j = 0; j < s->S; j++)
+                if (s->src_word[j] >= 0)
+                    row[s->src_word[j]] += s->res_attn[(size_t)t * s->S + j];
+        }
+        int best = 0;
+        for (int sw = 0; sw < ns; sw++) {
+            row[sw] /= (float)(pieces ? pieces : 1);
+            if (row[sw] > row[best])
+                best = sw;
+        }
+        s->word_align[tw] = ns ? best : -1;
+    }
+}
+
+static stele_status check_params(const stele_session *s, const stele_params *p, stele_error *err)
+{
+    if (p->beam_size < 1)
+        return fail(err, STELE_ERR_ARGUMENT, "beam_size %d must be >= 1", p->beam_size);
+    if (p->beam_size > s->lim.max_beam)
+        return fail(err, STELE_ERR_LIMIT, "beam_size %d exceeds the session's max_beam %d",
+                    p->beam_size, s->lim.max_beam);
+    if (p->nbest < 1 || p->nbest > p->beam_size)
+        return fail(err, STELE_ERR_ARGUMENT, "nbest %d outside 1..beam_size (%d)", p->nbest,
+                    p->beam_size);
+    if (!isfinite(p->alpha) || !isfinite(p->beta) || !isfinite(p->len_a) || !isfinite(p->len_b))
+        return fail(err, STELE_ERR_ARGUMENT, "alpha, beta, len_a and len_b must be finite");
+    return STELE_OK;
+}
+
+/* Runs the search on s->src[0..s->S) (eos included). */
+static void run(struct stele_session *s, const stele_params *p)
+{
+    const struct stele_model *m = s->m;
+    double t0 = s->profile ? stele_now() : 0.0;
+    session_encode(s);
+    if (s->profile)
+        s->tim.encoder += stele_now() - t0;
+    double la = p->len_a < 0 ? m->len_a : p->len_a, lb = p->len_b < 0 ? m->len_b : p->len_b;
+    double T = floor(la * (double)s->S + lb);
+    int Tmax = T < 1.0 ? 1 : T > (double)s->Tmax ? s->Tmax : (int)T;
+    if (p->beam_size == 1)
+        search_greedy(s, Tmax, p->alpha, p->beta);
+    else
+        search_beam(s, Tmax, p->beam_size, p->nbest, p->alpha, p->beta);
+    double t1 = s->profile ? stele_now() : 0.0;
+    assemble(s);
+    if (s->profile)
+        s->tim.search += stele_now() - t1;
+}
+
+static void empty_result(struct stele_session *s)
+{
+    stele_result *r = &s->result;
+    memset(r, 0, sizeof *r);
+    s->text[0] = 0;
+    memset(&s->hyps[0], 0, sizeof s->hyps[0]);
+    s->hyps[0].text = s->text;
+    s->hyps[0].tokens = s->hyp_tok;
+    r->n_hyps = 1;
+    r->hyps = s->hyps;
+    r->source_tokens = s->src;
+}
+
+stele_status stele_translate(stele_session *s, const char *text, ptrdiff_t len,
+                             const stele_params *params, const stele_result **out,
+                             stele_error *err)
+{
+    if (!s || !out || !text)
+        return fail(err, STELE_ERR_ARGUMENT, "stele_translate: NULL %s",
+                    !s ? "session" : !out ? "out" : "text");
+    *out = NULL;
+    stele_params p = params ? *params : stele_default_params();
+    stele_status st = check_params(s, &p, err);
+    if (st != STELE_OK)
+        return st;
+    size_t n = len < 0 ? strlen(text) : (size_t)len;
+    if (n > (size_t)s->lim.max_text_bytes)
+        return fail(err, STELE_ERR_LIMIT, "input has %zu bytes, the session's limit is %d "
+                    "(max_text_bytes)", n, s->lim.max_text_bytes);
+    size_t count = 0;
+    st = spm_encode(s->m->spm, text, n, s->src, (size_t)s->Smax - 1, &count, s->spm_scratch, err);
+    if (st == STELE_ERR_LIMIT)
+        return fail(err, STELE_ERR_LIMIT, "input has %zu pieces + eos, the session's limit is %d "
+                    "(max_source_tokens)", count, s->Smax);
+    if (st != STELE_OK)
+        return st;
+    if (count == 0) {
+        empty_result(s);
+        *out = &s->result;
+        return STELE_OK;
+    }
+    s->src[count] = s->m->eos_id;
+    s->S = (int)count + 1;
+    run(s, &p);
+    *out = &s->result;
+    return STELE_OK;
+}
+
+stele_status stele_translate_ids(stele_session *s, const int32_t *ids, int n,
+                                 const stele_params *params, const stele_result **out,
+                                 stele_error *err)
+{
+    if (!s || !out || (!ids && n > 0) || n < 0)
+        return fail(err, STELE_ERR_ARGUMENT, "stele_translate_ids: NULL pointer or n < 0");
+    *out = NULL;
+    stele_params p = params ? *params : stele_default_params();
+    stele_status st = check_params(s, &p, err);
+    if (st != STELE_OK)
+        return st;
+    if (n + 1 > s->Smax)
+        return fail(err, STELE_ERR_LIMIT, "input has %d pieces + eos, the session's limit is %d "
+                    "(max_source_tokens)", n, s->Smax);
+    for (int i = 0; i < n; i++) {
+        if (ids[i] < 0 || ids[i] >= s->m->V)
+            return fail(err, STELE_ERR_ARGUMENT, "source id %d at position %d outside 0..%d",
+                        ids[i], i, s->m->V - 1);
+        s->src[i] = ids[i];
+    }
+    s->src[n] = s->m->eos_id;
+    s->S = n + 1;
+    run(s, &p);
+    *out = &s->result;
+    return STELE_OK;
+}
