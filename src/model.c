@@ -5,21 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "error.h"
 #include "json.h"
 #include "kernels.h"
 #include "model.h"
-
-static stele_status fail(stele_error *err, stele_status st, const char *fmt, ...)
-{
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        err->status = st;
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-    }
-    return st;
-}
 
 static float *model_alloc(struct stele_model *m, size_t n)
 {
@@ -47,10 +36,10 @@ static stele_status get_int(const json_value *obj, const char *section, const ch
     const json_value *v = json_get(obj, key);
     double d;
     if (!v)
-        return fail(err, STELE_ERR_CONFIG, "config: %s%s%s is missing", section,
+        return stele_fail(err, STELE_ERR_CONFIG, "config: %s%s%s is missing", section,
                     *section ? "." : "", key);
     if (json_number(v, &d) != 0 || d != (double)(long long)d || d < lo || d > hi)
-        return fail(err, STELE_ERR_CONFIG, "config: %s%s%s must be an integer in %d..%d",
+        return stele_fail(err, STELE_ERR_CONFIG, "config: %s%s%s must be an integer in %d..%d",
                     section, *section ? "." : "", key, lo, hi);
     *out = (int)d;
     return STELE_OK;
@@ -62,14 +51,14 @@ static stele_status get_enum(const json_value *obj, const char *section, const c
 {
     const char *s = json_string(json_get(obj, key));
     if (!s)
-        return fail(err, STELE_ERR_CONFIG, "config: %s.%s is missing or not a string", section,
+        return stele_fail(err, STELE_ERR_CONFIG, "config: %s.%s is missing or not a string", section,
                     key);
     for (int i = 0; i < n; i++)
         if (strcmp(s, names[i]) == 0) {
             *out = i;
             return STELE_OK;
         }
-    return fail(err, STELE_ERR_CONFIG, "config: %s.%s \"%.60s\" is not supported", section, key,
+    return stele_fail(err, STELE_ERR_CONFIG, "config: %s.%s \"%.60s\" is not supported", section, key,
                 s);
 }
 
@@ -77,7 +66,7 @@ static stele_status get_bool(const json_value *obj, const char *key, int *out, s
 {
     const json_value *v = json_get(obj, key);
     if (!v || (json_kind(v) != JSON_TRUE && json_kind(v) != JSON_FALSE))
-        return fail(err, STELE_ERR_CONFIG, "config: %s must be true or false", key);
+        return stele_fail(err, STELE_ERR_CONFIG, "config: %s must be true or false", key);
     *out = json_kind(v) == JSON_TRUE;
     return STELE_OK;
 }
@@ -97,18 +86,18 @@ static stele_status parse_config(struct stele_model *m, const json_value *cfg, s
     static const char *const placements[] = {"top", "gnmt"};
     static const char *const bridges[] = {"zero", "linear"};
     if (json_kind(cfg) != JSON_OBJECT)
-        return fail(err, STELE_ERR_CONFIG, "config is not a JSON object");
+        return stele_fail(err, STELE_ERR_CONFIG, "config is not a JSON object");
     const json_value *enc = json_get(cfg, "encoder"), *att = json_get(cfg, "attention");
     const json_value *dec = json_get(cfg, "decoder");
     if (json_kind(enc) != JSON_OBJECT || json_kind(att) != JSON_OBJECT ||
         json_kind(dec) != JSON_OBJECT)
-        return fail(err, STELE_ERR_CONFIG,
+        return stele_fail(err, STELE_ERR_CONFIG,
                     "config: encoder, attention and decoder must be JSON objects");
     int src_vocab = 0, tgt_vocab = 0, type = 0, score = 0, style = 0, placement = 0, bridge = 0;
     TRY(get_int(cfg, "", "src_vocab", 5, MAX_DIM, &src_vocab, err));
     TRY(get_int(cfg, "", "tgt_vocab", 5, MAX_DIM, &tgt_vocab, err));
     if (src_vocab != tgt_vocab)
-        return fail(err, STELE_ERR_CONFIG,
+        return stele_fail(err, STELE_ERR_CONFIG,
                     "config: src_vocab %d != tgt_vocab %d (one tokenizer serves both sides)",
                     src_vocab, tgt_vocab);
     m->V = src_vocab;
@@ -138,20 +127,20 @@ static stele_status parse_config(struct stele_model *m, const json_value *cfg, s
     m->D = m->H * (m->bidirectional ? 2 : 1);
     m->C = score == SCORE_NONE ? 0 : m->D;
     if (m->gnmt && m->luong)
-        return fail(err, STELE_ERR_CONFIG, "config: decoder.placement gnmt needs decoder.style "
+        return stele_fail(err, STELE_ERR_CONFIG, "config: decoder.placement gnmt needs decoder.style "
                                            "bahdanau");
     if (score == SCORE_DOT && m->Hd != m->D)
-        return fail(err, STELE_ERR_CONFIG, "config: attention.score dot needs decoder.hidden (%d) "
+        return stele_fail(err, STELE_ERR_CONFIG, "config: attention.score dot needs decoder.hidden (%d) "
                                            "== encoder output size (%d)", m->Hd, m->D);
     if (m->tie_embeddings && m->O != m->E)
-        return fail(err, STELE_ERR_CONFIG, "config: tie_embeddings needs decoder.out (%d) == emb "
+        return stele_fail(err, STELE_ERR_CONFIG, "config: tie_embeddings needs decoder.out (%d) == emb "
                                            "(%d)", m->O, m->E);
     /* keep every product of two sizes and the gate width well inside int */
     if ((long long)m->V * m->E > (1LL << 30) || (long long)m->Hd * 4 * (m->Hd + m->D + m->E + m->O)
         > (1LL << 30) || (long long)m->Ld * m->Hd * m->D > (1LL << 30) || 4LL * m->H * m->D
         > (1LL << 30) || (long long)m->A * (m->Hd + m->D) > (1LL << 30) ||
         (long long)m->V * m->O > (1LL << 30))
-        return fail(err, STELE_ERR_CONFIG, "config: sizes too large");
+        return stele_fail(err, STELE_ERR_CONFIG, "config: sizes too large");
     attn_weights *a = &m->attn;
     a->score = (attn_score)score;
     a->Hd = m->Hd;
@@ -179,9 +168,9 @@ static stele_status bind(struct stele_model *m, const float **out, const char *n
 {
     const st_tensor *t = st_find(m->st, name);
     if (!t)
-        return fail(err, STELE_ERR_MISSING, "tensor %s is missing", name);
+        return stele_fail(err, STELE_ERR_MISSING, "tensor %s is missing", name);
     if (t->dtype != ST_F32)
-        return fail(err, STELE_ERR_DTYPE, "tensor %s has dtype %s, expected F32", name,
+        return stele_fail(err, STELE_ERR_DTYPE, "tensor %s has dtype %s, expected F32", name,
                     st_dtype_name(t->dtype));
     int64_t want[2] = {d0, d1};
     int nd = d1 < 0 ? 1 : 2;
@@ -189,7 +178,7 @@ static stele_status bind(struct stele_model *m, const float **out, const char *n
         char got[96], exp[64];
         shape_text(got, sizeof got, t->shape, t->ndim);
         shape_text(exp, sizeof exp, want, nd);
-        return fail(err, STELE_ERR_SHAPE, "tensor %s has shape %s, the config implies %s", name,
+        return stele_fail(err, STELE_ERR_SHAPE, "tensor %s has shape %s, the config implies %s", name,
                     got, exp);
     }
     if (((uintptr_t)t->data & 3u) == 0) {
@@ -198,7 +187,7 @@ static stele_status bind(struct stele_model *m, const float **out, const char *n
     }
     float *copy = model_alloc(m, (size_t)t->numel);
     if (!copy)
-        return fail(err, STELE_ERR_MEMORY, "out of memory copying tensor %s", name);
+        return stele_fail(err, STELE_ERR_MEMORY, "out of memory copying tensor %s", name);
     memcpy(copy, t->data, t->nbytes);
     *out = copy;
     return STELE_OK;
@@ -221,7 +210,7 @@ static stele_status bind_lstm(struct stele_model *m, lstm_weights *w, const char
     TRY(bind(m, &b_hh, name, 4 * H, -1, err));
     float *b = model_alloc(m, 4 * (size_t)H);
     if (!b)
-        return fail(err, STELE_ERR_MEMORY, "out of memory for %s biases", prefix);
+        return stele_fail(err, STELE_ERR_MEMORY, "out of memory for %s biases", prefix);
     for (int i = 0; i < 4 * H; i++)
         b[i] = b_ih[i] + b_hh[i];
     w->bias = b;
@@ -361,7 +350,7 @@ static stele_status build_info(struct stele_model *m, stele_error *err)
     sb_put(&b, "}, \"parameters\": %lld, \"tensor_bytes\": %lld}", params, bytes);
     if (b.oom) {
         free(b.s);
-        return fail(err, STELE_ERR_MEMORY, "out of memory building the model info");
+        return stele_fail(err, STELE_ERR_MEMORY, "out of memory building the model info");
     }
     m->info_json = b.s;
     return STELE_OK;
@@ -380,17 +369,17 @@ static stele_status parse_search(struct stele_model *m, stele_error *err)
     json_value *j = json_parse(s, strlen(s), jerr, sizeof jerr);
     if (!j || json_kind(j) != JSON_OBJECT) {
         json_free(j);
-        return fail(err, STELE_ERR_CONFIG, "search metadata: %s", j ? "not an object" : jerr);
+        return stele_fail(err, STELE_ERR_CONFIG, "search metadata: %s", j ? "not an object" : jerr);
     }
     double v;
     stele_status st = STELE_OK;
     const json_value *a = json_get(j, "len_a"), *b = json_get(j, "len_b");
     if (a && (json_number(a, &v) != 0 || !(v >= 0 && v <= 1e4)))
-        st = fail(err, STELE_ERR_CONFIG, "search metadata: len_a must be a number in 0..1e4");
+        st = stele_fail(err, STELE_ERR_CONFIG, "search metadata: len_a must be a number in 0..1e4");
     else if (a)
         m->len_a = v;
     if (st == STELE_OK && b && (json_number(b, &v) != 0 || !(v >= -1e6 && v <= 1e6)))
-        st = fail(err, STELE_ERR_CONFIG, "search metadata: len_b must be a number in -1e6..1e6");
+        st = stele_fail(err, STELE_ERR_CONFIG, "search metadata: len_b must be a number in -1e6..1e6");
     else if (b)
         m->len_b = v;
     json_free(j);
@@ -403,35 +392,35 @@ static stele_status load_into(struct stele_model *m, const uint8_t *bytes, size_
     TRY(st_open(bytes, size, &m->st, err));
     const char *format = st_meta(m->st, "format"), *version = st_meta(m->st, "format_version");
     if (!format || strcmp(format, "stele") != 0)
-        return fail(err, STELE_ERR_VERSION, "not a stele model: metadata format is %s%.40s%s",
+        return stele_fail(err, STELE_ERR_VERSION, "not a stele model: metadata format is %s%.40s%s",
                     format ? "\"" : "", format ? format : "absent", format ? "\"" : "");
     if (!version || strcmp(version, "1") != 0)
-        return fail(err, STELE_ERR_VERSION, "unsupported format_version %s%.40s%s (this build "
+        return stele_fail(err, STELE_ERR_VERSION, "unsupported format_version %s%.40s%s (this build "
                     "reads 1)", version ? "\"" : "", version ? version : "absent",
                     version ? "\"" : "");
     const char *cfg_text = st_meta(m->st, "config");
     if (!cfg_text)
-        return fail(err, STELE_ERR_MISSING, "metadata key config is missing");
+        return stele_fail(err, STELE_ERR_MISSING, "metadata key config is missing");
     char jerr[128];
     json_value *cfg = json_parse(cfg_text, strlen(cfg_text), jerr, sizeof jerr);
     if (!cfg)
-        return fail(err, STELE_ERR_CONFIG, "config metadata is not valid JSON: %s", jerr);
+        return stele_fail(err, STELE_ERR_CONFIG, "config metadata is not valid JSON: %s", jerr);
     stele_status st = parse_config(m, cfg, err);
     json_free(cfg);
     TRY(st);
     TRY(parse_search(m, err));
     const st_tensor *tok = st_find(m->st, "tokenizer.spm");
     if (!tok)
-        return fail(err, STELE_ERR_MISSING, "tensor tokenizer.spm is missing");
+        return stele_fail(err, STELE_ERR_MISSING, "tensor tokenizer.spm is missing");
     if (tok->dtype != ST_U8)
-        return fail(err, STELE_ERR_DTYPE, "tensor tokenizer.spm has dtype %s, expected U8",
+        return stele_fail(err, STELE_ERR_DTYPE, "tensor tokenizer.spm has dtype %s, expected U8",
                     st_dtype_name(tok->dtype));
     TRY(spm_load(tok->data, tok->nbytes, &m->spm, err));
     if (spm_vocab_size(m->spm) != m->V)
-        return fail(err, STELE_ERR_CONFIG, "config: src_vocab %d but the tokenizer has %d pieces",
+        return stele_fail(err, STELE_ERR_CONFIG, "config: src_vocab %d but the tokenizer has %d pieces",
                     m->V, spm_vocab_size(m->spm));
     if (spm_unk_id(m->spm) != m->unk_id || spm_eos_id(m->spm) != m->eos_id)
-        return fail(err, STELE_ERR_CONFIG, "config: unk_id %d / eos_id %d disagree with the "
+        return stele_fail(err, STELE_ERR_CONFIG, "config: unk_id %d / eos_id %d disagree with the "
                     "tokenizer's %d / %d", m->unk_id, m->eos_id, spm_unk_id(m->spm),
                     spm_eos_id(m->spm));
     TRY(bind_all(m, err));
@@ -445,11 +434,11 @@ stele_status stele_model_load(const void *bytes, size_t size, stele_model **out,
         err->message[0] = 0;
     }
     if (!out || (!bytes && size))
-        return fail(err, STELE_ERR_ARGUMENT, "stele_model_load: NULL %s", out ? "bytes" : "out");
+        return stele_fail(err, STELE_ERR_ARGUMENT, "stele_model_load: NULL %s", out ? "bytes" : "out");
     *out = NULL;
     struct stele_model *m = calloc(1, sizeof *m);
     if (!m)
-        return fail(err, STELE_ERR_MEMORY, "out of memory allocating the model");
+        return stele_fail(err, STELE_ERR_MEMORY, "out of memory allocating the model");
     stele_status st = load_into(m, bytes, size, err);
     if (st != STELE_OK) {
         stele_model_free(m);
@@ -462,12 +451,12 @@ stele_status stele_model_load(const void *bytes, size_t size, stele_model **out,
 stele_status stele_model_load_file(const char *path, stele_model **out, stele_error *err)
 {
     if (!path || !out)
-        return fail(err, STELE_ERR_ARGUMENT, "stele_model_load_file: NULL %s",
+        return stele_fail(err, STELE_ERR_ARGUMENT, "stele_model_load_file: NULL %s",
                     path ? "out" : "path");
     *out = NULL;
     FILE *f = fopen(path, "rb");
     if (!f)
-        return fail(err, STELE_ERR_IO, "cannot open %.200s", path);
+        return stele_fail(err, STELE_ERR_IO, "cannot open %.200s", path);
     uint8_t *buf = NULL;
     size_t n = 0, cap = 0;
     for (;;) {
@@ -477,7 +466,7 @@ stele_status stele_model_load_file(const char *path, stele_model **out, stele_er
             if (!b) {
                 free(buf);
                 fclose(f);
-                return fail(err, STELE_ERR_MEMORY, "out of memory reading %.200s", path);
+                return stele_fail(err, STELE_ERR_MEMORY, "out of memory reading %.200s", path);
             }
             buf = b;
             cap = nc;
@@ -491,7 +480,7 @@ stele_status stele_model_load_file(const char *path, stele_model **out, stele_er
     fclose(f);
     if (bad) {
         free(buf);
-        return fail(err, STELE_ERR_IO, "error reading %.200s", path);
+        return stele_fail(err, STELE_ERR_IO, "error reading %.200s", path);
     }
     stele_status st = stele_model_load(buf, n, out, err);
     if (st != STELE_OK) {

@@ -5,21 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "error.h"
 #include "kernels.h"
 #include "lstm.h"
 #include "session.h"
-
-static stele_status fail(stele_error *err, stele_status st, const char *fmt, ...)
-{
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        err->status = st;
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-    }
-    return st;
-}
 
 const char *stele_status_name(stele_status status)
 {
@@ -73,23 +62,23 @@ stele_status stele_session_create(const stele_model *m, const stele_limits *limi
                                   stele_session **out, stele_error *err)
 {
     if (!m || !out)
-        return fail(err, STELE_ERR_ARGUMENT, "stele_session_create: NULL %s", m ? "out" : "model");
+        return stele_fail(err, STELE_ERR_ARGUMENT, "stele_session_create: NULL %s", m ? "out" : "model");
     *out = NULL;
     stele_limits lim = limits ? *limits : stele_default_limits();
     if (lim.max_source_tokens < 1 || lim.max_source_tokens > 4096)
-        return fail(err, STELE_ERR_ARGUMENT, "limits.max_source_tokens %d outside 1..4096",
+        return stele_fail(err, STELE_ERR_ARGUMENT, "limits.max_source_tokens %d outside 1..4096",
                     lim.max_source_tokens);
     if (lim.max_target_tokens < 1 || lim.max_target_tokens > 4096)
-        return fail(err, STELE_ERR_ARGUMENT, "limits.max_target_tokens %d outside 1..4096",
+        return stele_fail(err, STELE_ERR_ARGUMENT, "limits.max_target_tokens %d outside 1..4096",
                     lim.max_target_tokens);
     if (lim.max_beam < 1 || lim.max_beam > 64)
-        return fail(err, STELE_ERR_ARGUMENT, "limits.max_beam %d outside 1..64", lim.max_beam);
+        return stele_fail(err, STELE_ERR_ARGUMENT, "limits.max_beam %d outside 1..64", lim.max_beam);
     if (lim.max_text_bytes < 1 || lim.max_text_bytes > (1 << 24))
-        return fail(err, STELE_ERR_ARGUMENT, "limits.max_text_bytes %d outside 1..16777216",
+        return stele_fail(err, STELE_ERR_ARGUMENT, "limits.max_text_bytes %d outside 1..16777216",
                     lim.max_text_bytes);
     stele_session *s = calloc(1, sizeof *s);
     if (!s)
-        return fail(err, STELE_ERR_MEMORY, "out of memory allocating the session");
+        return stele_fail(err, STELE_ERR_MEMORY, "out of memory allocating the session");
     s->m = m;
     s->lim = lim;
     const int S = s->Smax = lim.max_source_tokens, T = s->Tmax = lim.max_target_tokens;
@@ -147,7 +136,7 @@ stele_status stele_session_create(const stele_model *m, const stele_limits *limi
             s->st[0].h = s->st[1].h = s->w.emb = NULL;
         }
         stele_session_free(s);
-        return fail(err, STELE_ERR_MEMORY, "out of memory allocating session buffers (limits: "
+        return stele_fail(err, STELE_ERR_MEMORY, "out of memory allocating session buffers (limits: "
                     "%d source, %d target tokens, beam %d)", S, T, K);
     }
     *out = s;
@@ -260,15 +249,15 @@ static void assemble(struct stele_session *s)
 static stele_status check_params(const stele_session *s, const stele_params *p, stele_error *err)
 {
     if (p->beam_size < 1)
-        return fail(err, STELE_ERR_ARGUMENT, "beam_size %d must be >= 1", p->beam_size);
+        return stele_fail(err, STELE_ERR_ARGUMENT, "beam_size %d must be >= 1", p->beam_size);
     if (p->beam_size > s->lim.max_beam)
-        return fail(err, STELE_ERR_LIMIT, "beam_size %d exceeds the session's max_beam %d",
+        return stele_fail(err, STELE_ERR_LIMIT, "beam_size %d exceeds the session's max_beam %d",
                     p->beam_size, s->lim.max_beam);
     if (p->nbest < 1 || p->nbest > p->beam_size)
-        return fail(err, STELE_ERR_ARGUMENT, "nbest %d outside 1..beam_size (%d)", p->nbest,
+        return stele_fail(err, STELE_ERR_ARGUMENT, "nbest %d outside 1..beam_size (%d)", p->nbest,
                     p->beam_size);
     if (!isfinite(p->alpha) || !isfinite(p->beta) || !isfinite(p->len_a) || !isfinite(p->len_b))
-        return fail(err, STELE_ERR_ARGUMENT, "alpha, beta, len_a and len_b must be finite");
+        return stele_fail(err, STELE_ERR_ARGUMENT, "alpha, beta, len_a and len_b must be finite");
     return STELE_OK;
 }
 
@@ -311,7 +300,7 @@ stele_status stele_translate(stele_session *s, const char *text, ptrdiff_t len,
                              stele_error *err)
 {
     if (!s || !out || !text)
-        return fail(err, STELE_ERR_ARGUMENT, "stele_translate: NULL %s",
+        return stele_fail(err, STELE_ERR_ARGUMENT, "stele_translate: NULL %s",
                     !s ? "session" : !out ? "out" : "text");
     *out = NULL;
     stele_params p = params ? *params : stele_default_params();
@@ -320,12 +309,12 @@ stele_status stele_translate(stele_session *s, const char *text, ptrdiff_t len,
         return st;
     size_t n = len < 0 ? strlen(text) : (size_t)len;
     if (n > (size_t)s->lim.max_text_bytes)
-        return fail(err, STELE_ERR_LIMIT, "input has %zu bytes, the session's limit is %d "
+        return stele_fail(err, STELE_ERR_LIMIT, "input has %zu bytes, the session's limit is %d "
                     "(max_text_bytes)", n, s->lim.max_text_bytes);
     size_t count = 0;
     st = spm_encode(s->m->spm, text, n, s->src, (size_t)s->Smax - 1, &count, s->spm_scratch, err);
     if (st == STELE_ERR_LIMIT)
-        return fail(err, STELE_ERR_LIMIT, "input has %zu pieces + eos, the session's limit is %d "
+        return stele_fail(err, STELE_ERR_LIMIT, "input has %zu pieces + eos, the session's limit is %d "
                     "(max_source_tokens)", count, s->Smax);
     if (st != STELE_OK)
         return st;
@@ -346,18 +335,18 @@ stele_status stele_translate_ids(stele_session *s, const int32_t *ids, int n,
                                  stele_error *err)
 {
     if (!s || !out || (!ids && n > 0) || n < 0)
-        return fail(err, STELE_ERR_ARGUMENT, "stele_translate_ids: NULL pointer or n < 0");
+        return stele_fail(err, STELE_ERR_ARGUMENT, "stele_translate_ids: NULL pointer or n < 0");
     *out = NULL;
     stele_params p = params ? *params : stele_default_params();
     stele_status st = check_params(s, &p, err);
     if (st != STELE_OK)
         return st;
     if (n + 1 > s->Smax)
-        return fail(err, STELE_ERR_LIMIT, "input has %d pieces + eos, the session's limit is %d "
+        return stele_fail(err, STELE_ERR_LIMIT, "input has %d pieces + eos, the session's limit is %d "
                     "(max_source_tokens)", n, s->Smax);
     for (int i = 0; i < n; i++) {
         if (ids[i] < 0 || ids[i] >= s->m->V)
-            return fail(err, STELE_ERR_ARGUMENT, "source id %d at position %d outside 0..%d",
+            return stele_fail(err, STELE_ERR_ARGUMENT, "source id %d at position %d outside 0..%d",
                         ids[i], i, s->m->V - 1);
         s->src[i] = ids[i];
     }
