@@ -26,6 +26,7 @@ static int g_failures;
 
 static uint8_t *read_file(const char *path, size_t *size)
 {
+    *size = 0;
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;
