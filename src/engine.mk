@@ -16,7 +16,7 @@ LIBSTELE := $(BUILD)/libstele.a
 LIBSTELE_SAN := $(BUILD)/libstele-san.a
 ENGINE_TESTS := test_kernels test_parity test_shipped test_inputs
 
-.PHONY: test-engine test-engine-native test-engine-san bench-native check-wasm-kernels
+.PHONY: test-engine test-engine-native test-engine-san test-engine-wasm bench-native
 
 $(BUILD)/obj/native/%.o: src/%.c $(ENGINE_HDR)
 	@mkdir -p $(dir $@)
@@ -53,14 +53,26 @@ test-engine-san: $(addprefix $(BUILD)/tests/engine-san/,$(ENGINE_TESTS))
 	@for t in $(ENGINE_TESTS); do echo "== $$t (asan+ubsan)"; \
 	  STELE_SHIPPED_LIMIT=40 $(BUILD)/tests/engine-san/$$t || exit 1; done
 
-test-engine: test-engine-native test-engine-san check-wasm-kernels
+test-engine: test-engine-native test-engine-san test-engine-wasm
 
-# The SIMD128 kernels must at least compile (Emscripten; skipped with a note when absent).
-check-wasm-kernels:
-	@if command -v emcc >/dev/null; then \
-	  NODE_PATH=/usr/share/nodejs emcc -O3 -msimd128 -std=c11 -Wall -Wextra -Werror \
-	    -c src/kernels_simd128.c -o $(BUILD)/kernels_simd128.wasm.o && echo "kernels_simd128.c: compiles (emcc -msimd128)"; \
-	else echo "check-wasm-kernels: emcc not found, skipped"; fi
+# WebAssembly SIMD128: the same C tests built with Emscripten (-msimd128, kernels_simd128.c) and
+# run in Node (needs emcc and node; skipped with a note when absent).
+EMCC ?= emcc
+ENGINE_WASM_SRC := $(filter-out src/cli.c src/kernels_avx2.c,$(wildcard src/*.c))
+ENGINE_WASM_FLAGS := -O2 -msimd128 -std=c11 -Wall -Wextra -sSINGLE_FILE -sNODERAWFS=1 \
+    -sALLOW_MEMORY_GROWTH -sTOTAL_STACK=1048576
+
+$(BUILD)/tests/engine-wasm/%.js: tests/engine/%.c tests/engine/golden.h $(ENGINE_WASM_SRC) $(ENGINE_HDR)
+	@mkdir -p $(dir $@)
+	NODE_PATH=/usr/share/nodejs $(EMCC) $(ENGINE_WASM_FLAGS) $< $(ENGINE_WASM_SRC) -lm -o $@
+
+test-engine-wasm:
+	@if command -v $(EMCC) >/dev/null && command -v node >/dev/null; then \
+	  $(MAKE) --no-print-directory $(addprefix $(BUILD)/tests/engine-wasm/,$(addsuffix .js,$(ENGINE_TESTS))) \
+	    >/dev/null || exit 1; \
+	  for t in $(ENGINE_TESTS); do echo "== $$t (wasm simd128, node)"; \
+	    STELE_SHIPPED_LIMIT=200 node $(BUILD)/tests/engine-wasm/$$t.js || exit 1; done; \
+	else echo "test-engine-wasm: emcc or node not found, skipped"; fi
 
 bench-native: $(BUILD)/tests/engine/bench
 	$(BUILD)/tests/engine/bench
