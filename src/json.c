@@ -91,12 +91,12 @@ static void free_contents(json_value *v) {
 static int parse_value(parser *p, json_value *out, int depth);
 
 static int hex4(parser *p, size_t at, uint32_t *out) {
-    if (at + 4 > p->len) {
-        fail(p, at, "truncated \\u escape");
-        return -1;
-    }
     uint32_t v = 0;
     for (size_t i = 0; i < 4; i++) {
+        if (at + i >= p->len) {
+            fail(p, at + i, "truncated \\u escape");
+            return -1;
+        }
         unsigned char c = p->s[at + i];
         uint32_t d;
         if (c >= '0' && c <= '9') d = c - '0';

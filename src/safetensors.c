@@ -47,11 +47,13 @@ const char *st_dtype_name(st_dtype t) {
 }
 
 
-/* A JSON number that is an integer in [0, 2^53]; -1 when it is not. */
+/* A JSON number that is an integer in [0, 2^53]; -1 when it is not a non-negative integer,
+ * -2 when it is one above 2^53 (beyond any file or tensor stele can hold). */
 static int64_t nonneg_int(const json_value *v) {
     double d;
     if (json_number(v, &d)) return -1;
-    if (!(d >= 0) || d > 9007199254740992.0 || floor(d) != d) return -1;
+    if (!(d >= 0) || floor(d) != d) return -1;
+    if (d > 9007199254740992.0) return -2;
     return (int64_t)d;
 }
 
@@ -107,9 +109,8 @@ static stele_status parse_tensor(const char *name, const json_value *e, size_t d
         if (v < 0) {
             char b[40];
             num_text(d, b, sizeof b);
-            return stele_fail(err, STELE_ERR_SHAPE,
-                           "tensor \"%s\": shape[%zu] = %s is not a non-negative integer", name,
-                           i, b);
+            return stele_fail(err, STELE_ERR_SHAPE, "tensor \"%s\": shape[%zu] = %s is %s", name,
+                              i, b, v == -2 ? "too large" : "not a non-negative integer");
         }
         t->shape[i] = v;
         if (v != 0 && numel > (uint64_t)INT64_MAX / (uint64_t)v) overflow = 1;
@@ -130,9 +131,11 @@ static stele_status parse_tensor(const char *name, const json_value *e, size_t d
         char b1[40], b2[40];
         num_text(json_at(off, 0), b1, sizeof b1);
         num_text(json_at(off, 1), b2, sizeof b2);
-        return stele_fail(err, STELE_ERR_RANGE,
-                       "tensor \"%s\": data_offsets [%s, %s] are not non-negative integers",
-                       name, b1, b2);
+        if (b == -1 || e2 == -1)
+            return stele_fail(err, STELE_ERR_RANGE, "tensor \"%s\": data_offsets [%s, %s] are "
+                              "not non-negative integers", name, b1, b2);
+        return stele_fail(err, STELE_ERR_RANGE, "tensor \"%s\": data_offsets [%s, %s] end beyond "
+                          "the %zu-byte data section", name, b1, b2, data_size);
     }
     if (b > e2)
         return stele_fail(err, STELE_ERR_RANGE,

@@ -19,7 +19,7 @@ static int t_failures = 0, t_checks = 0;
     } while (0)
 
 /* Reads a whole file; *size gets its length. NULL (and a message) when it cannot. */
-static unsigned char *read_file(const char *path, size_t *size) {
+static inline unsigned char *read_file(const char *path, size_t *size) {
     FILE *f = fopen(path, "rb");
     if (!f) {
         fprintf(stderr, "cannot open %s\n", path);
@@ -46,7 +46,7 @@ static unsigned char *read_file(const char *path, size_t *size) {
 }
 
 /* Status names without linking the engine's stele_status_name(). */
-static const char *t_status_name(int st) {
+static inline const char *t_status_name(int st) {
     static const char *names[] = {"STELE_OK", "STELE_ERR_ARGUMENT", "STELE_ERR_MEMORY",
         "STELE_ERR_IO", "STELE_ERR_HEADER", "STELE_ERR_DTYPE", "STELE_ERR_RANGE",
         "STELE_ERR_SHAPE", "STELE_ERR_MISSING", "STELE_ERR_CONFIG", "STELE_ERR_VERSION",
@@ -54,7 +54,7 @@ static const char *t_status_name(int st) {
     return st >= 0 && st < (int)(sizeof names / sizeof names[0]) ? names[st] : "?";
 }
 
-static int t_report(const char *name) {
+static inline int t_report(const char *name) {
     if (t_failures) {
         fprintf(stderr, "%s: %d of %d checks FAILED\n", name, t_failures, t_checks);
         return 1;

@@ -1,0 +1,473 @@
+/* Bad-model test: malformed model files derived from a valid golden model, each of which must be
+ * rejected by stele_model_load() with a SPECIFIC status (stele.h's meanings) and a message.
+ * Run it under ASan+UBSan: no case may crash, leak or touch memory it should not.
+ *
+ *   test_bad_models tests/golden/tiny/bilstm-general-luong.safetensors [--out DIR]
+ *
+ * With --out, every malformed file is also written to DIR/<nn>-<case>.safetensors (fuzz seeds,
+ * manual inspection). Cases: truncations at many offsets, header length fields, JSON syntax,
+ * header structure, dtypes, shapes, byte ranges, missing tensors and metadata, format/version,
+ * config values (absurd sizes, unknown types, constraint violations, disagreement with the
+ * tensors and the tokenizer), corrupt embedded tokenizer bytes. */
+#include <stdarg.h>
+#include <stdint.h>
+
+#include "../../src/json.h"
+#include "../../src/safetensors.h"
+#include "../../src/stele.h"
+#include "testutil.h"
+
+/* ------------------------------------------------------------------ string builder */
+
+typedef struct {
+    char *b;
+    size_t n, cap;
+} sb;
+
+static void sb_put(sb *s, const char *p, size_t n) {
+    if (s->n + n + 1 > s->cap) {
+        s->cap = (s->n + n + 1) * 2;
+        s->b = realloc(s->b, s->cap);
+    }
+    memcpy(s->b + s->n, p, n);
+    s->n += n;
+    s->b[s->n] = '\0';
+}
+static void sb_puts(sb *s, const char *p) { sb_put(s, p, strlen(p)); }
+static void sb_printf(sb *s, const char *fmt, ...) {
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    sb_put(s, tmp, (size_t)k);
+}
+static void sb_str(sb *s, const char *p) {
+    sb_puts(s, "\"");
+    for (; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"' || c == '\\') sb_printf(s, "\\%c", c);
+        else if (c < 0x20) sb_printf(s, "\\u%04x", c);
+        else sb_put(s, (const char *)&c, 1);
+    }
+    sb_puts(s, "\"");
+}
+
+/* ------------------------------------------------------------------ header rewriting */
+
+/* An edit of the header tree: the value at path ("tensor/field", "__metadata__/config/encoder/
+ * hidden"; a metadata string holding JSON is edited inside) becomes raw JSON text, or is deleted
+ * (raw NULL); a path that does not exist is added to its parent object. */
+typedef struct {
+    const char *path;
+    const char *raw;
+} edit;
+
+static int is_prefix_dir(const char *dir, const char *path) {
+    size_t n = strlen(dir);
+    return strncmp(path, dir, n) == 0 && path[n] == '/';
+}
+
+static void ser(sb *s, const json_value *v, const char *path, const edit *ed, int ne);
+
+static void child_path(char *out, size_t n, const char *path, const char *key) {
+    snprintf(out, n, "%s%s%s", path, *path ? "/" : "", key);
+}
+
+static void ser_object(sb *s, const json_value *v, const char *path, const edit *ed, int ne) {
+    int first = 1;
+    sb_puts(s, "{");
+    for (size_t i = 0; i < json_count(v); i++) {
+        char cp[512];
+        child_path(cp, sizeof cp, path, json_key_at(v, i));
+        const edit *hit = NULL;
+        for (int k = 0; k < ne; k++)
+            if (strcmp(ed[k].path, cp) == 0) hit = &ed[k];
+        if (hit && !hit->raw) continue;
+        if (!first) sb_puts(s, ",");
+        first = 0;
+        sb_str(s, json_key_at(v, i));
+        sb_puts(s, ":");
+        if (hit) sb_puts(s, hit->raw);
+        else ser(s, json_at(v, i), cp, ed, ne);
+    }
+    for (int k = 0; k < ne; k++) {   /* additions */
+        const char *slash = strrchr(ed[k].path, '/');
+        size_t plen = slash ? (size_t)(slash - ed[k].path) : 0;
+        const char *key = slash ? slash + 1 : ed[k].path;
+        if (!ed[k].raw || strlen(path) != plen || strncmp(ed[k].path, path, plen)) continue;
+        if (json_get(v, key)) continue;
+        if (!first) sb_puts(s, ",");
+        first = 0;
+        sb_str(s, key);
+        sb_puts(s, ":");
+        sb_puts(s, ed[k].raw);
+    }
+    sb_puts(s, "}");
+}
+
+static void ser(sb *s, const json_value *v, const char *path, const edit *ed, int ne) {
+    double d;
+    switch (json_kind(v)) {
+    case JSON_NULL: sb_puts(s, "null"); break;
+    case JSON_TRUE: sb_puts(s, "true"); break;
+    case JSON_FALSE: sb_puts(s, "false"); break;
+    case JSON_NUMBER:
+        json_number(v, &d);
+        if (d == (double)(long long)d) sb_printf(s, "%lld", (long long)d);
+        else sb_printf(s, "%.17g", d);
+        break;
+    case JSON_STRING: {
+        int nested = 0;
+        for (int k = 0; k < ne; k++) nested |= is_prefix_dir(path, ed[k].path);
+        json_value *inner = nested ? json_parse(json_string(v), json_string_len(v), NULL, 0) : 0;
+        if (inner) {   /* a metadata string holding JSON, edited inside */
+            sb t = {0};
+            ser(&t, inner, path, ed, ne);
+            sb_str(s, t.b);
+            free(t.b);
+            json_free(inner);
+        } else {
+            sb_str(s, json_string(v));
+        }
+        break;
+    }
+    case JSON_ARRAY:
+        sb_puts(s, "[");
+        for (size_t i = 0; i < json_count(v); i++) {
+            char cp[512];
+            snprintf(cp, sizeof cp, "%s/%zu", path, i);
+            if (i) sb_puts(s, ",");
+            ser(s, json_at(v, i), cp, ed, ne);
+        }
+        sb_puts(s, "]");
+        break;
+    case JSON_OBJECT: ser_object(s, v, path, ed, ne); break;
+    }
+}
+
+/* ------------------------------------------------------------------ the base model */
+
+static uint8_t *base;
+static size_t base_size, base_hlen;
+static json_value *base_header;
+static const char *outdir;
+static int n_cases;
+
+/* A file from a header text and the base model's data section (optionally patched). */
+static uint8_t *assemble(const char *header, size_t *size) {
+    size_t h = strlen(header), hp = (h + 7) / 8 * 8, data = base_size - 8 - base_hlen;
+    *size = 8 + hp + data;
+    uint8_t *b = malloc(*size);
+    for (int i = 0; i < 8; i++) b[i] = (uint8_t)((uint64_t)hp >> (8 * i));
+    memcpy(b + 8, header, h);
+    memset(b + 8 + h, ' ', hp - h);
+    memcpy(b + 8 + hp, base + 8 + base_hlen, data);
+    return b;
+}
+
+static void run(const char *name, stele_status want, const uint8_t *b, size_t size) {
+    n_cases++;
+    if (outdir) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%02d-%s.safetensors", outdir, n_cases, name);
+        FILE *f = fopen(path, "wb");
+        if (f) {
+            fwrite(b, 1, size, f);
+            fclose(f);
+        }
+    }
+    /* A private copy of exactly `size` bytes, so ASan sees any read past the end. */
+    uint8_t *copy = malloc(size ? size : 1);
+    memcpy(copy, b, size);
+    stele_model *m = NULL;
+    stele_error err;
+    memset(&err, 0, sizeof err);
+    stele_status st = stele_model_load(copy, size, &m, &err);
+    CHECK(st == want && err.status == st && err.message[0] && m == NULL,
+          "case %d %s: got %s \"%s\", want %s", n_cases, name, t_status_name(st), err.message,
+          t_status_name(want));
+    printf("%3d %-34s %-19s %s\n", n_cases, name, t_status_name(st), err.message);
+    stele_model_free(m);
+    free(copy);
+}
+
+/* Rewrites the header with edits and runs it. */
+static void run_edits(const char *name, stele_status want, const edit *ed, int ne) {
+    sb s = {0};
+    ser(&s, base_header, "", ed, ne);
+    size_t size;
+    uint8_t *b = assemble(s.b, &size);
+    run(name, want, b, size);
+    free(b);
+    free(s.b);
+}
+#define EDIT(name, want, ...)                                                   \
+    do {                                                                        \
+        const edit e_[] = {__VA_ARGS__};                                        \
+        run_edits(name, want, e_, (int)(sizeof e_ / sizeof e_[0]));             \
+    } while (0)
+
+/* Runs the header text as given (with the base data). */
+static void run_header(const char *name, stele_status want, const char *header) {
+    size_t size;
+    uint8_t *b = assemble(header, &size);
+    run(name, want, b, size);
+    free(b);
+}
+
+/* The base file with bytes [at, at+n) replaced. */
+static void run_patched(const char *name, stele_status want, size_t at, const void *p, size_t n) {
+    uint8_t *b = malloc(base_size);
+    memcpy(b, base, base_size);
+    memcpy(b + at, p, n);
+    run(name, want, b, base_size);
+    free(b);
+}
+
+static void set_len(uint8_t *b, uint64_t n) {
+    for (int i = 0; i < 8; i++) b[i] = (uint8_t)(n >> (8 * i));
+}
+
+/* Offsets of a tensor in the base file's data section. */
+static void offsets(const char *name, size_t *b, size_t *e) {
+    const json_value *o = json_get(json_get(base_header, name), "data_offsets");
+    double x = 0, y = 0;
+    json_number(json_at(o, 0), &x);
+    json_number(json_at(o, 1), &y);
+    *b = (size_t)x;
+    *e = (size_t)y;
+}
+
+/* ------------------------------------------------------------------ cases */
+
+static void container_cases(void) {
+    size_t h = base_hlen, data = base_size - 8 - h;
+    /* Truncations. */
+    const struct { size_t cut; stele_status want; } cuts[] = {
+        {0, STELE_ERR_HEADER}, {3, STELE_ERR_HEADER}, {7, STELE_ERR_HEADER},
+        {8, STELE_ERR_HEADER}, {9, STELE_ERR_HEADER}, {8 + h / 3, STELE_ERR_HEADER},
+        {8 + h - 1, STELE_ERR_HEADER}, {8 + h, STELE_ERR_RANGE},
+        {8 + h + 1, STELE_ERR_RANGE}, {8 + h + data / 2, STELE_ERR_RANGE},
+        {base_size - 1, STELE_ERR_RANGE},
+    };
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "truncated-at-%zu", cuts[i].cut);
+        run(name, cuts[i].want, base, cuts[i].cut);
+    }
+    /* Header length field. */
+    uint8_t *b = malloc(base_size);
+    const struct { const char *name; uint64_t len; } lens[] = {
+        {"header-length-zero", 0}, {"header-length-one", 1},
+        {"header-length-beyond-file", (uint64_t)base_size},
+        {"header-length-2^64-1", UINT64_MAX}, {"header-length-2^63", 1ull << 63},
+        {"header-length-cuts-json", (uint64_t)h - 9},
+    };
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        memcpy(b, base, base_size);
+        set_len(b, lens[i].len);
+        run(lens[i].name, STELE_ERR_HEADER, b, base_size);
+    }
+    /* Length into the data: the first data bytes become header bytes (binary: not JSON). */
+    memcpy(b, base, base_size);
+    set_len(b, h + 8);
+    run("header-length-into-data", STELE_ERR_HEADER, b, base_size);
+    free(b);
+
+    run_patched("json-syntax", STELE_ERR_HEADER, 8, "[", 1);
+    run_patched("invalid-utf8-in-header", STELE_ERR_HEADER, 10, "\xFF", 1);
+    run_header("header-is-array", STELE_ERR_HEADER, "[1,2,3]");
+    run_header("header-is-number", STELE_ERR_HEADER, "42");
+    run_header("duplicate-key", STELE_ERR_HEADER,
+               "{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]},"
+               "\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[1,2]}}");
+    run_header("deep-nesting", STELE_ERR_HEADER,
+               "{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+               "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}");
+}
+
+static void tensor_cases(void) {
+    size_t sb0, se0, tb, te, gb, ge;
+    offsets("src_embed.weight", &sb0, &se0);
+    offsets("tgt_embed.weight", &tb, &te);
+    offsets("generator.bias", &gb, &ge);
+    const json_value *shape = json_get(json_get(base_header, "src_embed.weight"), "shape");
+    double V = 0, E = 0;
+    json_number(json_at(shape, 0), &V);
+    json_number(json_at(shape, 1), &E);
+    char r1[128], r2[128], r3[128];
+
+    EDIT("dtype-i32-for-f32", STELE_ERR_DTYPE, {"src_embed.weight/dtype", "\"I32\""});
+    EDIT("dtype-unknown", STELE_ERR_DTYPE, {"proj.weight/dtype", "\"F8_E5M2\""});
+    EDIT("dtype-not-string", STELE_ERR_HEADER, {"proj.weight/dtype", "32"});
+    snprintf(r1, sizeof r1, "[%d,%d]", (int)V, (int)E / 2);
+    EDIT("dtype-f64-resized", STELE_ERR_DTYPE, {"src_embed.weight/dtype", "\"F64\""},
+         {"src_embed.weight/shape", r1});
+    EDIT("tokenizer-dtype-i8", STELE_ERR_DTYPE, {"tokenizer.spm/dtype", "\"I8\""});
+    snprintf(r1, sizeof r1, "[%d,%d]", (int)V, (int)E + 1);
+    EDIT("shape-vs-bytes", STELE_ERR_SHAPE, {"src_embed.weight/shape", r1});
+    snprintf(r1, sizeof r1, "[%d,%d]", (int)E, (int)V);
+    EDIT("shape-transposed", STELE_ERR_SHAPE, {"src_embed.weight/shape", r1});
+    snprintf(r1, sizeof r1, "[%d]", (int)(V * E));
+    EDIT("shape-flattened", STELE_ERR_SHAPE, {"src_embed.weight/shape", r1});
+    EDIT("shape-negative", STELE_ERR_SHAPE, {"src_embed.weight/shape", "[-1,-8]"});
+    EDIT("shape-overflow", STELE_ERR_SHAPE,
+         {"src_embed.weight/shape", "[4294967296,4294967296,4294967296]"});
+    EDIT("shape-too-many-dims", STELE_ERR_SHAPE,
+         {"generator.bias/shape", "[1,1,1,1,1,1,1,1,1]"});
+    EDIT("shape-fractional", STELE_ERR_SHAPE, {"generator.bias/shape", "[1.5]"});
+    snprintf(r1, sizeof r1, "[%zu,%zu]", sb0, se0);
+    EDIT("offsets-overlap", STELE_ERR_RANGE, {"tgt_embed.weight/data_offsets", r1});
+    snprintf(r1, sizeof r1, "[%zu,%zu]", sb0 + 4, se0 + 4);
+    EDIT("offsets-overlap-shifted", STELE_ERR_RANGE, {"src_embed.weight/data_offsets", r1});
+    size_t data = base_size - 8 - base_hlen;
+    snprintf(r1, sizeof r1, "[%zu,%zu]", data - (ge - gb) + 4, data + 4);
+    EDIT("offsets-beyond-data", STELE_ERR_RANGE, {"generator.bias/data_offsets", r1});
+    snprintf(r1, sizeof r1, "[%zu,%zu]", ge, gb);
+    EDIT("offsets-reversed", STELE_ERR_RANGE, {"generator.bias/data_offsets", r1});
+    EDIT("offsets-negative", STELE_ERR_RANGE, {"generator.bias/data_offsets", "[-4,0]"});
+    EDIT("offsets-huge", STELE_ERR_RANGE,
+         {"generator.bias/data_offsets", "[18446744073709551615,18446744073709551620]"});
+    EDIT("offsets-one-number", STELE_ERR_HEADER, {"generator.bias/data_offsets", "[0]"});
+    EDIT("entry-not-object", STELE_ERR_HEADER, {"generator.bias", "[]"});
+    EDIT("entry-extra-field", STELE_ERR_HEADER, {"generator.bias/offset", "0"});
+    EDIT("missing-generator-bias", STELE_ERR_MISSING, {"generator.bias", NULL});
+    EDIT("missing-encoder-weight", STELE_ERR_MISSING, {"enc_layers.0.weight_hh_l0_reverse", NULL});
+    EDIT("missing-tokenizer", STELE_ERR_MISSING, {"tokenizer.spm", NULL});
+    snprintf(r2, sizeof r2, "{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[%zu,%zu]}", gb,
+             gb + 8);
+    EDIT("extra-tensor-overlapping", STELE_ERR_RANGE, {"zz.extra", r2});
+    (void)r3;
+}
+
+static void metadata_cases(void) {
+    EDIT("metadata-missing", STELE_ERR_VERSION, {"__metadata__", NULL});
+    EDIT("metadata-not-object", STELE_ERR_HEADER, {"__metadata__", "\"stele\""});
+    EDIT("metadata-value-number", STELE_ERR_HEADER, {"__metadata__/format_version", "1"});
+    EDIT("format-missing", STELE_ERR_VERSION, {"__metadata__/format", NULL});
+    EDIT("format-wrong", STELE_ERR_VERSION, {"__metadata__/format", "\"pytorch\""});
+    EDIT("format-version-2", STELE_ERR_VERSION, {"__metadata__/format_version", "\"2\""});
+    EDIT("format-version-missing", STELE_ERR_VERSION, {"__metadata__/format_version", NULL});
+    EDIT("format-version-1.0", STELE_ERR_VERSION, {"__metadata__/format_version", "\"1.0\""});
+    EDIT("config-missing", STELE_ERR_MISSING, {"__metadata__/config", NULL});
+    EDIT("config-not-json", STELE_ERR_CONFIG, {"__metadata__/config", "\"{hidden: 12\""});
+    EDIT("config-not-object", STELE_ERR_CONFIG, {"__metadata__/config", "\"[1,2]\""});
+    EDIT("search-not-json", STELE_ERR_CONFIG, {"__metadata__/search", "\"{\""});
+    EDIT("search-len-a-negative", STELE_ERR_CONFIG, {"__metadata__/search/len_a", "-3"});
+}
+
+static void config_cases(void) {
+#define CFG(p) "__metadata__/config/" p
+    EDIT("config-emb-absurd", STELE_ERR_CONFIG, {CFG("emb"), "1000000000"});
+    EDIT("config-hidden-zero", STELE_ERR_CONFIG, {CFG("encoder/hidden"), "0"});
+    EDIT("config-hidden-negative", STELE_ERR_CONFIG, {CFG("encoder/hidden"), "-12"});
+    EDIT("config-hidden-fractional", STELE_ERR_CONFIG, {CFG("decoder/hidden"), "12.5"});
+    EDIT("config-hidden-string", STELE_ERR_CONFIG, {CFG("decoder/hidden"), "\"12\""});
+    EDIT("config-layers-absurd", STELE_ERR_CONFIG, {CFG("decoder/layers"), "100000"});
+    EDIT("config-vocab-absurd", STELE_ERR_CONFIG, {CFG("src_vocab"), "1e12"},
+         {CFG("tgt_vocab"), "1e12"});
+    EDIT("config-sizes-product", STELE_ERR_CONFIG, {CFG("encoder/hidden"), "60000"},
+         {CFG("decoder/hidden"), "60000"});
+    EDIT("config-encoder-gru", STELE_ERR_CONFIG, {CFG("encoder/type"), "\"gru\""});
+    EDIT("config-score-unknown", STELE_ERR_CONFIG, {CFG("attention/score"), "\"cosine\""});
+    EDIT("config-encoder-missing", STELE_ERR_CONFIG, {CFG("encoder"), NULL});
+    EDIT("config-tie-missing", STELE_ERR_CONFIG, {CFG("tie_embeddings"), NULL});
+    EDIT("config-gnmt-with-luong", STELE_ERR_CONFIG, {CFG("decoder/placement"), "\"gnmt\""});
+    EDIT("config-vocab-sides-differ", STELE_ERR_CONFIG, {CFG("tgt_vocab"), "77"});
+    EDIT("config-eos-out-of-range", STELE_ERR_CONFIG, {CFG("eos_id"), "100000"});
+    /* Valid configs that disagree with the tensors or the tokenizer. */
+    EDIT("config-hidden-vs-tensors", STELE_ERR_SHAPE, {CFG("encoder/hidden"), "7"});
+    EDIT("config-emb-vs-tensors", STELE_ERR_SHAPE, {CFG("emb"), "10"},
+         {CFG("decoder/out"), "10"});
+    EDIT("config-lstm-vs-bilstm-tensors", STELE_ERR_SHAPE, {CFG("encoder/type"), "\"lstm\""},
+         {CFG("encoder/hidden"), "12"});
+    EDIT("config-untied-needs-generator", STELE_ERR_MISSING, {CFG("tie_embeddings"), "false"});
+    EDIT("config-vocab-vs-tokenizer", STELE_ERR_CONFIG, {CFG("src_vocab"), "40"},
+         {CFG("tgt_vocab"), "40"});
+    EDIT("config-eos-vs-tokenizer", STELE_ERR_CONFIG, {CFG("eos_id"), "5"});
+#undef CFG
+}
+
+static void tokenizer_cases(void) {
+    size_t b, e;
+    offsets("tokenizer.spm", &b, &e);
+    size_t at = 8 + base_hlen + b, n = e - b;
+    run_patched("tokenizer-bad-wire-type", STELE_ERR_TOKENIZER, at, "\x0F", 1);
+    run_patched("tokenizer-field-zero", STELE_ERR_TOKENIZER, at, "\x00", 1);
+    run_patched("tokenizer-length-past-end", STELE_ERR_TOKENIZER, at + 1, "\xFF\x7F", 2);
+    /* The first piece ("<pad>") spelled with invalid UTF-8: bytes 0..1 are the piece's tag
+       and length, 2..3 the string's tag and length, then its bytes. */
+    run_patched("tokenizer-invalid-utf8-piece", STELE_ERR_TOKENIZER, at + 4, "\xC0", 1);
+    /* The first piece's type (CONTROL = 3) becomes 9. */
+    const uint8_t *tok = base + at;
+    size_t piece_len = tok[1];
+    int found = 0;
+    for (size_t i = 2; i + 1 < 2 + piece_len; i++)
+        if (tok[i] == 0x18 && tok[i + 1] == 3) {   /* field 3, varint */
+            run_patched("tokenizer-unknown-piece-type", STELE_ERR_TOKENIZER, at + i + 1, "\x09",
+                        1);
+            found = 1;
+            break;
+        }
+    CHECK(found, "first piece has no type field");
+    char r[160];
+    snprintf(r, sizeof r, "{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[%zu,%zu]}", b, b);
+    EDIT("tokenizer-empty", STELE_ERR_TOKENIZER, {"tokenizer.spm", r});
+    snprintf(r, sizeof r, "{\"dtype\":\"U8\",\"shape\":[%zu],\"data_offsets\":[%zu,%zu]}", n / 2,
+             b, b + n / 2);
+    EDIT("tokenizer-truncated-half", STELE_ERR_TOKENIZER, {"tokenizer.spm", r});
+    snprintf(r, sizeof r, "{\"dtype\":\"U8\",\"shape\":[%zu],\"data_offsets\":[%zu,%zu]}", n - 3,
+             b, e - 3);
+    EDIT("tokenizer-truncated-end", STELE_ERR_TOKENIZER, {"tokenizer.spm", r});
+    /* Weights instead of a tokenizer. */
+    size_t sb0, se0;
+    offsets("src_embed.weight", &sb0, &se0);
+    snprintf(r, sizeof r, "{\"dtype\":\"U8\",\"shape\":[%zu],\"data_offsets\":[%zu,%zu]}",
+             se0 - sb0, sb0, se0);
+    const edit e2[] = {{"tokenizer.spm", r}, {"src_embed.weight", NULL}};
+    run_edits("tokenizer-is-floats", STELE_ERR_TOKENIZER, e2, 2);
+}
+
+int main(int argc, char **argv) {
+    const char *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) outdir = argv[++i];
+        else path = argv[i];
+    }
+    if (!path) {
+        fprintf(stderr, "usage: test_bad_models MODEL.safetensors [--out DIR]\n");
+        return 2;
+    }
+    base = read_file(path, &base_size);
+    if (!base) return 1;
+    stele_model *m = NULL;
+    stele_error err;
+    CHECK(stele_model_load(base, base_size, &m, &err) == STELE_OK, "base model: %s", err.message);
+    stele_model_free(m);
+    for (int i = 7; i >= 0; i--) base_hlen = base_hlen << 8 | base[i];
+    base_header = json_parse((const char *)base + 8, base_hlen, err.message, sizeof err.message);
+    CHECK(base_header != NULL, "base header: %s", err.message);
+    if (!base_header) return t_report("test_bad_models");
+    /* The rewriting itself is faithful: no edits -> a loadable model. */
+    const edit none[] = {{"-", NULL}};
+    sb s = {0};
+    ser(&s, base_header, "", none, 0);
+    size_t size;
+    uint8_t *b = assemble(s.b, &size);
+    CHECK(stele_model_load(b, size, &m, &err) == STELE_OK, "rewritten base: %s", err.message);
+    stele_model_free(m);
+    free(b);
+    free(s.b);
+
+    container_cases();
+    tensor_cases();
+    metadata_cases();
+    config_cases();
+    tokenizer_cases();
+    printf("%d malformed models\n", n_cases);
+    CHECK(n_cases >= 40, "only %d cases", n_cases);
+    json_free(base_header);
+    free(base);
+    return t_report("test_bad_models");
+}

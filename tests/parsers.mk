@@ -1,0 +1,121 @@
+# Parser tests (included by the top Makefile): JSON, safetensors and SentencePiece unit/golden
+# tests (plain and with ASan+UBSan), the bad-model test, libFuzzer targets.
+#
+#   make test-parsers     all of the below except the long fuzz runs
+#   make fuzz             each fuzz target for FUZZ_SECONDS (default 600), one after the other
+#   make fuzz-smoke       each fuzz target for 30 s (part of test-parsers)
+#   make golden-tokenizer tokenizer goldens (also run by `make golden`)
+
+PARSER_CFLAGS ?= -std=c11 -O2 -g -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-function
+PARSER_SAN    := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+PARSER_SRC    := src/json.c src/safetensors.c src/sentencepiece.c src/error.c
+PARSER_HDR    := src/json.h src/safetensors.h src/sentencepiece.h src/stele.h src/error.h \
+                 src/utf8.h src/isort.h tests/c/testutil.h
+PARSER_TESTS  := test_json test_safetensors test_sentencepiece
+PT            := $(BUILD)/tests/parsers
+TOKENIZER_GOLDEN := $(sort $(wildcard tests/golden/tokenizer/*.jsonl))
+TINY_MODELS   := $(sort $(wildcard tests/golden/tiny/*.safetensors))
+BAD_BASE      := tests/golden/tiny/bilstm-general-luong.safetensors
+
+FUZZ_SECONDS  ?= 600
+FUZZ_TARGETS  := safetensors spm tokenizer
+FUZZ_FLAGS    := -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer \
+                 -fno-sanitize-recover=all
+FUZZ_MAXLEN_safetensors := 32768
+FUZZ_MAXLEN_spm         := 8192
+FUZZ_MAXLEN_tokenizer   := 2048
+FUZZ_SRC_safetensors    := src/json.c src/safetensors.c src/error.c
+FUZZ_SRC_spm            := src/sentencepiece.c src/error.c
+FUZZ_SRC_tokenizer      := src/sentencepiece.c src/error.c
+
+.PHONY: test-parsers test-parsers-native test-parsers-san test-bad-models fuzz fuzz-smoke \
+        fuzz-build golden-tokenizer
+
+# The unit/golden tests link only the parser sources: they do not depend on the engine.
+$(PT)/native/%: tests/c/%.c $(PARSER_SRC) $(PARSER_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(PARSER_CFLAGS) $< $(PARSER_SRC) -lm -o $@
+
+$(PT)/san/%: tests/c/%.c $(PARSER_SRC) $(PARSER_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(PARSER_CFLAGS) $(PARSER_SAN) $< $(PARSER_SRC) -lm -o $@
+
+# Arguments per test.
+PARSER_ARGS_test_json :=
+PARSER_ARGS_test_safetensors := $(TINY_MODELS)
+PARSER_ARGS_test_sentencepiece := $(TOKENIZER_GOLDEN)
+
+# $(1): native or san; $(2): label.
+define parser_tests_run
+	@set -o pipefail; for t in $(PARSER_TESTS); do echo "== $$t$(2)"; \
+	  case $$t in test_json) a="$(PARSER_ARGS_test_json)";; \
+	    test_safetensors) a="$(PARSER_ARGS_test_safetensors)";; \
+	    test_sentencepiece) a="$(PARSER_ARGS_test_sentencepiece)";; esac; \
+	  $(PT)/$(1)/$$t $$a | grep -v '^  ' || exit 1; done
+endef
+
+test-parsers-native: $(addprefix $(PT)/native/,$(PARSER_TESTS))
+	$(call parser_tests_run,native,)
+
+test-parsers-san: $(addprefix $(PT)/san/,$(PARSER_TESTS))
+	$(call parser_tests_run,san, (asan+ubsan))
+
+# The bad-model test needs the whole library (stele_model_load): the engine's sanitizer build
+# when src/engine.mk provides it, else every library source compiled here.
+ifneq ($(LIBSTELE_SAN),)
+BAD_LIB := $(LIBSTELE_SAN)
+BAD_ARCH := $(ENGINE_ARCH)
+else
+BAD_LIB := $(filter-out src/cli.c src/kernels_simd128.c,$(wildcard src/*.c))
+BAD_ARCH :=
+endif
+
+$(PT)/san/test_bad_models: tests/c/test_bad_models.c $(BAD_LIB) $(wildcard src/*.h) tests/c/testutil.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PARSER_CFLAGS) $(BAD_ARCH) $(PARSER_SAN) $< $(BAD_LIB) -lm -o $@
+
+test-bad-models: $(PT)/san/test_bad_models
+	@echo "== test_bad_models (asan+ubsan)"
+	@rm -rf $(PT)/bad-models && mkdir -p $(PT)/bad-models
+	@$(PT)/san/test_bad_models $(BAD_BASE) --out $(PT)/bad-models > $(PT)/bad-models.log; \
+	  rc=$$?; tail -n 2 $(PT)/bad-models.log; grep FAIL $(PT)/bad-models.log; \
+	  echo "(per-case statuses and messages: $(PT)/bad-models.log)"; exit $$rc
+
+test-parsers: test-parsers-native test-parsers-san test-bad-models fuzz-smoke
+
+# ---------------------------------------------------------------- fuzzing (clang libFuzzer)
+$(PT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PARSER_SRC) $(PARSER_HDR)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) $< $(FUZZ_SRC_$*) -lm -o $@
+
+fuzz-build: $(addprefix $(PT)/fuzz/fuzz_,$(FUZZ_TARGETS))
+
+# Runs each target for $(1) seconds on a working copy of its committed seeds (new corpus
+# entries stay in the build folder; crashes land in $(PT)/fuzz/artifacts/). Prints exec counts.
+define fuzz_run
+	@mkdir -p $(PT)/fuzz/artifacts
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(PT)/fuzz/corpus/$$t; cp -n tests/fuzz/corpus/$$t/* $(PT)/fuzz/corpus/$$t/ 2>/dev/null || true; \
+	  case $$t in safetensors) ml=$(FUZZ_MAXLEN_safetensors);; spm) ml=$(FUZZ_MAXLEN_spm);; \
+	    tokenizer) ml=$(FUZZ_MAXLEN_tokenizer);; esac; \
+	  echo "== fuzz_$$t for $(1) s"; \
+	  if ! $(PT)/fuzz/fuzz_$$t -max_total_time=$(1) -max_len=$$ml -print_final_stats=1 \
+	      -artifact_prefix=$(PT)/fuzz/artifacts/$$t- $(PT)/fuzz/corpus/$$t \
+	      > $(PT)/fuzz/$$t.log 2>&1; then \
+	    tail -n 40 $(PT)/fuzz/$$t.log; echo "fuzz_$$t FAILED (log: $(PT)/fuzz/$$t.log)"; exit 1; fi; \
+	  grep -E '^stat::number_of_executed_units|^Done' $(PT)/fuzz/$$t.log | tail -n 2; \
+	done
+endef
+
+fuzz-smoke: fuzz-build
+	$(call fuzz_run,30)
+
+fuzz: fuzz-build
+	$(call fuzz_run,$(FUZZ_SECONDS))
+
+# ---------------------------------------------------------------- goldens
+golden-tokenizer: corpus
+	$(PY) scripts/golden_tokenizer.py --out tests/golden/tokenizer --models models \
+	    --corpus $(CORPUS) --train $(TRAIN)
+
+golden: golden-tokenizer
