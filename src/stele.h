@@ -85,6 +85,8 @@ typedef struct {
     int max_text_bytes;        /* bytes of one input text (default 65536, max 1 << 24) */
 } stele_limits;
 
+/* Search parameters. Reals are double because scripts/search.py computes the length and
+   coverage penalties in double precision (a float 0.2 would not reproduce its scores). */
 typedef struct {
     int beam_size;             /* 1 = greedy search; 2..limits.max_beam = beam search (5) */
     int nbest;                 /* hypotheses returned, 1..beam_size (1) */
