@@ -102,5 +102,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     free(ids);
     free(scratch);
+    free(text);
     return 0;
 }
