@@ -152,10 +152,57 @@ static float dot1(const float *x, const float *w, int K)
     return hsum8(a) + dot_tail(x, w, k, K);
 }
 
+/* R (1..5, a compile-time constant after inlining) x rows against two w rows: W is read once for
+ * all the rows of a block (the decoder's beams). 2R accumulators + 2 w + 1 x <= 13 registers. */
+static inline __attribute__((always_inline)) void block_rx2(float *y, int ldy, const float *x,
+                                                             int ldx, const float *w, int ldw,
+                                                             const float *bias, int K,
+                                                             int accumulate, const int R)
+{
+    const float *w0 = w, *w1 = w + ldw;
+    __m256 a0[5], a1[5];
+#pragma GCC unroll 5
+    for (int r = 0; r < R; r++)
+        a0[r] = a1[r] = _mm256_setzero_ps();
+    int k = 0;
+    for (; k + 8 <= K; k += 8) {
+        __m256 v0 = _mm256_loadu_ps(w0 + k), v1 = _mm256_loadu_ps(w1 + k);
+#pragma GCC unroll 5
+        for (int r = 0; r < R; r++) {
+            __m256 xv = _mm256_loadu_ps(x + (long)r * ldx + k);
+            a0[r] = _mm256_fmadd_ps(xv, v0, a0[r]);
+            a1[r] = _mm256_fmadd_ps(xv, v1, a1[r]);
+        }
+    }
+#pragma GCC unroll 5
+    for (int r = 0; r < R; r++) {
+        const float *xr = x + (long)r * ldx;
+        float s0 = hsum8(a0[r]) + dot_tail(xr, w0, k, K), s1 = hsum8(a1[r]) + dot_tail(xr, w1, k, K);
+        if (bias) {
+            s0 += bias[0];
+            s1 += bias[1];
+        }
+        float *yr = y + (long)r * ldy;
+        yr[0] = accumulate ? yr[0] + s0 : s0;
+        yr[1] = accumulate ? yr[1] + s1 : s1;
+    }
+}
+
 void k_linear(float *y, int ldy, const float *x, int ldx, const float *w, int ldw,
               const float *bias, int M, int N, int K, int accumulate)
 {
     int n = 0;
+    if (M >= 3 && M <= 5) {   /* beam-sized batches: every w row read once */
+        for (; n + 2 <= N; n += 2) {
+            const float *wn = w + (long)n * ldw, *bn = bias ? bias + n : 0;
+            if (M == 5)
+                block_rx2(y + n, ldy, x, ldx, wn, ldw, bn, K, accumulate, 5);
+            else if (M == 4)
+                block_rx2(y + n, ldy, x, ldx, wn, ldw, bn, K, accumulate, 4);
+            else
+                block_rx2(y + n, ldy, x, ldx, wn, ldw, bn, K, accumulate, 3);
+        }
+    }
     for (; n + 4 <= N; n += 4) {
         const float *wn = w + (long)n * ldw;
         const float *bn = bias ? bias + n : 0;

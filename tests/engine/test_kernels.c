@@ -49,7 +49,7 @@ int main(void)
     float *c2 = malloc(sizeof(float) * 8 * MAXN);
     if (!x || !w || !y1 || !y2 || !b || !c1 || !c2)
         return 2;
-    static const int Ms[] = {1, 2, 3, 5}, Ns[] = {1, 3, 4, 7, 33, 64}, Ks[] = {1, 7, 8, 15, 16,
+    static const int Ms[] = {1, 2, 3, 4, 5, 6}, Ns[] = {1, 3, 4, 7, 33, 64}, Ks[] = {1, 7, 8, 15, 16,
                                                                               17, 100, 256};
     for (size_t mi = 0; mi < sizeof Ms / sizeof *Ms; mi++)
         for (size_t ni = 0; ni < sizeof Ns / sizeof *Ns; ni++)
