@@ -59,7 +59,7 @@ test-engine: test-engine-native test-engine-san test-engine-wasm
 # run in Node (needs emcc and node; skipped with a note when absent).
 EMCC ?= emcc
 ENGINE_WASM_SRC := $(filter-out src/cli.c src/kernels_avx2.c,$(wildcard src/*.c))
-ENGINE_WASM_FLAGS := -O2 -msimd128 -std=c11 -Wall -Wextra -sSINGLE_FILE -sNODERAWFS=1 \
+ENGINE_WASM_FLAGS := -O2 -msimd128 -std=c11 -Wall -Wextra -Wno-unused-function -sSINGLE_FILE -sNODERAWFS=1 \
     -sALLOW_MEMORY_GROWTH -sTOTAL_STACK=1048576
 
 $(BUILD)/tests/engine-wasm/%.js: tests/engine/%.c tests/engine/golden.h $(ENGINE_WASM_SRC) $(ENGINE_HDR)

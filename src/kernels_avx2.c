@@ -143,15 +143,6 @@ static void block1x4(float *y0, const float *x0, const float *w, int ldw, const 
     store4(y0, s, bias, accumulate);
 }
 
-static float dot1(const float *x, const float *w, int K)
-{
-    __m256 a = _mm256_setzero_ps();
-    int k = 0;
-    for (; k + 8 <= K; k += 8)
-        a = _mm256_fmadd_ps(_mm256_loadu_ps(x + k), _mm256_loadu_ps(w + k), a);
-    return hsum8(a) + dot_tail(x, w, k, K);
-}
-
 /* R (1..5, a compile-time constant after inlining) x rows against two w rows: W is read once for
  * all the rows of a block (the decoder's beams). 2R accumulators + 2 w + 1 x <= 13 registers. */
 static inline __attribute__((always_inline)) void block_rx2(float *y, int ldy, const float *x,
@@ -188,38 +179,7 @@ static inline __attribute__((always_inline)) void block_rx2(float *y, int ldy, c
     }
 }
 
-void k_linear(float *y, int ldy, const float *x, int ldx, const float *w, int ldw,
-              const float *bias, int M, int N, int K, int accumulate)
-{
-    int n = 0;
-    if (M >= 3 && M <= 5) {   /* beam-sized batches: every w row read once */
-        for (; n + 2 <= N; n += 2) {
-            const float *wn = w + (long)n * ldw, *bn = bias ? bias + n : 0;
-            if (M == 5)
-                block_rx2(y + n, ldy, x, ldx, wn, ldw, bn, K, accumulate, 5);
-            else if (M == 4)
-                block_rx2(y + n, ldy, x, ldx, wn, ldw, bn, K, accumulate, 4);
-            else
-                block_rx2(y + n, ldy, x, ldx, wn, ldw, bn, K, accumulate, 3);
-        }
-    }
-    for (; n + 4 <= N; n += 4) {
-        const float *wn = w + (long)n * ldw;
-        const float *bn = bias ? bias + n : 0;
-        int m = 0;
-        for (; m + 2 <= M; m += 2)
-            block2x4(y + (long)m * ldy + n, y + (long)(m + 1) * ldy + n, x + (long)m * ldx,
-                     x + (long)(m + 1) * ldx, wn, ldw, bn, K, accumulate);
-        if (m < M)
-            block1x4(y + (long)m * ldy + n, x + (long)m * ldx, wn, ldw, bn, K, accumulate);
-    }
-    for (; n < N; n++)
-        for (int m = 0; m < M; m++) {
-            float s = dot1(x + (long)m * ldx, w + (long)n * ldw, K) + (bias ? bias[n] : 0.0f);
-            float *yp = y + (long)m * ldy + n;
-            *yp = accumulate ? *yp + s : s;
-        }
-}
+#include "kernels_linear.h"
 
 void k_weighted_sum(float *y, int ldy, const float *a, int lda, const float *v, int M, int S,
                     int N)

@@ -161,35 +161,7 @@ static inline __attribute__((always_inline)) void block_rx2(float *y, int ldy, c
     }
 }
 
-void k_linear(float *y, int ldy, const float *x, int ldx, const float *w, int ldw,
-              const float *bias, int M, int N, int K, int accumulate)
-{
-    int n = 0;
-    if (M >= 3 && M <= 5) {   /* beam-sized batches */
-        for (; n + 2 <= N; n += 2) {
-            const float *wn = w + (long)n * ldw, *bn = bias ? bias + n : 0;
-            if (M == 5)
-                block_rx2(y + n, ldy, x, ldx, wn, ldw, bn, K, accumulate, 5);
-            else if (M == 4)
-                block_rx2(y + n, ldy, x, ldx, wn, ldw, bn, K, accumulate, 4);
-            else
-                block_rx2(y + n, ldy, x, ldx, wn, ldw, bn, K, accumulate, 3);
-        }
-    }
-    for (; n + 4 <= N; n += 4) {
-        const float *wn = w + (long)n * ldw;
-        const float *bn = bias ? bias + n : 0;
-        int m = 0;
-        for (; m + 2 <= M; m += 2)
-            block2x4(y + (long)m * ldy + n, y + (long)(m + 1) * ldy + n, x + (long)m * ldx,
-                     x + (long)(m + 1) * ldx, wn, ldw, bn, K, accumulate);
-        if (m < M)
-            block1x4(y + (long)m * ldy + n, x + (long)m * ldx, wn, ldw, bn, K, accumulate);
-    }
-    if (n < N)
-        ks_linear(y + n, ldy, x, ldx, w + (long)n * ldw, ldw, bias ? bias + n : 0, M, N - n, K,
-                  accumulate);
-}
+#include "kernels_linear.h"
 
 void k_weighted_sum(float *y, int ldy, const float *a, int lda, const float *v, int M, int S,
                     int N)
