@@ -248,6 +248,8 @@ static int parse_number(parser *p, json_value *out) {
     char buf[MAX_NUMBER_CHARS + 1];
     memcpy(buf, s + start, n);
     buf[n] = '\0';
+    /* The grammar is checked above; strtod only converts (correctly rounded with glibc, musl and
+       Emscripten). It follows LC_NUMERIC: stele is used with the default "C" locale. */
     double v = strtod(buf, NULL);
     if (isinf(v)) {
         fail(p, start, "number out of range");
@@ -280,6 +282,10 @@ static int grow(parser *p, void **buf, uint32_t *cap, uint32_t need, size_t elem
     }
     uint32_t c = *cap ? *cap : 4;
     while (c < need) c = c > UINT32_MAX / 2 ? UINT32_MAX - 1 : c * 2;
+    if ((size_t)c > SIZE_MAX / elem / 2) {   /* (32-bit size_t) */
+        fail(p, p->pos, "too many elements");
+        return -1;
+    }
     void *nb = realloc(*buf, (size_t)c * elem);
     if (!nb) {
         fail(p, p->pos, "out of memory");

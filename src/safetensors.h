@@ -21,11 +21,21 @@ typedef struct {
 
 typedef struct st_file st_file;
 
-/* Parses and validates bytes[0..size): header length (8 <= 8+N <= size), JSON syntax, every
- * entry's dtype, shape (non-negative, <= ST_MAX_DIMS dims, no overflow), nbytes == numel *
- * sizeof(dtype), offsets inside the data section, no two tensors overlapping, metadata values
- * strings. Does not copy: bytes must outlive the st_file. Errors: STELE_ERR_HEADER, _DTYPE,
- * _RANGE, _SHAPE, _MEMORY, each with a message naming the tensor and the byte. */
+/* Parses and validates bytes[0..size): header length (8 <= 8+N <= size, 2 <= N <= 16 MiB),
+ * JSON syntax (strict, see json.h), the header an object, every entry an object with exactly
+ * dtype, shape and data_offsets, the dtype known, the shape non-negative integers (<=
+ * ST_MAX_DIMS dims, no overflow), offsets two integers with 0 <= b <= e <= data size,
+ * e - b == numel * sizeof(dtype), no two non-empty tensors overlapping, __metadata__ an object
+ * of strings. Trailing unused data bytes and gaps are allowed. Does not copy: bytes must outlive
+ * the st_file; tensor data may be unaligned. Errors:
+ *   STELE_ERR_HEADER  length field, JSON syntax, structure (non-object, missing/extra fields,
+ *                     non-string dtype or metadata value, data_offsets not two numbers)
+ *   STELE_ERR_DTYPE   unknown dtype name
+ *   STELE_ERR_SHAPE   bad dimension, too many dims, overflow, bytes != shape x dtype size
+ *   STELE_ERR_RANGE   offsets negative/fractional, reversed, beyond the data, overlapping
+ *   STELE_ERR_MEMORY, STELE_ERR_ARGUMENT
+ * each with a message naming the tensor and the offsets or file byte. st_at() keeps header
+ * order; st_find() is a binary search. */
 stele_status st_open(const uint8_t *bytes, size_t size, st_file **out, stele_error *err);
 void st_close(st_file *f);
 

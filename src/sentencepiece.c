@@ -443,6 +443,9 @@ static int special_id(const spm_model *m, const uint8_t *piece, size_t len, cons
 static stele_status finish_load(spm_model *m, raw_piece *rp, const spec *s, stele_error *err) {
     size_t n = (size_t)m->n, total = 0;
     for (size_t i = 0; i < n; i++) total += rp[i].len + 1;
+    if (total >= UINT32_MAX)
+        return stele_fail(err, STELE_ERR_TOKENIZER, "SentencePiece model: %zu bytes of pieces, "
+                          "too many", total);
     m->text = malloc(total);
     m->off = malloc(n * sizeof *m->off);
     m->len = malloc(n * sizeof *m->len);
@@ -795,7 +798,7 @@ stele_status spm_encode(const spm_model *m, const char *text, size_t len, int32_
         if (cp == 0) return stele_fail(err, STELE_ERR_TEXT, "input byte %zu: NUL byte", i);
         i += k;
     }
-    if (norm_cap(len) >= INT32_MAX)
+    if (len > INT32_MAX / 4)
         return stele_fail(err, STELE_ERR_LIMIT, "text of %zu bytes is too long to encode", len);
     uint8_t *norm = scratch;
     size_t nn = normalize(m, in, len, norm);
