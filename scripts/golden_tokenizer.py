@@ -18,7 +18,8 @@ Models:
               does not change when the shipped model is retrained)
 Any other tests/golden/tokenizer/*.model already there gets its .jsonl regenerated.
 
-Texts: the test split of the model's corpus (both sides), odd inputs (empty, whitespace, tabs,
+Texts: the test split of the model's corpus (both sides; for dates and ui-en-fr the whole test
+splits of both corpora), odd inputs (empty, whitespace, tabs,
 emoji, CJK, Cyrillic, combining marks, "▁", control-piece strings, long text, ...), and seeded
 random strings (corpus characters, spaces, random code points).
 """
@@ -134,6 +135,11 @@ def write_golden(name, model_bytes, corpus_dir, outdir):
                 sys.exit(f"{path} missing: run `make corpus` first")
             side = [l.rstrip("\n") for l in open(path, encoding="utf-8")]
             lines += side[:300] if name in EXTRA else side   # the whole split for real models
+        if name in CORPUS_FILES:   # a shipped model also gets the other corpus's whole test split
+            for other in sorted(set(CORPUS_FILES) - {corpus}):
+                for fn in CORPUS_FILES[other]:
+                    path = os.path.join(corpus_dir, other, fn)
+                    lines += [l.rstrip("\n") for l in open(path, encoding="utf-8")]
     else:   # tiny: a sample of both corpora (mostly unknown characters for its 60 pieces)
         for c, files in sorted(CORPUS_FILES.items()):
             path = os.path.join(corpus_dir, c, files[0])
