@@ -35,6 +35,8 @@ model-%:
 	    --out models/$*/model.safetensors $(if $(filter ui-en-fr,$*),--corpus-info $(CORPUS)/$*/packages.json)
 	$(PY) scripts/evaluate.py --model models/$*/model.safetensors --corpus $(CORPUS)/$* \
 	    --config scripts/configs/$*.json --out models/$*/scores.json
+	$(PY) scripts/model_card.py --model models/$*/model.safetensors --scores models/$*/scores.json \
+	    --corpus-info $(CORPUS)/$*/packages.json --out models/$*/README.md
 
 golden: corpus
 	$(PY) scripts/golden.py --out tests/golden --models models --corpus $(CORPUS)
