@@ -42,7 +42,7 @@ golden: corpus
 	$(PY) scripts/golden.py --out tests/golden --models models --corpus $(CORPUS)
 
 # ---------------------------------------------------------------- tests
-test: test-python test-c
+test: test-python test-c test-js
 
 test-python:
 	$(PY) -m unittest discover -s tests/python -t . -v 2>&1 | tail -n 40; exit $${PIPESTATUS[0]}
@@ -54,6 +54,7 @@ test-python:
 #                fuzz targets (fuzz, fuzz-smoke).
 -include src/engine.mk
 -include tests/parsers.mk
+-include src/wasm/wasm.mk
 
 test-c: test-engine test-parsers
 

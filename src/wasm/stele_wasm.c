@@ -1,0 +1,109 @@
+/* WebAssembly entry points for src/js/stele.js (linked only into dist/stele.wasm).
+ *
+ * The JS side cannot build C structs by value, so the three calls that take structs
+ * (model load with an out pointer, session create with limits, translate with params) get
+ * flat-argument wrappers here that return the handle or NULL (the reason in *err). Results are
+ * read by the JS side straight from wasm memory, at the offsets in stele_wasm_layout(), so the
+ * struct layout is stated once, by the compiler. */
+#include <stddef.h>
+#include <time.h>
+#include "../stele.h"
+
+#define WASM_EXPORT(name) __attribute__((export_name(#name)))
+
+/* Offsets (bytes) and sizes the JS side reads results with; the order is the contract with
+   LAYOUT in src/js/stele.js. */
+static const int32_t layout[] = {
+    /* stele_error */
+    offsetof(stele_error, status), offsetof(stele_error, message), sizeof(stele_error),
+    /* stele_result */
+    offsetof(stele_result, n_source), offsetof(stele_result, source_tokens),
+    offsetof(stele_result, n_hyps), offsetof(stele_result, hyps),
+    offsetof(stele_result, attention), offsetof(stele_result, n_source_words),
+    offsetof(stele_result, n_target_words), offsetof(stele_result, source_word_of_piece),
+    offsetof(stele_result, target_word_of_piece), offsetof(stele_result, word_attention),
+    offsetof(stele_result, word_alignment),
+    /* stele_hypothesis */
+    offsetof(stele_hypothesis, text), offsetof(stele_hypothesis, n_tokens),
+    offsetof(stele_hypothesis, tokens), offsetof(stele_hypothesis, logp),
+    offsetof(stele_hypothesis, score), sizeof(stele_hypothesis),
+    /* struct timespec, filled by the host's timespec_get (profiling clock) */
+    sizeof(time_t), offsetof(struct timespec, tv_nsec),
+};
+
+WASM_EXPORT(stele_wasm_layout)
+const int32_t *stele_wasm_layout(void) { return layout; }
+
+WASM_EXPORT(stele_wasm_layout_count)
+int stele_wasm_layout_count(void) { return (int)(sizeof layout / sizeof layout[0]); }
+
+WASM_EXPORT(stele_wasm_model_load)
+stele_model *stele_wasm_model_load(const void *bytes, size_t size, stele_error *err)
+{
+    stele_model *m = NULL;
+    return stele_model_load(bytes, size, &m, err) == STELE_OK ? m : NULL;
+}
+
+/* Limits <= 0 keep stele_default_limits()'s value. */
+WASM_EXPORT(stele_wasm_session_create)
+stele_session *stele_wasm_session_create(const stele_model *model, int max_source_tokens,
+                                         int max_target_tokens, int max_beam, int max_text_bytes,
+                                         stele_error *err)
+{
+    stele_limits lim = stele_default_limits();
+    if (max_source_tokens > 0)
+        lim.max_source_tokens = max_source_tokens;
+    if (max_target_tokens > 0)
+        lim.max_target_tokens = max_target_tokens;
+    if (max_beam > 0)
+        lim.max_beam = max_beam;
+    if (max_text_bytes > 0)
+        lim.max_text_bytes = max_text_bytes;
+    stele_session *s = NULL;
+    return stele_session_create(model, &lim, &s, err) == STELE_OK ? s : NULL;
+}
+
+/* The session's limits as [max_source_tokens, max_target_tokens, max_beam, max_text_bytes]
+   for the defaults (the JS side reports what it asked for otherwise). */
+WASM_EXPORT(stele_wasm_default_limit)
+int stele_wasm_default_limit(int which)
+{
+    stele_limits lim = stele_default_limits();
+    switch (which) {
+    case 0: return lim.max_source_tokens;
+    case 1: return lim.max_target_tokens;
+    case 2: return lim.max_beam;
+    default: return lim.max_text_bytes;
+    }
+}
+
+WASM_EXPORT(stele_wasm_translate)
+const stele_result *stele_wasm_translate(stele_session *session, const char *text, int len,
+                                         int beam_size, int nbest, double alpha, double beta,
+                                         double len_a, double len_b, stele_error *err)
+{
+    stele_params p = stele_default_params();
+    p.beam_size = beam_size;
+    p.nbest = nbest;
+    p.alpha = alpha;
+    p.beta = beta;
+    p.len_a = len_a;
+    p.len_b = len_b;
+    const stele_result *r = NULL;
+    return stele_translate(session, text, len, &p, &r, err) == STELE_OK ? r : NULL;
+}
+
+/* Defaults of stele_default_params(), in the order beam, nbest, alpha, beta, len_a, len_b. */
+WASM_EXPORT(stele_wasm_default_param)
+double stele_wasm_default_param(int which)
+{
+    stele_params p = stele_default_params();
+    switch (which) {
+    case 0: return p.beam_size;
+    case 1: return p.nbest;
+    case 2: return p.alpha;
+    case 3: return p.beta;
+    case 4: return p.len_a;
+    default: return p.len_b;
+    }
+}

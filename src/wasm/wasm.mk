@@ -1,0 +1,29 @@
+# WebAssembly build for the JS API (included by the top Makefile): the C engine (the same sources
+# as the native library, with kernels_simd128.c instead of kernels_avx2.c) plus src/wasm/
+# stele_wasm.c, linked as a standalone module with no Emscripten JS glue: src/js/stele.js
+# instantiates it in Node and browsers. No filesystem (models arrive as bytes), explicit exports.
+EMCC ?= emcc
+DIST ?= dist
+WASM_SRC := $(filter-out src/cli.c src/kernels_avx2.c,$(wildcard src/*.c)) src/wasm/stele_wasm.c
+WASM_EXPORTS := malloc free stele_status_name stele_model_free stele_session_free \
+    stele_model_info_json stele_model_piece stele_model_vocab_size
+WASM_EMPTY :=
+WASM_SPACE := $(WASM_EMPTY) $(WASM_EMPTY)
+WASM_COMMA := ,
+WASM_FLAGS := -O3 -msimd128 -std=c11 -Wall -Wextra -Wno-unused-function \
+    -sSTANDALONE_WASM --no-entry -sFILESYSTEM=0 -sALLOW_MEMORY_GROWTH -sTOTAL_STACK=1048576 \
+    -sEXPORTED_FUNCTIONS=$(subst $(WASM_SPACE),$(WASM_COMMA),$(addprefix _,$(WASM_EXPORTS)))
+
+.PHONY: wasm test-js
+
+wasm: $(DIST)/stele.wasm
+
+$(DIST)/stele.wasm: $(WASM_SRC) $(ENGINE_HDR) src/wasm/wasm.mk
+	@mkdir -p $(dir $@)
+	NODE_PATH=/usr/share/nodejs $(EMCC) $(WASM_FLAGS) $(WASM_SRC) -o $@
+	@echo "$@: $$(stat -c %s $@) bytes"
+
+# JS API, CLI and npm package tests (tests/js/*.test.js, node --test): wasm-vs-native parity on
+# the shipped models' test sentences, API misuse, heap stability, npm pack + offline install.
+test-js: $(DIST)/stele.wasm $(BUILD)/stele
+	node --test tests/js/
