@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { Translator, SteleError, simdSupported } from '../../src/js/stele.js';
-import { ROOT, SMALL_MODEL } from './common.js';
+import { ROOT, SMALL_MODEL, WASM } from './common.js';
 
 const isStele = (code) => (e) => e instanceof SteleError && e.code === code && typeof e.message === 'string';
 const SENT = path.basename(path.dirname(SMALL_MODEL)) === 'dates' ? '29th March 2042' : 'Save the document';
@@ -20,14 +20,19 @@ test('load from a path, file URL, bytes, ArrayBuffer, Response and http URL, wit
   const onProgress = (p) => seen.push(p);
   const sources = [SMALL_MODEL, pathToFileURL(SMALL_MODEL), new Uint8Array(bytes),
     bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length), new Response(new Uint8Array(bytes))];
+  const wasm = readFileSync(WASM);
   const server = createServer((req, res) => {
-    res.writeHead(200, { 'content-length': bytes.length });
-    res.end(bytes);
+    const body = req.url.endsWith('.wasm') ? wasm : bytes;
+    res.writeHead(200, { 'content-length': body.length, 'content-type': 'application/octet-stream' });
+    res.end(body);
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   sources.push(`http://127.0.0.1:${server.address().port}/model.safetensors`);
   const texts = [];
   try {
+    const viaHttp = await Translator.load(sources.at(-1), { wasm: sources.at(-1).replace(/model.safetensors$/, 'stele.wasm') });
+    texts.push(viaHttp.translate(SENT).text);
+    viaHttp.dispose();
     for (const src of sources) {
       seen.length = 0;
       const t = await Translator.load(src, { onProgress });
