@@ -272,6 +272,17 @@ class Engine {
 
 // ---------------------------------------------------------------- handles
 
+// A trap inside the engine (a bug: the C code never traps on bad input) as a SteleError.
+function trapped(call) {
+  try {
+    return call();
+  } catch (e) {
+    if (e instanceof WebAssembly.RuntimeError)
+      throw new SteleError('STELE_ERR_INTERNAL', `the wasm engine trapped (${e.message}); please report it`);
+    throw e;
+  }
+}
+
 function disposedError(what) {
   return new SteleError('STELE_ERR_DISPOSED', `${what} was disposed`);
 }
@@ -284,7 +295,7 @@ class Model {
     this.bytesPtr = engine.copyIn(bytes);
     this.size = bytes.length;
     try {
-      this.ptr = engine.x.stele_wasm_model_load(this.bytesPtr, bytes.length, engine.err);
+      this.ptr = trapped(() => engine.x.stele_wasm_model_load(this.bytesPtr, bytes.length, engine.err));
       if (!this.ptr) throw engine.error();
       this.infoJson = engine.cstring(engine.x.stele_model_info_json(this.ptr));
       this.vocabSize = engine.x.stele_model_vocab_size(this.ptr);
@@ -338,8 +349,8 @@ class Session {
         `limit is ${this.limits.maxTextBytes} (max_text_bytes)`);
     const tp = e.copyIn(bytes, true);
     try {
-      const r = e.x.stele_wasm_translate(this.ptr, tp, bytes.length, p.beam, p.nbest, p.alpha,
-        p.beta, p.lenA, p.lenB, e.err);
+      const r = trapped(() => e.x.stele_wasm_translate(this.ptr, tp, bytes.length, p.beam,
+        p.nbest, p.alpha, p.beta, p.lenA, p.lenB, e.err));
       if (!r) throw e.error();
       return this.readResult(r);
     } finally {

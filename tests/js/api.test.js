@@ -132,6 +132,20 @@ test('misuse gives SteleError or TypeError, never a wasm trap', async () => {
   assert.throws(() => t.info, isStele('STELE_ERR_DISPOSED'));
 });
 
+test('large limits grow the wasm memory; views follow the growth', async () => {
+  const small = await Translator.load(SMALL_MODEL);
+  const big = await Translator.load(SMALL_MODEL, { limits: { maxSourceTokens: 4096, maxTargetTokens: 4096, maxTextBytes: 1 << 24 } });
+  assert.ok(big.info.wasmMemoryBytes > small.info.wasmMemoryBytes, `${big.info.wasmMemoryBytes} > ${small.info.wasmMemoryBytes}`);
+  assert.equal(big.info.limits.maxTextBytes, 1 << 24);
+  const a = small.translate(SENT, { nbest: 2 }), b = big.translate(SENT, { nbest: 2 });
+  assert.equal(b.text, a.text);
+  assert.deepEqual(b.alignment, a.alignment);
+  assert.deepEqual(b.nbest.map((h) => h.text), a.nbest.map((h) => h.text));
+  assert.throws(() => big.translate('x'.repeat((1 << 24) + 1)), isStele('STELE_ERR_LIMIT'));
+  small.dispose();
+  big.dispose();
+});
+
 test('tiny golden models (every architecture) load and translate', async () => {
   const dir = path.join(ROOT, 'tests/golden/tiny');
   const files = readdirSync(dir).filter((f) => f.endsWith('.safetensors') && !f.endsWith('.trace.safetensors'));
