@@ -103,7 +103,7 @@ define fuzz_run
 	      -artifact_prefix=$(PT)/fuzz/artifacts/$$t- $(PT)/fuzz/corpus/$$t \
 	      > $(PT)/fuzz/$$t.log 2>&1; then \
 	    tail -n 40 $(PT)/fuzz/$$t.log; echo "fuzz_$$t FAILED (log: $(PT)/fuzz/$$t.log)"; exit 1; fi; \
-	  grep -E '^stat::number_of_executed_units|^Done' $(PT)/fuzz/$$t.log | tail -n 2; \
+	  grep -aE '^stat::number_of_executed_units|^Done' $(PT)/fuzz/$$t.log | tail -n 2; \
 	done
 endef
 
