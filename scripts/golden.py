@@ -35,14 +35,21 @@ GOLDEN_PARAMS = {"beam": 5, "nbest": 5, "alpha": 0.2, "beta": 0.2, "len_a": 1.5,
 
 
 def tiny_tokenizer():
+    # Trained inside a temporary folder under RELATIVE names: SentencePiece stores the input and
+    # prefix paths in the model, and a random folder name would change the bytes every run.
+    cwd = os.getcwd()
     with tempfile.TemporaryDirectory() as d:
-        with open(os.path.join(d, "t.txt"), "w") as f:
-            f.write("\n".join(TINY_TEXT) + "\n")
-        spm.SentencePieceTrainer.train(
-            input=os.path.join(d, "t.txt"), model_prefix=os.path.join(d, "t"), model_type="char",
-            vocab_size=60, hard_vocab_limit=False, character_coverage=1.0, pad_id=0, unk_id=1,
-            bos_id=2, eos_id=3, normalization_rule_name="identity", minloglevel=2)
-        return open(os.path.join(d, "t.model"), "rb").read()
+        os.chdir(d)
+        try:
+            with open("tiny.txt", "w") as f:
+                f.write("\n".join(TINY_TEXT) + "\n")
+            spm.SentencePieceTrainer.train(
+                input="tiny.txt", model_prefix="tiny", model_type="char", vocab_size=60,
+                hard_vocab_limit=False, character_coverage=1.0, pad_id=0, unk_id=1, bos_id=2,
+                eos_id=3, normalization_rule_name="identity", minloglevel=2)
+            return open("tiny.model", "rb").read()
+        finally:
+            os.chdir(cwd)
 
 
 def tiny_configs(V):

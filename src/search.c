@@ -110,10 +110,40 @@ static int backtrack(struct stele_session *s, const fin_hyp *f, int32_t *out, co
     return f->t + 1;
 }
 
+/* Scores finished hypothesis f now (its path and attention rows are complete). */
+static void score_finished(struct stele_session *s, fin_hyp *f, int has_attn, double alpha,
+                           double beta)
+{
+    int len = backtrack(s, f, s->hyp_tok, s->rows);   /* hyp_tok row 0 as scratch */
+    f->score = gnmt_score(f->logp, len, has_attn ? s->rows : NULL, s->S, alpha, beta);
+}
+
+/* The N-th best score among the finished hypotheses (n_fin >= N). */
+static double nth_best_score(const struct stele_session *s, int N)
+{
+    double best[64];   /* N <= max beam <= 64 */
+    int have = 0;
+    for (int i = 0; i < s->n_fin; i++) {
+        double v = s->fin[i].score;
+        if (have == N && v <= best[N - 1])
+            continue;
+        int j = have < N ? have++ : N - 1;
+        while (j > 0 && best[j - 1] < v) {
+            best[j] = best[j - 1];
+            j--;
+        }
+        best[j] = v;
+    }
+    return best[N - 1];
+}
+
 void search_beam(struct stele_session *s, int T, int K, int N, double alpha, double beta)
 {
     const struct stele_model *m = s->m;
     const int V = m->V, eos = m->eos_id, has_attn = m->attn.score != SCORE_NONE;
+    /* Upper bound of any continuation's final score is logp / lp(T) (logp only falls, lp grows
+     * with length, cp <= 0): once that cannot beat the N-th best finished score, stop. */
+    const double lp_max = pow((5.0 + T) / 6.0, alpha);
     int n = 1;
     s->y[0] = m->bos_id;
     s->logp[0] = 0.0;
@@ -140,6 +170,7 @@ void search_beam(struct stele_session *s, int T, int K, int N, double alpha, dou
                 f->r = r;
                 f->tok = tok;
                 f->logp = s->cand_val[i];
+                score_finished(s, f, has_attn, alpha, beta);
             } else if (live < K) {
                 s->live_tok[(size_t)t * s->K + live] = tok;
                 s->live_par[(size_t)t * s->K + live] = r;
@@ -148,16 +179,22 @@ void search_beam(struct stele_session *s, int T, int K, int N, double alpha, dou
                 live++;
             }
         }
-        int stop = s->n_fin >= K;
-        if (!stop && t == T - 1) {   /* max length: the live hypotheses finish as they stand */
+        int stop = 0;
+        if (t == T - 1 || live == 0) {   /* max length: the live hypotheses finish as they stand */
             for (int b = 0; b < live; b++) {
                 fin_hyp *f = &s->fin[s->n_fin++];
                 f->t = t;
                 f->r = s->parents[b];
                 f->tok = s->live_tok[(size_t)t * s->K + b];
                 f->logp = s->logp_new[b];
+                score_finished(s, f, has_attn, alpha, beta);
             }
             stop = 1;
+        } else if (s->n_fin >= N) {
+            double best_live = s->logp_new[0];   /* live rows are in rank order */
+            for (int b = 1; b < live; b++)
+                best_live = s->logp_new[b] > best_live ? s->logp_new[b] : best_live;
+            stop = best_live / lp_max <= nth_best_score(s, N);
         }
         if (!stop) {
             dec_state_gather(&s->st[1 - s->cur], &s->st[s->cur], m, s->parents, live);
@@ -174,12 +211,6 @@ void search_beam(struct stele_session *s, int T, int K, int N, double alpha, dou
             break;
     }
     /* rank by score; ties keep the finishing order (insertion sort is stable) */
-    int32_t *tok = s->hyp_tok;   /* scratch: row 0 is rewritten below */
-    for (int i = 0; i < s->n_fin; i++) {
-        fin_hyp *f = &s->fin[i];
-        int len = backtrack(s, f, tok, s->rows);
-        f->score = gnmt_score(f->logp, len, has_attn ? s->rows : NULL, s->S, alpha, beta);
-    }
     for (int i = 1; i < s->n_fin; i++) {
         fin_hyp f = s->fin[i];
         int j = i;

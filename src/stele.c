@@ -24,7 +24,7 @@ const char *stele_status_name(stele_status status)
 
 stele_params stele_default_params(void)
 {
-    stele_params p = {5, 1, 0.2, 0.2, -1.0, -1.0};
+    stele_params p = {5, 1, 0.2, 0.0, -1.0, -1.0};
     return p;
 }
 
@@ -105,7 +105,8 @@ stele_status stele_session_create(const stele_model *m, const stele_limits *limi
     s->logp_new = alloc((size_t)K, sizeof(double), &oom);
     s->cand_val = alloc(2 * (size_t)K, sizeof(double), &oom);
     s->cand_idx = alloc(2 * (size_t)K, sizeof(long), &oom);
-    s->fin = alloc(3 * (size_t)K, sizeof(fin_hyp), &oom);
+    /* up to K hypotheses can finish at every step, plus the K live ones at max length */
+    s->fin = alloc((size_t)K * ((size_t)T + 1), sizeof(fin_hyp), &oom);
     s->rows = alloc((size_t)T, sizeof(float *), &oom);
     s->hyps = alloc((size_t)K, sizeof(stele_hypothesis), &oom);
     s->hyp_tok = alloc((size_t)K * T, sizeof(int32_t), &oom);
@@ -258,6 +259,9 @@ static stele_status check_params(const stele_session *s, const stele_params *p, 
                     p->beam_size);
     if (!isfinite(p->alpha) || !isfinite(p->beta) || !isfinite(p->len_a) || !isfinite(p->len_b))
         return stele_fail(err, STELE_ERR_ARGUMENT, "alpha, beta, len_a and len_b must be finite");
+    if (p->alpha < 0.0 || p->beta < 0.0)
+        return stele_fail(err, STELE_ERR_ARGUMENT,
+                          "alpha and beta must be >= 0 (the beam's stopping bound needs it)");
     return STELE_OK;
 }
 

@@ -11,7 +11,7 @@
  *     }
  *     stele_session *session = NULL;
  *     stele_session_create(model, NULL, &session, &err);       // NULL: stele_default_limits()
- *     stele_params params = stele_default_params();             // beam 5, alpha 0.2, beta 0.2
+ *     stele_params params = stele_default_params();             // beam 5, alpha 0.2, beta 0
  *     const stele_result *result = NULL;
  *     if (stele_translate(session, "Save the document", -1, &params, &result, &err) == STELE_OK)
  *         printf("%s\n", result->hyps[0].text);                 // "Enregistrer le document"
@@ -91,7 +91,7 @@ typedef struct {
     int beam_size;             /* 1 = greedy search; 2..limits.max_beam = beam search (5) */
     int nbest;                 /* hypotheses returned, 1..beam_size (1) */
     double alpha;              /* GNMT length penalty ((5+|Y|)/6)^alpha (0.2) */
-    double beta;               /* GNMT coverage penalty weight (0.2) */
+    double beta;               /* GNMT coverage penalty weight (0: see scripts/search.py) */
     double len_a, len_b;       /* max output = floor(len_a * source + len_b); < 0: model's own */
 } stele_params;
 
