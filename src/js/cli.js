@@ -69,7 +69,7 @@ function fail(e) {
 async function cmdTranslate(args) {
   let path, json = false, align = false, texts = [];
   let nbestSet = false;
-  const p = { beam: 5, nbest: 1, alpha: 0.2, beta: 0.2 };
+  const p = {}; // unset options: the engine's defaults (stele_default_params)
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--json') json = true;
@@ -97,13 +97,19 @@ async function cmdTranslate(args) {
       break;
     }
   }
-  if (p.nbest > p.beam) return usage(nbestSet ? '--nbest must not exceed --beam' : '--nbest > --beam');
+  if (p.beam !== undefined && p.nbest !== undefined && p.nbest > p.beam)
+    return usage('--nbest must not exceed --beam');
   let t;
   try {
-    t = await Translator.load(path, { limits: { maxBeam: Math.max(16, p.beam) } });
+    t = await Translator.load(path, { limits: { maxBeam: Math.max(16, p.beam ?? 0) } });
   } catch (e) {
     fail(e);
     return 1;
+  }
+  const d = t.defaults;
+  if ((p.nbest ?? d.nbest) > (p.beam ?? d.beam)) {
+    t.dispose();
+    return usage(nbestSet ? '--nbest must not exceed --beam' : '--nbest > --beam');
   }
   let failed = false;
   const one = (text) => {

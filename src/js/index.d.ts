@@ -48,13 +48,13 @@ export interface LoadOptions {
 }
 
 export interface TranslateOptions {
-  /** 1 = greedy search; 2..limits.maxBeam = beam search (default 5). */
+  /** 1 = greedy search; 2..limits.maxBeam = beam search. Left out: translator.defaults. */
   beam?: number;
-  /** Hypotheses returned in nbest, 1..beam (default 1). */
+  /** Hypotheses returned in nbest, 1..beam. */
   nbest?: number;
-  /** GNMT length penalty ((5+|Y|)/6)^alpha (default 0.2). */
+  /** GNMT length penalty ((5+|Y|)/6)^alpha. */
   alpha?: number;
-  /** GNMT coverage penalty weight (default 0.2). */
+  /** GNMT coverage penalty weight. */
   beta?: number;
   /** Most output pieces, eos included (default: the model's len_a * sourceLength + len_b). */
   maxLength?: number;
@@ -133,6 +133,8 @@ export class Translator {
   readonly info: TranslatorInfo;
   /** The C engine's info JSON (what `stele info` prints). */
   readonly infoJson: string;
+  /** The search options translate() uses when left out (the C stele_default_params()). */
+  readonly defaults: { beam: number; nbest: number; alpha: number; beta: number };
   readonly disposed: boolean;
   translate(text: string, options?: TranslateOptions): Translation;
   translateBatch(texts: string[], options?: TranslateOptions): Translation[];

@@ -526,6 +526,14 @@ export class Translator {
     return { ...this._info, wasmMemoryBytes: this._engine.memory.buffer.byteLength };
   }
 
+  /** The search defaults translate() uses for options left out (stele_default_params()). */
+  get defaults() {
+    this._live();
+    const x = this._engine.x;
+    return { beam: x.stele_wasm_default_param(0), nbest: x.stele_wasm_default_param(1),
+      alpha: x.stele_wasm_default_param(2), beta: x.stele_wasm_default_param(3) };
+  }
+
   /** The model's info exactly as the C engine writes it (stele_model_info_json). */
   get infoJson() {
     this._live();
@@ -533,8 +541,9 @@ export class Translator {
   }
 
   /**
-   * Translates one text. options: beam (1 = greedy; default 5), nbest (1), alpha (0.2), beta
-   * (0.2), maxLength (output pieces incl. eos; default: the model's len_a * S + len_b).
+   * Translates one text. options: beam (1 = greedy), nbest, alpha (length penalty), beta
+   * (coverage penalty): left out, the engine's defaults (see defaults); maxLength (output pieces
+   * incl. eos; default: the model's len_a * S + len_b).
    */
   translate(text, options) {
     const s = this._live();

@@ -75,6 +75,7 @@ test('result shape, nbest, alignment, info, translateBatch, maxLength', async ()
   assert.equal(info.kernels, 'wasm-simd128');
   assert.ok(info.parameters > 0 && info.vocabSize > 0 && info.modelBytes > 0);
   assert.equal(info.limits.maxBeam, 16);
+  assert.deepEqual(Object.keys(t.defaults), ['beam', 'nbest', 'alpha', 'beta']);
   assert.equal(JSON.parse(t.infoJson).name, info.name);
   const batch = t.translateBatch([SENT, '', SENT], { beam: 1 });
   assert.equal(batch.length, 3);
