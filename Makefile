@@ -7,7 +7,7 @@ TRAIN   := $(BUILD)/train
 CC      ?= cc
 CLANG   ?= clang
 
-.PHONY: all setup-train corpus models golden test test-python test-c demo clean
+.PHONY: all setup-train corpus models golden test test-python test-c demo e2e clean
 
 all: $(BUILD)/stele
 
@@ -42,7 +42,7 @@ golden: corpus
 	$(PY) scripts/golden.py --out tests/golden --models models --corpus $(CORPUS)
 
 # ---------------------------------------------------------------- tests
-test: test-python test-c test-js
+test: test-python test-c test-js e2e
 
 test-python:
 	$(PY) -m unittest discover -s tests/python -t . -v 2>&1 | tail -n 40; exit $${PIPESTATUS[0]}
@@ -58,8 +58,21 @@ test-python:
 
 test-c: test-engine test-parsers
 
+# ---------------------------------------------------------------- the page (web/)
+# demo: installs what it needs (apt: emscripten, Node.js), builds dist/stele.wasm and serves web/
+# with scripts/serve.mjs, which maps /src/js/, /dist/ and /models/ from the repository.
+PORT ?= 8080
 demo:
-	@echo "make demo: the page is not built yet (see issue 5)"; exit 1
+	bash scripts/setup-web.sh demo
+	$(MAKE) wasm
+	@[ -f models/ui-en-fr/model.safetensors ] || echo "note: models/ui-en-fr is missing; open http://127.0.0.1:$(PORT)/?model=dates"
+	node scripts/serve.mjs --port $(PORT)
+
+# e2e: Debian's chromium (apt) driven by playwright-core (npm ci) against the page: outputs equal
+# the Node API's, heatmap, hover, errors, offline, 375 px, dates model; writes web/screenshot.png.
+e2e: $(DIST)/stele.wasm
+	bash scripts/setup-web.sh e2e
+	node --test tests/e2e/
 
 clean:
 	rm -rf $(BUILD)/stele $(BUILD)/obj $(BUILD)/tests

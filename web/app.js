@@ -1,0 +1,615 @@
+// The page: controls, output, and the attention views. The engine runs in worker.js.
+const $ = (id) => document.getElementById(id);
+
+const EXAMPLES = {
+  'ui-en-fr': ['Save the document', 'Open a new window', 'Delete the selected files?', 'Show hidden files'],
+  dates: ['29th March 2042', '3 juillet 1999', '7 января 2001', 'Monday, 14 February 2011'],
+};
+const DEBOUNCE_MS = 250;
+
+const state = {
+  model: null,          // name of the loaded model
+  ready: false,
+  busy: false,          // a translation is in the worker
+  pending: null,        // the latest request waiting for the worker
+  seq: 0,
+  shown: 0,             // id of the result on screen
+  result: null,         // last Translation
+  request: null,        // { text, beam, nbest } of that result
+  unit: 'piece',
+  view: 'grid',
+  focus: [0, 0],        // focused heatmap cell (row, col)
+};
+
+// ---------------------------------------------------------------- errors
+
+function showError(title, detail) {
+  const el = $('error');
+  el.replaceChildren();
+  const b = document.createElement('strong');
+  b.textContent = title;
+  el.append(b);
+  if (detail) el.append(document.createTextNode(' ' + detail));
+  el.hidden = false;
+}
+
+function clearError() {
+  $('error').hidden = true;
+  $('error').replaceChildren();
+}
+
+window.addEventListener('error', (e) => showError('Unexpected error:', e.message));
+window.addEventListener('unhandledrejection', (e) => showError('Unexpected error:', String(e.reason?.message ?? e.reason)));
+
+function explain(code, message) {
+  switch (code) {
+    case 'STELE_ERR_NO_SIMD': return ['This browser cannot run stele:', message];
+    case 'STELE_ERR_LIMIT': return ['Input too long:', message];
+    case 'STELE_ERR_TEXT': return ['The input cannot be translated:', message];
+    case 'STELE_ERR_IO': return ['The model failed to load:', message];
+    default: return [`${code}:`, message];
+  }
+}
+
+// ---------------------------------------------------------------- worker
+
+let worker;
+try {
+  worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  worker.onerror = (e) => {
+    e.preventDefault();
+    showError('The engine worker failed to start:', e.message || 'module workers may be unsupported here');
+  };
+} catch (e) {
+  showError('The engine worker failed to start:', e.message);
+}
+
+worker?.addEventListener('message', ({ data }) => {
+  if (data.type === 'progress') onProgress(data);
+  else if (data.type === 'ready') onReady(data);
+  else if (data.type === 'result') onResult(data);
+  else if (data.type === 'error') onWorkerError(data);
+});
+
+const fmtScore = (x) => (Math.abs(x) < 0.001 && x !== 0 ? x.toExponential(1) : x.toFixed(3));
+const fmtBytes = (n) => n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(2)} MB` : `${(n / 1024).toFixed(1)} KB`;
+
+function loadModel(name) {
+  state.ready = false;
+  state.model = name;
+  state.result = null;
+  setInputEnabled(false);
+  clearError();
+  $('progress').value = 0;
+  $('progress').removeAttribute('data-done');
+  $('load-text').textContent = `downloading ${name}…`;
+  $('model-info').textContent = '';
+  document.body.dataset.ready = 'false';
+  renderExamples(name);
+  renderResult(null);
+  $('output').lang = name === 'ui-en-fr' ? 'fr' : 'en';
+  worker?.postMessage({ type: 'load', model: name });
+}
+
+function onProgress({ loaded, total }) {
+  const p = $('progress');
+  if (total) {
+    p.max = total;
+    p.value = loaded;
+    $('load-text').textContent = `${fmtBytes(loaded)} / ${fmtBytes(total)} (${Math.floor((100 * loaded) / total)} %)`;
+  } else {
+    p.removeAttribute('value');
+    $('load-text').textContent = `${fmtBytes(loaded)}`;
+  }
+}
+
+function onReady({ model, ms, info, defaults }) {
+  if (model !== state.model) return;
+  state.ready = true;
+  const p = $('progress');
+  p.max = 1;
+  p.value = 1;
+  p.dataset.done = '';
+  $('load-text').textContent = `${fmtBytes(info.modelBytes)} · ready in ${Math.round(ms)} ms`;
+  const c = info.config ?? {};
+  const arch = [c.encoder?.type, c.attention?.score && `${c.attention.score} attention`, c.decoder?.style && `${c.decoder.style} decoder`]
+    .filter(Boolean).join(' · ');
+  $('model-info').textContent = `${info.name}: ${(info.parameters / 1e6).toFixed(2)} M parameters · ${arch} · ` +
+    `vocabulary ${info.vocabSize} · ${info.kernels}`;
+  const beam = $('beam');
+  beam.max = info.limits.maxBeam;
+  $('nbest').max = info.limits.maxBeam;
+  $('input-help').textContent = `Up to ${info.limits.maxTextBytes} bytes and ${info.limits.maxSourceTokens} pieces.`;
+  document.body.dataset.ready = 'true';
+  document.body.dataset.model = model;
+  setInputEnabled(true);
+  const input = $('input');
+  if (!input.value) input.value = EXAMPLES[model]?.[0] ?? '';
+  translateNow();
+}
+
+function onWorkerError({ phase, id, code, message }) {
+  if (phase === 'load') {
+    $('load-text').textContent = 'failed';
+    document.body.dataset.ready = 'error';
+    const [t, d] = explain(code === 'STELE_ERR_IO' || code === 'STELE_ERR_NO_SIMD' ? code : 'STELE_ERR_IO', `${code}: ${message}`);
+    showError(t, code === 'STELE_ERR_NO_SIMD' ? message : d);
+    return;
+  }
+  state.busy = false;
+  if (id >= state.shown) {
+    state.shown = id;
+    const [t, d] = explain(code, message);
+    showError(t, d);
+    renderResult(null);
+    $('output').dataset.input = state.inflight?.text ?? '';
+  }
+  if (!state.pending) document.body.dataset.busy = 'false';
+  pump();
+}
+
+function setInputEnabled(on) {
+  for (const id of ['input', 'go']) $(id).disabled = !on;
+}
+
+// ---------------------------------------------------------------- translating
+
+function params() {
+  const clampInt = (el, lo, hi, def) => {
+    const v = Math.round(Number(el.value));
+    return Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : def;
+  };
+  const beam = clampInt($('beam'), 1, Number($('beam').max) || 16, 5);
+  const nbest = clampInt($('nbest'), 1, beam, 1);
+  return { beam, nbest };
+}
+
+function translateNow() {
+  if (!state.ready) return;
+  const text = $('input').value;
+  state.pending = { id: ++state.seq, text, ...params() };
+  pump();
+}
+
+// One translation in flight at a time; while it runs, only the newest request waits.
+function pump() {
+  if (state.busy || !state.pending) return;
+  const req = state.pending;
+  state.pending = null;
+  state.busy = true;
+  state.inflight = req;
+  document.body.dataset.busy = 'true';
+  worker.postMessage({ type: 'translate', ...req });
+}
+
+function onResult({ id, ms, result }) {
+  state.busy = false;
+  if (!state.pending) document.body.dataset.busy = 'false';
+  if (id > state.shown) {
+    state.shown = id;
+    clearError();
+    state.result = result;
+    state.request = state.inflight;
+    state.ms = ms;
+    renderResult(result);
+    $('output').dataset.input = state.request.text;
+  }
+  pump();
+}
+
+let debounce = 0;
+$('input').addEventListener('input', () => {
+  if (!$('live').checked) return;
+  clearTimeout(debounce);
+  debounce = setTimeout(translateNow, DEBOUNCE_MS);
+});
+$('form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  clearTimeout(debounce);
+  translateNow();
+});
+for (const id of ['beam', 'nbest']) $(id).addEventListener('change', () => {
+  const p = params();
+  $('beam').value = p.beam;
+  $('nbest').value = p.nbest;
+  translateNow();
+});
+$('model').addEventListener('change', () => {
+  $('input').value = '';
+  loadModel($('model').value);
+});
+
+function renderExamples(model) {
+  const box = $('examples');
+  box.replaceChildren();
+  for (const ex of EXAMPLES[model] ?? []) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'chip';
+    b.textContent = ex;
+    b.addEventListener('click', () => {
+      $('input').value = ex;
+      translateNow();
+    });
+    box.append(b);
+  }
+}
+
+// ---------------------------------------------------------------- results
+
+function renderResult(r) {
+  const out = $('output'), list = $('nbest-list');
+  list.replaceChildren();
+  $('export-png').disabled = $('export-json').disabled = !r?.alignment;
+  if (!r) {
+    out.textContent = '';
+    $('stats').textContent = '';
+    renderAttention();
+    return;
+  }
+  out.textContent = r.text;
+  const n = r.targetTokens.length;
+  const ms = state.ms;
+  $('stats').textContent = `decoded in ${ms.toFixed(1)} ms · ${n} tokens · ` +
+    `${ms > 0 ? Math.round((n * 1000) / ms) : '∞'} tokens/s · beam ${state.request.beam} · score ${fmtScore(r.score)}`;
+  if (r.nbest.length > 1) {
+    r.nbest.forEach((h, k) => {
+      const li = document.createElement('li');
+      const t = document.createElement('span');
+      t.className = 'hyp';
+      t.textContent = h.text;
+      const s = document.createElement('span');
+      s.className = 'score';
+      s.textContent = `score ${fmtScore(h.score)} · log p ${fmtScore(h.logp)}`;
+      li.append(t, s);
+      if (k === 0) li.className = 'best';
+      list.append(li);
+    });
+  }
+  renderAttention();
+}
+
+// ---------------------------------------------------------------- attention data
+
+const showPiece = (p) => (p === '</s>' ? '</s>' : p.replace(/\u2581/g, '▁'));
+
+/** The matrix on screen: { rows, cols, src: [], tgt: [], w: Float32Array } or null. */
+function matrix() {
+  const r = state.result;
+  if (!r?.alignment) return null;
+  if (state.unit === 'word') {
+    const w = r.wordAlignment;
+    if (!w.weights || !w.rows || !w.cols) return null;
+    return { rows: w.rows, cols: w.cols, src: w.sourceWords, tgt: w.targetWords, w: w.weights, unit: 'word' };
+  }
+  const a = r.alignment;
+  return { rows: a.rows, cols: a.cols, src: r.sourceTokens.map(showPiece), tgt: r.targetTokens.map(showPiece), w: a.weights, unit: 'piece' };
+}
+
+// Sequential colour scale: near-white to deep indigo (monotonic lightness).
+const STOPS = [[247, 251, 255], [198, 219, 239], [107, 174, 214], [33, 113, 181], [8, 48, 107], [20, 12, 60]];
+function colour(v) {
+  const x = Math.min(1, Math.max(0, v)) * (STOPS.length - 1);
+  const i = Math.min(STOPS.length - 2, Math.floor(x)), f = x - i;
+  const c = STOPS[i].map((a, k) => Math.round(a + (STOPS[i + 1][k] - a) * f));
+  return `rgb(${c[0]}, ${c[1]}, ${c[2]})`;
+}
+$('legend-bar').style.background = `linear-gradient(to right, ${STOPS.map((_, i) => colour(i / (STOPS.length - 1))).join(', ')})`;
+
+const argmax = (m, i) => {
+  let best = 0;
+  for (let j = 1; j < m.cols; j++) if (m.w[i * m.cols + j] > m.w[i * m.cols + best]) best = j;
+  return best;
+};
+
+// ---------------------------------------------------------------- attention views
+
+function renderAttention() {
+  const m = matrix();
+  const grid = $('grid-wrap'), links = $('links-wrap');
+  grid.replaceChildren();
+  links.replaceChildren();
+  renderTokens(m);
+  grid.hidden = state.view !== 'grid';
+  links.hidden = state.view !== 'links';
+  if (!m) {
+    if (state.result && !state.result.alignment && state.result.text === '') grid.textContent = '';
+    return;
+  }
+  state.focus = [Math.min(state.focus[0], m.rows - 1), Math.min(state.focus[1], m.cols - 1)];
+  if (state.view === 'grid') grid.append(buildGrid(m));
+  else links.append(buildLinks(m));
+}
+
+function renderTokens(m) {
+  const mk = (box, toks, side) => {
+    box.replaceChildren();
+    (toks ?? []).forEach((t, i) => {
+      const s = document.createElement('span');
+      s.className = 'tok';
+      s.textContent = t;
+      s.dataset.side = side;
+      s.dataset.i = i;
+      box.append(s);
+    });
+  };
+  mk($('src-tokens'), m?.src, 'src');
+  mk($('tgt-tokens'), m?.tgt, 'tgt');
+}
+
+function buildGrid(m) {
+  const table = document.createElement('table');
+  table.className = 'heatmap';
+  table.id = 'heatmap';
+  table.dataset.rows = m.rows;
+  table.dataset.cols = m.cols;
+  table.setAttribute('aria-label', `Attention weights: ${m.rows} target ${m.unit}s (rows) by ${m.cols} source ${m.unit}s (columns)`);
+  const cap = document.createElement('caption');
+  cap.className = 'sr-only';
+  cap.textContent = 'Rows: output (target); columns: input (source). Darker = more attention.';
+  table.append(cap);
+  const thead = table.createTHead().insertRow();
+  const corner = document.createElement('th');
+  corner.className = 'corner';
+  corner.innerHTML = '<span>target ↓</span><span>source →</span>';
+  thead.append(corner);
+  m.src.forEach((t, j) => {
+    const th = document.createElement('th');
+    th.scope = 'col';
+    th.className = 'col-h';
+    th.dataset.col = j;
+    const s = document.createElement('span');
+    s.textContent = t;
+    th.append(s);
+    thead.append(th);
+  });
+  const body = table.createTBody();
+  for (let i = 0; i < m.rows; i++) {
+    const tr = body.insertRow();
+    const th = document.createElement('th');
+    th.scope = 'row';
+    th.className = 'row-h';
+    th.dataset.row = i;
+    th.textContent = m.tgt[i];
+    tr.append(th);
+    for (let j = 0; j < m.cols; j++) {
+      const v = m.w[i * m.cols + j];
+      const td = document.createElement('td');
+      td.className = 'cell';
+      td.dataset.row = i;
+      td.dataset.col = j;
+      td.style.background = colour(v);
+      td.tabIndex = i === state.focus[0] && j === state.focus[1] ? 0 : -1;
+      td.setAttribute('aria-label', `${m.tgt[i]} ← ${m.src[j]}: ${v.toFixed(3)}`);
+      td.title = `${m.tgt[i]} ← ${m.src[j]}: ${v.toFixed(3)}`;
+      tr.append(td);
+    }
+  }
+  table.addEventListener('pointerover', (e) => {
+    const el = e.target.closest('[data-row], [data-col]');
+    if (el) highlight(el.dataset.row, el.dataset.col);
+  });
+  table.addEventListener('pointerleave', () => highlight());
+  table.addEventListener('focusin', (e) => {
+    const el = e.target.closest('td.cell');
+    if (el) highlight(el.dataset.row, el.dataset.col);
+  });
+  table.addEventListener('focusout', () => highlight());
+  table.addEventListener('keydown', (e) => {
+    const moves = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1], Home: [0, -1e9], End: [0, 1e9] };
+    const d = moves[e.key];
+    if (!d) return;
+    e.preventDefault();
+    const [r0, c0] = state.focus;
+    const r = Math.min(m.rows - 1, Math.max(0, r0 + d[0])), c = Math.min(m.cols - 1, Math.max(0, c0 + d[1]));
+    const old = table.querySelector(`td[data-row="${r0}"][data-col="${c0}"]`);
+    const next = table.querySelector(`td[data-row="${r}"][data-col="${c}"]`);
+    if (old) old.tabIndex = -1;
+    next.tabIndex = 0;
+    state.focus = [r, c];
+    next.focus();
+  });
+  return table;
+}
+
+// Highlights target row i and/or source column j everywhere: heatmap headers and cells, the two
+// token strips, and the links view. A row alone also marks the source it attends to most; a
+// column alone marks the targets that attend to it most.
+function highlight(row, col) {
+  const m = matrix();
+  document.querySelectorAll('.hl, .hl-row, .hl-col, .hl-cell').forEach((el) => el.classList.remove('hl', 'hl-row', 'hl-col', 'hl-cell'));
+  document.body.classList.remove('hovering');
+  if (!m || (row === undefined && col === undefined)) return;
+  document.body.classList.add('hovering');
+  const i = row === undefined ? null : Number(row), j = col === undefined ? null : Number(col);
+  const srcs = new Set(), tgts = new Set();
+  if (i !== null) tgts.add(i);
+  if (j !== null) srcs.add(j);
+  if (i !== null && j === null) srcs.add(argmax(m, i));
+  if (j !== null && i === null) for (let r = 0; r < m.rows; r++) if (argmax(m, r) === j) tgts.add(r);
+  const q = (s) => document.querySelectorAll(s);
+  for (const t of tgts) {
+    q(`.tok[data-side="tgt"][data-i="${t}"], .row-h[data-row="${t}"], .ln-tok[data-side="tgt"][data-i="${t}"]`).forEach((el) => el.classList.add('hl'));
+  }
+  for (const s of srcs) {
+    q(`.tok[data-side="src"][data-i="${s}"], .col-h[data-col="${s}"], .ln-tok[data-side="src"][data-i="${s}"]`).forEach((el) => el.classList.add('hl'));
+  }
+  if (i !== null) q(`td.cell[data-row="${i}"]`).forEach((el) => el.classList.add('hl-row'));
+  if (j !== null) q(`td.cell[data-col="${j}"]`).forEach((el) => el.classList.add('hl-col'));
+  if (i !== null && j !== null) q(`td.cell[data-row="${i}"][data-col="${j}"]`).forEach((el) => el.classList.add('hl-cell'));
+  q('.link').forEach((el) => {
+    const on = (i === null || Number(el.dataset.row) === i) && (j === null || Number(el.dataset.col) === j);
+    if (on) el.classList.add('hl');
+  });
+}
+
+// Token strips are hover targets too.
+for (const id of ['src-tokens', 'tgt-tokens']) {
+  $(id).addEventListener('pointerover', (e) => {
+    const t = e.target.closest('.tok');
+    if (!t) return;
+    if (t.dataset.side === 'src') highlight(undefined, t.dataset.i);
+    else highlight(t.dataset.i, undefined);
+  });
+  $(id).addEventListener('pointerleave', () => highlight());
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+function svgEl(name, attrs) {
+  const el = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  return el;
+}
+
+// Two sentences, one above the other, with a line from each target token to each source token
+// it attends to (width and opacity = weight; weights under 0.05 are left out).
+function buildLinks(m) {
+  const charW = 9, pad = 14, H = 190;
+  const place = (toks) => {
+    const xs = [];
+    let x = 8;
+    for (const t of toks) {
+      const w = Math.max(2, [...t].length) * charW + pad;
+      xs.push({ x, w, c: x + w / 2 });
+      x += w;
+    }
+    return { xs, width: x + 8 };
+  };
+  const S = place(m.src), T = place(m.tgt);
+  const width = Math.max(S.width, T.width);
+  const offS = (width - S.width) / 2, offT = (width - T.width) / 2;
+  const svg = svgEl('svg', { width, height: H, viewBox: `0 0 ${width} ${H}`, role: 'img', id: 'links',
+    'aria-label': `Alignment links between ${m.cols} source and ${m.rows} target ${m.unit}s` });
+  const lines = svgEl('g', {});
+  for (let i = 0; i < m.rows; i++) {
+    for (let j = 0; j < m.cols; j++) {
+      const v = m.w[i * m.cols + j];
+      if (v < 0.05) continue;
+      const l = svgEl('line', { x1: offS + S.xs[j].c, y1: 34, x2: offT + T.xs[i].c, y2: H - 34,
+        'stroke-width': (0.5 + 4 * v).toFixed(2), 'stroke-opacity': (0.15 + 0.85 * v).toFixed(2), class: 'link',
+        'data-row': i, 'data-col': j });
+      const title = svgEl('title', {});
+      title.textContent = `${m.tgt[i]} ← ${m.src[j]}: ${v.toFixed(3)}`;
+      l.append(title);
+      lines.append(l);
+    }
+  }
+  svg.append(lines);
+  const row = (toks, P, off, y, side) => toks.forEach((t, k) => {
+    const g = svgEl('g', { class: 'ln-tok', 'data-side': side, 'data-i': k });
+    g.append(svgEl('rect', { x: off + P.xs[k].x + 2, y: y - 14, width: P.xs[k].w - 4, height: 24, rx: 5 }));
+    const tx = svgEl('text', { x: off + P.xs[k].c, y: y + 3, 'text-anchor': 'middle' });
+    tx.textContent = t;
+    g.append(tx);
+    svg.append(g);
+  });
+  row(m.src, S, offS, 20, 'src');
+  row(m.tgt, T, offT, H - 20, 'tgt');
+  svg.addEventListener('pointerover', (e) => {
+    const g = e.target.closest('.ln-tok, .link');
+    if (!g) return;
+    if (g.classList.contains('link')) highlight(g.dataset.row, g.dataset.col);
+    else if (g.dataset.side === 'src') highlight(undefined, g.dataset.i);
+    else highlight(g.dataset.i, undefined);
+  });
+  svg.addEventListener('pointerleave', () => highlight());
+  return svg;
+}
+
+for (const el of document.querySelectorAll('input[name="view"], input[name="unit"]')) {
+  el.addEventListener('change', () => {
+    state.view = document.querySelector('input[name="view"]:checked').value;
+    state.unit = document.querySelector('input[name="unit"]:checked').value;
+    state.focus = [0, 0];
+    renderAttention();
+  });
+}
+
+// ---------------------------------------------------------------- export
+
+function download(blob, name) {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
+const fileStem = () => `stele-${state.model}-attention-${state.unit === 'word' ? 'words' : 'subwords'}`;
+
+$('export-json').addEventListener('click', () => {
+  const m = matrix(), r = state.result;
+  if (!m) return;
+  const weights = [];
+  for (let i = 0; i < m.rows; i++) weights.push(Array.from(m.w.subarray(i * m.cols, (i + 1) * m.cols)));
+  const doc = {
+    model: state.model, input: state.request.text, output: r.text, beam: state.request.beam,
+    nbest: r.nbest.map((h) => ({ text: h.text, score: h.score, logp: h.logp })),
+    unit: m.unit, rows: m.rows, cols: m.cols, source: m.src, target: m.tgt, weights,
+  };
+  download(new Blob([JSON.stringify(doc, null, 1)], { type: 'application/json' }), `${fileStem()}.json`);
+});
+
+$('export-png').addEventListener('click', () => {
+  const m = matrix();
+  if (!m) return;
+  const cell = 26, font = '13px system-ui, sans-serif';
+  const c = document.createElement('canvas');
+  const ctx = c.getContext('2d');
+  ctx.font = font;
+  const rowW = Math.ceil(Math.max(...m.tgt.map((t) => ctx.measureText(t).width))) + 16;
+  const colH = Math.ceil(Math.max(...m.src.map((t) => ctx.measureText(t).width))) + 16;
+  const scale = 2, W = rowW + m.cols * cell + 20, H = colH + m.rows * cell + 70;
+  c.width = W * scale;
+  c.height = H * scale;
+  ctx.scale(scale, scale);
+  ctx.fillStyle = '#fff';
+  ctx.fillRect(0, 0, W, H);
+  ctx.font = font;
+  ctx.fillStyle = '#1b1f24';
+  ctx.textBaseline = 'middle';
+  m.src.forEach((t, j) => {
+    ctx.save();
+    ctx.translate(rowW + j * cell + cell / 2, colH - 8);
+    ctx.rotate(-Math.PI / 2);
+    ctx.textAlign = 'left';
+    ctx.fillText(t, 0, 0);
+    ctx.restore();
+  });
+  ctx.textAlign = 'right';
+  m.tgt.forEach((t, i) => ctx.fillText(t, rowW - 8, colH + i * cell + cell / 2));
+  for (let i = 0; i < m.rows; i++) {
+    for (let j = 0; j < m.cols; j++) {
+      ctx.fillStyle = colour(m.w[i * m.cols + j]);
+      ctx.fillRect(rowW + j * cell, colH + i * cell, cell - 1, cell - 1);
+    }
+  }
+  const ly = colH + m.rows * cell + 24, lw = Math.min(200, m.cols * cell);
+  const g = ctx.createLinearGradient(rowW, 0, rowW + lw, 0);
+  STOPS.forEach((_, k) => g.addColorStop(k / (STOPS.length - 1), colour(k / (STOPS.length - 1))));
+  ctx.fillStyle = g;
+  ctx.fillRect(rowW, ly, lw, 12);
+  ctx.fillStyle = '#1b1f24';
+  ctx.textAlign = 'right';
+  ctx.fillText('0', rowW - 6, ly + 6);
+  ctx.textAlign = 'left';
+  ctx.fillText('1  attention weight', rowW + lw + 6, ly + 6);
+  ctx.fillText(`${state.model}: ${state.request.text} → ${state.result.text}`, 8, ly + 32);
+  c.toBlob((b) => download(b, `${fileStem()}.png`), 'image/png');
+});
+
+// ---------------------------------------------------------------- offline
+
+if ('serviceWorker' in navigator && /^https?:$/.test(location.protocol)) {
+  navigator.serviceWorker.register(new URL('./sw.js', import.meta.url), { scope: './' }).catch(() => {
+    // offline reloads are a bonus; translating never needs the network once loaded
+  });
+}
+
+// ---------------------------------------------------------------- start
+
+const wanted = new URLSearchParams(location.search).get('model');
+if (wanted && [...$('model').options].some((o) => o.value === wanted)) $('model').value = wanted;
+if (worker) loadModel($('model').value);
