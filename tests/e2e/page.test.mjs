@@ -193,6 +193,25 @@ test('the page: load, translate, heatmap, hover, errors, offline, dates model, s
     await page.setViewportSize({ width: 1100, height: 900 });
   });
 
+  await t.test('a model that fails to load is reported in the page', async () => {
+    const other = MAIN === 'dates' ? 'ui-en-fr' : 'dates';
+    const bad = `**/models/${other}/model.safetensors`;
+    await context.route(bad, (route) => route.fulfill({ status: 200, contentType: 'application/octet-stream',
+      body: Buffer.from('not a safetensors file') }));
+    try {
+      await page.selectOption('#model', other);
+      await page.waitForFunction(() => document.body.dataset.ready === 'error', null, { timeout: 30_000 });
+      assert.equal(await page.isVisible('#error'), true);
+      assert.match(await page.textContent('#error'), /model failed to load/);
+      assert.equal(await page.isDisabled('#input'), true);
+    } finally {
+      await context.unroute(bad);
+    }
+    await page.selectOption('#model', MAIN);
+    await waitReady(MAIN);
+    assert.equal(await page.isVisible('#error'), false);
+  });
+
   await t.test('switching to the dates model and translating a date', async () => {
     await page.selectOption('#model', 'dates');
     await waitReady('dates');
