@@ -162,6 +162,10 @@ test('the page: load, translate, heatmap, hover, errors, offline, dates model, s
     await page.click('label[for="unit-piece"]');
     await page.click('label[for="view-links"]');
     assert.ok(await page.$$eval('#links line.link', (l) => l.length) > 0);
+    await page.hover('#links .ln-tok[data-side="tgt"][data-i="1"]');
+    assert.ok(await page.$$eval('#links line.link.hl', (l) => l.length) > 0, 'hovering a target token marks its links');
+    await page.locator('#links-wrap').screenshot({ path: path.join(OUT, 'links.png') });
+    await page.mouse.move(0, 0);
     const [png] = await Promise.all([page.waitForEvent('download'), page.click('#export-png')]);
     assert.deepEqual([...readFileSync(await png.path()).subarray(1, 4)], [0x50, 0x4e, 0x47]);
     await page.click('label[for="view-grid"]');
