@@ -12,6 +12,7 @@ import { Translator, SteleError, simdSupported } from '../src/js/stele.js';
 
 let translator = null;
 let loading = null;
+let generation = 0;   // a newer load supersedes one still downloading
 
 const modelUrl = (name) => new URL(`../models/${encodeURIComponent(name)}/model.safetensors`, import.meta.url);
 
@@ -21,6 +22,7 @@ function fail(phase, e, id) {
 }
 
 async function load(model) {
+  const gen = ++generation;
   translator?.dispose();
   translator = null;
   const t0 = performance.now();
@@ -41,6 +43,7 @@ async function load(model) {
         }
       },
     });
+    if (gen !== generation) return t.dispose();
     translator = t;
     const i = t.info;
     postMessage({
@@ -49,15 +52,15 @@ async function load(model) {
         vocabSize: i.vocabSize, limits: i.limits, config: i.config },
     });
   } catch (e) {
-    fail('load', e);
+    if (gen === generation) fail('load', e);
   }
 }
 
 onmessage = async ({ data }) => {
   if (data.type === 'load') {
-    loading = load(data.model);
-    await loading;
-    loading = null;
+    const p = (loading = load(data.model));
+    await p;
+    if (loading === p) loading = null;
   } else if (data.type === 'translate') {
     if (loading) await loading;
     if (!translator) return fail('translate', new SteleError('STELE_ERR_ARGUMENT', 'no model is loaded'), data.id);

@@ -171,6 +171,15 @@ test('the page: load, translate, heatmap, hover, errors, offline, dates model, s
     await page.click('label[for="view-grid"]');
   });
 
+  await t.test('translates as you type (debounced), without Enter', async () => {
+    const text = SENTENCES[MAIN][2];
+    await page.fill('#input', '');
+    await page.type('#input', text, { delay: 15 });
+    await page.waitForFunction((t) => document.getElementById('output').dataset.input === t &&
+      document.body.dataset.busy === 'false', text, { timeout: 30_000 });
+    await checkResult(MAIN, text);
+  });
+
   await t.test('errors are shown in the page', async () => {
     await translate('x'.repeat(2100));
     assert.equal(await page.isVisible('#error'), true);
