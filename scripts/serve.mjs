@@ -6,7 +6,7 @@
 // Serves web/ at /, and maps the package's own files instead of copying them into web/:
 //   /src/js/*  -> src/js/*     (the ESM API the page's worker imports)
 //   /dist/*    -> dist/*       (stele.wasm, as stele.js finds it: ../../dist/ next to src/js/)
-//   /models/*  -> models/*     (model.safetensors and the model cards)
+//   /models/*  -> models/*     (model.safetensors and the model cards; STELE_MODELS_DIR overrides)
 // GET and HEAD only, no directory listings, nothing outside these folders (.. is refused).
 // --port 0 picks a free port; the first line printed is always "serving <url>".
 import { createServer } from 'node:http';
@@ -19,7 +19,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MOUNTS = [
   ['/src/js/', path.join(ROOT, 'src/js')],
   ['/dist/', path.join(ROOT, 'dist')],
-  ['/models/', path.join(ROOT, 'models')],
+  ['/models/', path.resolve(process.env.STELE_MODELS_DIR || path.join(ROOT, 'models'))],
   ['/', path.join(ROOT, 'web')],
 ];
 

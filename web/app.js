@@ -343,6 +343,8 @@ function buildGrid(m) {
   table.id = 'heatmap';
   table.dataset.rows = m.rows;
   table.dataset.cols = m.cols;
+  // Short sentences get bigger cells; long ones scroll sideways.
+  table.style.setProperty('--cell', `${Math.max(22, Math.min(44, Math.floor(620 / m.cols)))}px`);
   table.setAttribute('aria-label', `Attention weights: ${m.rows} target ${m.unit}s (rows) by ${m.cols} source ${m.unit}s (columns)`);
   const cap = document.createElement('caption');
   cap.className = 'sr-only';
