@@ -344,7 +344,8 @@ function buildGrid(m) {
   table.dataset.rows = m.rows;
   table.dataset.cols = m.cols;
   // Short sentences get bigger cells; long ones scroll sideways.
-  table.style.setProperty('--cell', `${Math.max(22, Math.min(44, Math.floor(620 / m.cols)))}px`);
+  const room = Math.min(640, ($('grid-wrap').clientWidth || 640) - 110);
+  table.style.setProperty('--cell', `${Math.max(22, Math.min(44, Math.floor(room / m.cols)))}px`);
   table.setAttribute('aria-label', `Attention weights: ${m.rows} target ${m.unit}s (rows) by ${m.cols} source ${m.unit}s (columns)`);
   const cap = document.createElement('caption');
   cap.className = 'sr-only';
@@ -526,6 +527,15 @@ for (const el of document.querySelectorAll('input[name="view"], input[name="unit
     renderAttention();
   });
 }
+
+let resizeTimer = 0;
+let lastWidth = window.innerWidth;
+window.addEventListener('resize', () => {
+  if (window.innerWidth === lastWidth) return;
+  lastWidth = window.innerWidth;
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(renderAttention, 150);
+});
 
 // ---------------------------------------------------------------- export
 

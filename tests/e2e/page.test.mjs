@@ -204,6 +204,7 @@ test('the page: load, translate, heatmap, hover, errors, offline, dates model, s
 
   await t.test('usable at 375 px wide', async () => {
     await page.setViewportSize({ width: 375, height: 800 });
+    await page.waitForTimeout(400);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `page overflows by ${overflow} px at 375 px`);
     await page.screenshot({ path: path.join(OUT, 'narrow.png'), fullPage: true });
