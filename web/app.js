@@ -53,23 +53,27 @@ function explain(code, message) {
 
 // ---------------------------------------------------------------- worker
 
-let worker;
-try {
-  worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+let worker = null;
+
+function startWorker() {
+  try {
+    worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  } catch (e) {
+    showError('The engine worker failed to start:', e.message);
+    return false;
+  }
   worker.onerror = (e) => {
     e.preventDefault();
     showError('The engine worker failed to start:', e.message || 'module workers may be unsupported here');
   };
-} catch (e) {
-  showError('The engine worker failed to start:', e.message);
+  worker.addEventListener('message', ({ data }) => {
+    if (data.type === 'progress') onProgress(data);
+    else if (data.type === 'ready') onReady(data);
+    else if (data.type === 'result') onResult(data);
+    else if (data.type === 'error') onWorkerError(data);
+  });
+  return true;
 }
-
-worker?.addEventListener('message', ({ data }) => {
-  if (data.type === 'progress') onProgress(data);
-  else if (data.type === 'ready') onReady(data);
-  else if (data.type === 'result') onResult(data);
-  else if (data.type === 'error') onWorkerError(data);
-});
 
 const fmtScore = (x) => (Math.abs(x) < 0.001 && x !== 0 ? x.toExponential(1) : x.toFixed(3));
 const fmtBytes = (n) => n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(2)} MB` : `${(n / 1024).toFixed(1)} KB`;
@@ -88,7 +92,7 @@ function loadModel(name) {
   renderExamples(name);
   renderResult(null);
   $('output').lang = name === 'ui-en-fr' ? 'fr' : 'en';
-  worker?.postMessage({ type: 'load', model: name });
+  worker.postMessage({ type: 'load', model: name });
 }
 
 function onProgress({ loaded, total }) {
@@ -614,14 +618,29 @@ $('export-png').addEventListener('click', () => {
 
 // ---------------------------------------------------------------- offline
 
-if ('serviceWorker' in navigator && /^https?:$/.test(location.protocol)) {
-  navigator.serviceWorker.register(new URL('./sw.js', import.meta.url), { scope: './' }).catch(() => {
+// sw.js keeps a copy of the page, the engine and each model fetched, so that the page also
+// reloads offline. The worker starts once the service worker controls the page (at most a short
+// wait on the first visit), so that the model download goes through it and is kept.
+async function serviceWorker() {
+  if (!('serviceWorker' in navigator) || !/^https?:$/.test(location.protocol)) return;
+  try {
+    const sw = navigator.serviceWorker;
+    await sw.register(new URL('./sw.js', import.meta.url), { scope: './' });
+    if (sw.controller) return;
+    await Promise.race([
+      new Promise((r) => sw.addEventListener('controllerchange', r, { once: true })),
+      new Promise((r) => setTimeout(r, 3000)),
+    ]);
+  } catch {
     // offline reloads are a bonus; translating never needs the network once loaded
-  });
+  }
 }
 
 // ---------------------------------------------------------------- start
 
 const wanted = new URLSearchParams(location.search).get('model');
 if (wanted && [...$('model').options].some((o) => o.value === wanted)) $('model').value = wanted;
-if (worker) loadModel($('model').value);
+$('load-text').textContent = 'starting…';
+serviceWorker().then(() => {
+  if (startWorker()) loadModel($('model').value);
+});

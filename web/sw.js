@@ -2,7 +2,15 @@
 // network is gone. Same-origin GETs only; nothing is ever fetched from anywhere else.
 const CACHE = 'stele-v1';
 
-self.addEventListener('install', () => self.skipWaiting());
+// The page and the engine, kept at install (they were fetched before this worker controlled the
+// page); models are kept as the page fetches them through this worker.
+const SHELL = ['./', './index.html', './app.js', './worker.js', './style.css',
+  '../src/js/stele.js', '../dist/stele.wasm'];
+
+self.addEventListener('install', (e) => {
+  self.skipWaiting();
+  e.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).catch(() => {}));
+});
 self.addEventListener('activate', (e) => e.waitUntil(self.clients.claim()));
 
 self.addEventListener('fetch', (e) => {

@@ -192,11 +192,16 @@ test('the page: load, translate, heatmap, hover, errors, offline, dates model, s
     assert.equal(await page.isVisible('#error'), false);
   });
 
-  await t.test('translating works offline once loaded', async () => {
+  await t.test('translating and reloading work offline once loaded', async () => {
     await context.setOffline(true);
     try {
       await translate(SENTENCES[MAIN][2]);
       await checkResult(MAIN, SENTENCES[MAIN][2]);
+      // A reload with no network: the service worker's copies of the page, engine and model.
+      await page.reload();
+      await waitReady(MAIN);
+      await translate(SENTENCES[MAIN][0]);
+      await checkResult(MAIN, SENTENCES[MAIN][0]);
     } finally {
       await context.setOffline(false);
     }
