@@ -143,6 +143,20 @@ test('the page: load, translate, heatmap, hover, errors, offline, dates model, s
     await page.mouse.move(0, 0);
   });
 
+  await t.test('keyboard: Tab reaches every control', async () => {
+    await page.focus('#model');
+    const seen = new Set();
+    for (let k = 0; k < 40; k++) {
+      seen.add(await page.evaluate(() => {
+        const e = document.activeElement;
+        return e.id || (e.matches('td.cell') ? 'cell' : e.tagName.toLowerCase());
+      }));
+      await page.keyboard.press('Tab');
+    }
+    for (const id of ['model', 'input', 'go', 'beam', 'nbest', 'live', 'view-grid', 'unit-piece', 'export-png', 'export-json', 'cell'])
+      assert.ok(seen.has(id), `Tab reaches ${id} (reached: ${[...seen].join(', ')})`);
+  });
+
   await t.test('keyboard: arrow keys move the focused cell and its highlight', async () => {
     await page.focus('td.cell[tabindex="0"]');
     await page.keyboard.press('ArrowDown');
