@@ -56,6 +56,7 @@ test-python:
 -include tests/parsers.mk
 -include src/wasm/wasm.mk
 
+-include scripts/bench/bench.mk
 test-c: test-engine test-parsers
 
 # ---------------------------------------------------------------- the page (web/)

@@ -1,0 +1,477 @@
+// `make bench`: stele (wasm through the npm package's entry, and native) against onnxruntime-web
+// and TF.js (wasm backend) on one model's test sentences, one thread, Node. See
+// /work/shared/notes/bench.md for the fairness rules this follows:
+//   1. outputs first: every engine's greedy (all sentences) and beam-5 (the beam subset) outputs
+//      are compared with the PyTorch reference (tests/golden/<model>.outputs.jsonl, tie rule of
+//      tests/js/parity.test.js); this pass is also each engine's warm-up;
+//   2. load times (model bytes in memory -> ready), engines interleaved;
+//   3. REPS repetitions, engines interleaved and rotated, of a greedy pass and a beam-5 pass;
+//      medians with min-max;
+//   4. a profiled pass (encoder / decoder-step split), peak memory and cold load in a fresh Node
+//      process per engine (scripts/bench/mem.mjs), the kernel microbenchmark (roofline), shipped
+//      bytes; build/bench/results.json and build/bench/results.md.
+//
+// Environment: MODEL (name under models/, or a .safetensors path; default ui-en-fr), GOLDEN
+// (reference outputs; default tests/golden/<name>.outputs.jsonl), SENTENCES (first N; default
+// all), BEAM_SENTENCES (default min(SENTENCES, 150)), REPS (default 5), ENGINES (comma list),
+// OUT (default build/bench).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { greedy, beam, detokenize } from './search.mjs';
+import { readSafetensors, ortEngine, tfjsEngine } from './peers.mjs';
+import { wasmKernels } from './roofline.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+process.chdir(ROOT);
+const env = process.env;
+const MODEL_ARG = env.MODEL || 'ui-en-fr';
+const MODEL_PATH = /\.safetensors$/.test(MODEL_ARG) ? MODEL_ARG : `models/${MODEL_ARG}/model.safetensors`;
+const OUT = env.OUT || 'build/bench';
+const REPS = Math.max(1, Number(env.REPS || 5));
+const ALL_ENGINES = ['stele-wasm', 'stele-native', 'onnxruntime-web', 'tfjs-wasm'];
+const ENGINES = env.ENGINES ? env.ENGINES.split(',') : ALL_ENGINES;
+const PY = env.PY || '/usr/bin/python3';
+const TOL = 1e-4;
+
+const log = (...a) => console.log(...a);
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b), n = s.length;
+  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+};
+const stat = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), n: xs.length });
+const now = () => performance.now();
+
+// ---------------------------------------------------------------- inputs
+if (!fs.existsSync(MODEL_PATH)) {
+  console.error(`bench: ${MODEL_PATH} does not exist (MODEL=${MODEL_ARG})`);
+  process.exit(1);
+}
+const modelBytes = new Uint8Array(fs.readFileSync(MODEL_PATH));
+const st = readSafetensors(modelBytes);
+const cfg = st.config;
+const NAME = env.MODEL_NAME || (/\.safetensors$/.test(MODEL_ARG)
+  ? readHeaderMeta(modelBytes).name || path.basename(path.dirname(MODEL_PATH)) : MODEL_ARG);
+const GOLDEN = env.GOLDEN || `tests/golden/${NAME}.outputs.jsonl`;
+if (!fs.existsSync(GOLDEN)) {
+  console.error(`bench: reference outputs ${GOLDEN} not found (set GOLDEN=)`);
+  process.exit(1);
+}
+let recs = fs.readFileSync(GOLDEN, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+if (env.SENTENCES) recs = recs.slice(0, Number(env.SENTENCES));
+const N = recs.length;
+const NB = Math.min(N, Number(env.BEAM_SENTENCES || 150));
+const texts = recs.map((r) => r.src);
+const srcIds = recs.map((r) => Int32Array.from(r.src_ids));
+const WORK = path.join(OUT, NAME);
+fs.mkdirSync(WORK, { recursive: true });
+fs.writeFileSync(path.join(WORK, 'sentences.txt'), texts.join('\n') + '\n');
+fs.writeFileSync(path.join(WORK, 'src_ids.json'), JSON.stringify(recs.map((r) => r.src_ids)));
+
+function readHeaderMeta(bytes) {
+  const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+  return JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))).__metadata__ || {};
+}
+
+// ONNX graphs (scripts/bench/export_onnx.py), re-exported when older than the model.
+const encOnnx = path.join(WORK, 'encoder.onnx'), decOnnx = path.join(WORK, 'decoder_step.onnx');
+const metaJson = path.join(WORK, 'meta.json');
+if (ENGINES.includes('onnxruntime-web') || ENGINES.includes('tfjs-wasm')) {
+  const stale = !fs.existsSync(metaJson) || fs.statSync(metaJson).mtimeMs < fs.statSync(MODEL_PATH).mtimeMs;
+  if (stale) {
+    log(`exporting ${MODEL_PATH} to ONNX (${WORK})`);
+    const r = spawnSync(PY, ['scripts/bench/export_onnx.py', '--model', MODEL_PATH, '--out', WORK],
+      { stdio: ['ignore', 'inherit', 'pipe'] });
+    if (r.status !== 0) {
+      console.error(r.stderr.toString());
+      process.exit(1);
+    }
+  }
+}
+const meta = fs.existsSync(metaJson) ? JSON.parse(fs.readFileSync(metaJson, 'utf8')) : null;
+
+const searchP = {
+  V: cfg.tgt_vocab, eos: cfg.eos_id, bos: cfg.bos_id, alpha: 0.2, beta: 0, beam: 5, nbest: 1,
+  lenA: st.search.len_a ?? 2.0, lenB: st.search.len_b ?? 10.0,
+};
+
+// ---------------------------------------------------------------- engines
+// Each: load() -> ready engine; translate(i, beam) -> { ids, text, encMs }; profile(); dispose().
+const engines = {};
+let ort = null, tf = null;
+
+if (ENGINES.includes('stele-wasm')) {
+  const { Translator } = await import('stele');   // the package's own entry (self-reference)
+  engines['stele-wasm'] = {
+    async load() {
+      return Translator.load(modelBytes);
+    },
+    translate(t, i, beamSize) {
+      const r = t.translate(texts[i], { beam: beamSize, nbest: 1, alpha: 0.2, beta: 0 });
+      return { ids: r.targetIds, text: r.text };
+    },
+    // encoder / decoder components from the engine's own profiling (stele_session_timings)
+    profile(t, n) {
+      const e = t._engine, x = e.x, s = t._session.ptr;
+      const tm = e.malloc(64);
+      x.stele_session_set_profiling(s, 1);
+      x.stele_session_timings(s, tm, 1);
+      let tokens = 0;
+      const t0 = now();
+      for (let i = 0; i < n; i++) tokens += this.translate(t, i, 1).ids.length;
+      const total = (now() - t0) / 1000;
+      x.stele_session_timings(s, tm, 1);
+      x.stele_session_set_profiling(s, 0);
+      e.views();
+      const d = (k) => e.dv.getFloat64(tm + 8 * k, true);
+      const r = { total_s: total, encoder_s: d(0), decoder_lstm_s: d(1), attention_s: d(2),
+        output_s: d(3), search_s: d(4), steps: Number(e.dv.getBigInt64(tm + 40, true)), tokens };
+      e.free(tm);
+      return r;
+    },
+    dispose(t) {
+      t.dispose();
+    },
+  };
+}
+
+function peer(makeEngine) {
+  return {
+    async load() {
+      return makeEngine();
+    },
+    async translate(e, i, beamSize) {
+      const t0 = now();
+      let encMs = 0;
+      const timed = { ...e, encode: async (ids) => {
+        const a = now();
+        const c = await e.encode(ids);
+        encMs += now() - a;
+        return c;
+      } };
+      const out = beamSize === 1 ? await greedy(timed, srcIds[i], searchP)
+        : (await beam(timed, srcIds[i], { ...searchP, beam: beamSize }))[0];
+      const text = detokenize(meta.pieces, out.tokens, cfg.eos_id);
+      return { ids: out.tokens, text, encMs, ms: now() - t0 };
+    },
+    async dispose(e) {
+      await e.dispose?.();
+    },
+  };
+}
+
+if (ENGINES.includes('onnxruntime-web')) {
+  ort = await import('onnxruntime-web');
+  ort.env.wasm.numThreads = 1;
+  const encB = new Uint8Array(fs.readFileSync(encOnnx)), decB = new Uint8Array(fs.readFileSync(decOnnx));
+  engines['onnxruntime-web'] = peer(() => ortEngine(ort, encB, decB, cfg));
+}
+if (ENGINES.includes('tfjs-wasm')) {
+  tf = await import('@tensorflow/tfjs');
+  await import('@tensorflow/tfjs-backend-wasm');
+  engines['tfjs-wasm'] = peer(() => tfjsEngine(tf, readSafetensors(modelBytes)));
+  engines['tfjs-wasm'].init = async () => {
+    await tf.setBackend('wasm');
+    await tf.ready();
+    if (tf.getBackend() !== 'wasm') throw new Error(`TF.js backend is ${tf.getBackend()}, not wasm`);
+  };
+}
+
+const NATIVE = path.join(OUT, 'stele-native');
+function runNative(outputs) {
+  const args = [MODEL_PATH, path.join(WORK, 'sentences.txt'), String(N), String(NB)];
+  if (outputs) args.push('--outputs');
+  const r = spawnSync(NATIVE, args, { maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new Error(`stele-native failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.toString());
+}
+
+// ---------------------------------------------------------------- 1. outputs vs reference
+function compare(ids, rec, kind) {
+  const ref = kind === 'greedy' ? rec.greedy : rec.beam;
+  const a = Array.from(ids);
+  if (a.length === ref.length && a.every((v, i) => v === ref[i])) return 'same';
+  if (kind === 'greedy') {
+    let d = 0;
+    while (d < a.length && d < ref.length && a[d] === ref[d]) d++;
+    return (rec.greedy_gaps?.[d] ?? 1e9) <= TOL ? 'tie' : 'diff';
+  }
+  return Math.abs(rec.beam_gap ?? 1e9) <= TOL ? 'tie' : 'diff';
+}
+
+const results = {
+  date: new Date().toISOString(),
+  machine: {
+    cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version,
+    platform: `${os.platform()} ${os.release()}`, mem_gb: +(os.totalmem() / 2 ** 30).toFixed(1),
+  },
+  model: { name: NAME, path: MODEL_PATH, bytes: modelBytes.length, config: cfg,
+    parameters: Object.values(st.tensors).reduce((s, t) => s + t.data.length, 0) },
+  settings: { sentences: N, beam_sentences: NB, reps: REPS, threads: 1, alpha: 0.2, beta: 0,
+    len_a: searchP.lenA, len_b: searchP.lenB,
+    tokens: 'output pieces of the best hypothesis, eos included (one decoder step each for greedy)',
+    peer_tokenisation: 'onnxruntime-web and tfjs-wasm get SentencePiece ids from the reference file ' +
+      '(tokenisation not timed for them); all engines detokenise' },
+  engines: {},
+};
+const handles = {};
+const loadMs = {};
+
+for (const name of ENGINES) {
+  const r = (results.engines[name] = { outputs: {} });
+  if (name === 'stele-native') {
+    const o = runNative(true);
+    r.kernels = o.kernels;
+    const g = { same: 0, tie: 0, diff: 0 }, b = { same: 0, tie: 0, diff: 0 };
+    const bad = [];
+    o.greedy_ids.forEach((ids, i) => { const c = compare(ids ?? [], recs[i], 'greedy'); g[c]++; if (c === 'diff') bad.push(i); });
+    o.beam_ids.forEach((ids, i) => { b[compare(ids ?? [], recs[i], 'beam')]++; });
+    Object.assign(r.outputs, { greedy: g, beam5: b, greedy_mismatches: bad.slice(0, 20) });
+  } else {
+    const e = engines[name];
+    await e.init?.();
+    const t0 = now();
+    handles[name] = await e.load();
+    r.load_first_ms = now() - t0;   // first load in this process (compiles/instantiates the runtime)
+    const h = handles[name];
+    const g = { same: 0, tie: 0, diff: 0 }, b = { same: 0, tie: 0, diff: 0 };
+    const bad = [];
+    for (let i = 0; i < N; i++) {
+      const o = await e.translate(h, i, 1);
+      const c = compare(o.ids, recs[i], 'greedy');
+      g[c]++;
+      if (c === 'diff') {
+        bad.push(i);
+        if (bad.length <= 3) log(`  ${name}: greedy mismatch on sentence ${i}: "${o.text}" vs reference "${recs[i].greedy_text}"`);
+      }
+    }
+    for (let i = 0; i < NB; i++) b[compare((await e.translate(h, i, 5)).ids, recs[i], 'beam')]++;
+    Object.assign(r.outputs, { greedy: g, beam5: b, greedy_mismatches: bad.slice(0, 20) });
+  }
+  r.outputs_match = r.outputs.greedy.diff === 0;
+  r.beam_outputs_match = r.outputs.beam5.diff === 0;
+  log(`${name}: greedy vs reference: ${r.outputs.greedy.same} identical, ${r.outputs.greedy.tie} excused ties, ` +
+    `${r.outputs.greedy.diff} MISMATCHES of ${N}; beam-5: ${r.outputs.beam5.same}/${r.outputs.beam5.tie}/${r.outputs.beam5.diff} of ${NB}` +
+    (r.outputs_match ? '' : '  <-- MISMATCH'));
+}
+
+// ---------------------------------------------------------------- 2. load times (interleaved)
+const jsEngines = ENGINES.filter((n) => n !== 'stele-native');
+for (let rep = 0; rep < REPS; rep++) {
+  for (const name of jsEngines) {
+    const e = engines[name];
+    const t0 = now();
+    const h = await e.load();
+    (loadMs[name] ??= []).push(now() - t0);
+    await e.dispose(h);
+  }
+}
+
+// ---------------------------------------------------------------- 3. timed repetitions
+const runs = Object.fromEntries(ENGINES.map((n) => [n, { greedy: [], beam5: [], enc: [], tokens: {}, native: [] }]));
+for (let rep = 0; rep < REPS; rep++) {
+  const order = ENGINES.map((_, k) => ENGINES[(k + rep) % ENGINES.length]);
+  for (const name of order) {
+    const R = runs[name];
+    if (name === 'stele-native') {
+      const o = runNative(false);
+      R.native.push(o);
+      R.greedy.push(o.greedy.seconds);
+      R.beam5.push(o.beam5.seconds);
+      R.tokens.greedy = o.greedy.tokens;
+      R.tokens.beam5 = o.beam5.tokens;
+      continue;
+    }
+    const e = engines[name], h = handles[name];
+    for (const [kind, n, bs] of [['greedy', N, 1], ['beam5', NB, 5]]) {
+      let tokens = 0, enc = 0;
+      const t0 = now();
+      for (let i = 0; i < n; i++) {
+        const o = await e.translate(h, i, bs);
+        tokens += o.ids.length;
+        enc += o.encMs ?? 0;
+      }
+      R[kind].push((now() - t0) / 1000);
+      R.tokens[kind] = tokens;
+      if (kind === 'greedy') R.enc.push(enc / 1000);
+    }
+  }
+  log(`rep ${rep + 1}/${REPS}: ` + ENGINES.map((n) => `${n} greedy ${runs[n].greedy.at(-1).toFixed(2)} s, beam ${runs[n].beam5.at(-1).toFixed(2)} s`).join('; '));
+}
+
+// ---------------------------------------------------------------- 4. profile, memory, roofline, bytes
+let steleProfile = null;
+if (handles['stele-wasm']) steleProfile = engines['stele-wasm'].profile(handles['stele-wasm'], N);
+
+for (const name of ENGINES) {
+  const r = results.engines[name], R = runs[name];
+  const g = stat(R.greedy), b = stat(R.beam5);
+  r.greedy = { sentences: N, tokens: R.tokens.greedy, seconds: g,
+    sentences_per_s: N / g.median, tokens_per_s: R.tokens.greedy / g.median,
+    tokens_per_s_range: [R.tokens.greedy / g.max, R.tokens.greedy / g.min] };
+  r.beam5 = { sentences: NB, tokens: R.tokens.beam5, seconds: b,
+    sentences_per_s: NB / b.median, tokens_per_s: R.tokens.beam5 / b.median,
+    tokens_per_s_range: [R.tokens.beam5 / b.max, R.tokens.beam5 / b.min] };
+  r.greedy_tokens_per_s = r.greedy.tokens_per_s;
+  r.beam5_tokens_per_s = r.beam5.tokens_per_s;
+  r.greedy_sentences_per_s = r.greedy.sentences_per_s;
+  r.beam5_sentences_per_s = r.beam5.sentences_per_s;
+  let encS;
+  if (name === 'stele-native') {
+    const p = R.native.at(-1).profile;
+    r.profile = p;
+    encS = p.encoder_s;
+    r.load_ms = median(R.native.map((o) => o.load_s * 1000));
+    r.peak_rss_mb = Math.max(...R.native.map((o) => o.peak_rss_kb)) / 1024;
+  } else if (name === 'stele-wasm') {
+    r.profile = steleProfile;
+    encS = steleProfile.encoder_s;
+  } else {
+    encS = median(R.enc);
+  }
+  r.encoder_ms_per_sentence = (encS * 1000) / N;
+  // decoder step = (greedy time - encoder time) / steps (one step per output piece)
+  r.decode_step_ms = ((g.median - encS) * 1000) / R.tokens.greedy;
+  if (loadMs[name]) {
+    r.load_ms = median(loadMs[name]);
+    r.load_ms_range = [Math.min(...loadMs[name]), Math.max(...loadMs[name])];
+  }
+}
+for (const name of jsEngines) await engines[name].dispose(handles[name]);
+
+// peak memory and cold load: a fresh Node process per engine (and one with no engine)
+const memArgs = [String(Math.min(N, 100)), String(Math.min(NB, 20))];
+const nodeBase = spawnSync(process.execPath, ['scripts/bench/mem.mjs', 'none', MODEL_PATH, WORK, ...memArgs]);
+results.machine.node_baseline_rss_mb = JSON.parse(nodeBase.stdout.toString()).peak_rss_mb;
+for (const name of jsEngines) {
+  const m = spawnSync(process.execPath, ['scripts/bench/mem.mjs', name, MODEL_PATH, WORK, ...memArgs],
+    { env: { ...env, MEM_LEN_A: String(searchP.lenA), MEM_LEN_B: String(searchP.lenB) } });
+  if (m.status !== 0) {
+    log(`mem.mjs ${name} failed: ${m.stderr}`);
+    continue;
+  }
+  const o = JSON.parse(m.stdout.toString());
+  Object.assign(results.engines[name], { peak_rss_mb: o.peak_rss_mb, wasm_heap_mb: o.wasm_heap_mb,
+    load_cold_ms: o.load_cold_ms });
+}
+
+// shipped bytes: what a web page would download (runtime JS + wasm + model files)
+const nm = 'node_modules';
+const ship = {
+  'stele-wasm': ['dist/stele.wasm', 'src/js/stele.js', MODEL_PATH],
+  'stele-native': [NATIVE, MODEL_PATH],
+  'onnxruntime-web': [`${nm}/onnxruntime-web/dist/ort.wasm.min.mjs`, `${nm}/onnxruntime-web/dist/ort-wasm-simd-threaded.mjs`,
+    `${nm}/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm`, encOnnx, decOnnx, 'scripts/bench/search.mjs'],
+  'tfjs-wasm': [`${nm}/@tensorflow/tfjs-core/dist/tf-core.min.js`, `${nm}/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js`,
+    `${nm}/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm`, MODEL_PATH, 'scripts/bench/peers.mjs', 'scripts/bench/search.mjs'],
+};
+for (const name of ENGINES) {
+  const files = ship[name].filter((f) => fs.existsSync(f));
+  let raw = 0, gz = 0;
+  const parts = {};
+  for (const f of files) {
+    const b = fs.readFileSync(f);
+    const z = zlib.gzipSync(b, { level: 9 }).length;
+    raw += b.length;
+    gz += z;
+    parts[path.relative(ROOT, f)] = { raw: b.length, gzip: z };
+  }
+  Object.assign(results.engines[name], { shipped_bytes: raw, shipped_gzip_bytes: gz, shipped_files: parts });
+}
+
+// roofline: weights read per decoder step, bandwidth at that size, kernels
+const E = cfg.emb, Hd = cfg.decoder.hidden, O = cfg.decoder.out, V = cfg.tgt_vocab;
+const D = cfg.encoder.hidden * (cfg.encoder.type === 'bilstm' ? 2 : 1);
+const Hh = cfg.encoder.hidden;
+const decTensors = Object.entries(st.tensors).filter(([k]) =>
+  /^(dec_cells|proj|generator|attention)\./.test(k) && !/^attention\.(key|linear_in)/.test(k));
+let stepBytes = decTensors.reduce((s, [, t]) => s + 4 * t.data.length, 0) + 4 * E;   // + one embedding row
+if (cfg.tie_embeddings) stepBytes += 4 * V * O;   // generator.weight = tgt_embed.weight
+const din = cfg.decoder.style === 'luong' ? E + O : E + D;
+const items = [`read:${stepBytes}`, `read:${4 * V * O}`, `read:${4 * 4 * Hd * (din + Hd)}`, 'read:65536', 'read:67108864',
+  `linear:1,${V},${O}`, `linear:1,${4 * Hd},${din + Hd}`, `linear:5,${V},${O}`, `linear:16,${4 * Hh},${E}`, `linear:64,${4 * Hh},${E}`, 'peak'];
+const kw = await wasmKernels(path.join(OUT, 'kernels.wasm'));
+const wasmK = Object.fromEntries(items.map((it) => [it, kw.run(it)]));
+let nativeK = null;
+const kn = spawnSync(path.join(OUT, 'kernels-native'), items);
+if (kn.status === 0) nativeK = Object.fromEntries(JSON.parse(kn.stdout.toString()).map((o) => [o.item, o]));
+const roof = (K, w) => {
+  if (!K) return null;
+  const bw = K[`read:${stepBytes}`].gb_s, peak = K.peak.gflop_s;
+  const step = (it, rd) => ({ ...K[it], read_gb_s: K[rd]?.gb_s, bandwidth_fraction: K[rd] ? K[it].gb_s / K[rd].gb_s : undefined,
+    peak_fraction: K[it].gflop_s / peak });
+  const stepMs = results.engines[w]?.decode_step_ms;
+  const floorMs = (stepBytes / (bw * 1e9)) * 1000;
+  return {
+    decode_bytes_per_step: stepBytes, read_gb_s_at_decode_size: bw, decode_floor_ms: floorMs,
+    decode_step_ms: stepMs, decode_fraction: stepMs ? floorMs / stepMs : null,
+    gemm_peak_gflop_s: peak,
+    gemv_generator: step(`linear:1,${V},${O}`, `read:${4 * V * O}`),
+    gemv_decoder_lstm: step(`linear:1,${4 * Hd},${din + Hd}`, `read:${4 * 4 * Hd * (din + Hd)}`),
+    gemm_beam5_generator: step(`linear:5,${V},${O}`, `read:${4 * V * O}`),
+    gemm_encoder_16: step(`linear:16,${4 * Hh},${E}`, `read:65536`),
+    gemm_encoder_64: step(`linear:64,${4 * Hh},${E}`, `read:65536`),
+    read_bandwidth: Object.fromEntries(Object.entries(K).filter(([k]) => k.startsWith('read:')).map(([k, v]) => [v.bytes, v.gb_s])),
+  };
+};
+results.roofline = { 'stele-wasm': roof(wasmK, 'stele-wasm'), 'stele-native': roof(nativeK, 'stele-native') };
+if (results.engines['stele-wasm']) results.engines['stele-wasm'].roofline = { decode_fraction: results.roofline['stele-wasm'].decode_fraction };
+if (results.engines['stele-native'] && nativeK) results.engines['stele-native'].roofline = { decode_fraction: results.roofline['stele-native'].decode_fraction };
+results.roofline.decode_fraction = results.roofline['stele-wasm']?.decode_fraction;
+
+// targets
+const W = results.engines;
+const ratio = (a, b, k) => (W[a] && W[b] ? W[a][k] / W[b][k] : null);
+results.ratios = {
+  greedy_vs_onnxruntime: ratio('stele-wasm', 'onnxruntime-web', 'greedy_tokens_per_s'),
+  greedy_vs_tfjs: ratio('stele-wasm', 'tfjs-wasm', 'greedy_tokens_per_s'),
+  beam5_vs_onnxruntime: ratio('stele-wasm', 'onnxruntime-web', 'beam5_tokens_per_s'),
+  beam5_vs_tfjs: ratio('stele-wasm', 'tfjs-wasm', 'beam5_tokens_per_s'),
+  e2e_sentences_vs_onnxruntime: ratio('stele-wasm', 'onnxruntime-web', 'greedy_sentences_per_s'),
+  e2e_sentences_vs_tfjs: ratio('stele-wasm', 'tfjs-wasm', 'greedy_sentences_per_s'),
+  wasm_vs_native_decoding: W['stele-native'] && W['stele-wasm'] ? W['stele-native'].decode_step_ms / W['stele-wasm'].decode_step_ms : null,
+  wasm_vs_native_greedy_tokens: ratio('stele-wasm', 'stele-native', 'greedy_tokens_per_s'),
+};
+
+fs.writeFileSync(path.join(OUT, 'results.json'), JSON.stringify(results, null, 1) + '\n');
+const md = table(results);
+fs.writeFileSync(path.join(OUT, 'results.md'), md);
+log('\n' + md);
+log(`wrote ${path.join(OUT, 'results.json')} and ${path.join(OUT, 'results.md')}`);
+
+function table(res) {
+  const f = (x, d = 0) => (x == null || Number.isNaN(x) ? '–' : x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
+  const mb = (b) => f(b / 1e6, 1);
+  const rng = (r, d = 0) => (r ? ` (${f(r[0], d)}–${f(r[1], d)})` : '');
+  const lines = [];
+  lines.push(`Model \`${res.model.name}\` (${f(res.model.parameters / 1e6, 2)} M parameters, F32), ` +
+    `${res.settings.sentences} test sentences greedy, first ${res.settings.beam_sentences} beam-5; ` +
+    `one thread, Node ${res.machine.node}, ${res.machine.cpu}; ${res.date.slice(0, 10)}. ` +
+    `Medians of ${res.settings.reps} interleaved repetitions (min–max).`);
+  lines.push('');
+  lines.push('| engine | outputs = reference | greedy tokens/s | greedy sentences/s | beam-5 tokens/s | encoder ms/sentence | decoder step ms | load ms | peak RSS MB (wasm heap) | shipped MB (gzip) |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|');
+  for (const [n, r] of Object.entries(res.engines)) {
+    const o = r.outputs;
+    const match = `${r.outputs_match ? 'yes' : '**NO**'} (${o.greedy.same + o.greedy.tie}/${res.settings.sentences}${o.greedy.tie ? `, ${o.greedy.tie} ties` : ''})`;
+    lines.push(`| ${n} | ${match} | ${f(r.greedy_tokens_per_s)}${rng(r.greedy.tokens_per_s_range)} | ${f(r.greedy_sentences_per_s, 1)} | ` +
+      `${f(r.beam5_tokens_per_s)}${rng(r.beam5.tokens_per_s_range)} | ${f(r.encoder_ms_per_sentence, 3)} | ${f(r.decode_step_ms, 3)} | ` +
+      `${f(r.load_ms, 1)} | ${f(r.peak_rss_mb, 0)}${r.wasm_heap_mb != null ? ` (${f(r.wasm_heap_mb, 0)})` : ''} | ${mb(r.shipped_bytes)} (${mb(r.shipped_gzip_bytes)}) |`);
+  }
+  const q = res.ratios, rw = res.roofline['stele-wasm'];
+  lines.push('');
+  lines.push(`stele-wasm vs onnxruntime-web / tfjs-wasm: greedy tokens/s ×${f(q.greedy_vs_onnxruntime, 2)} / ×${f(q.greedy_vs_tfjs, 2)}, ` +
+    `beam-5 ×${f(q.beam5_vs_onnxruntime, 2)} / ×${f(q.beam5_vs_tfjs, 2)}, end-to-end greedy sentences/s ×${f(q.e2e_sentences_vs_onnxruntime, 2)} / ×${f(q.e2e_sentences_vs_tfjs, 2)}; ` +
+    `stele-wasm decoder step = ${f(100 * q.wasm_vs_native_decoding, 0)} % of native's speed.`);
+  if (rw) {
+    lines.push(`Roofline (wasm SIMD128): a decoder step reads ${mb(rw.decode_bytes_per_step)} MB of weights; read bandwidth at that size ${f(rw.read_gb_s_at_decode_size, 1)} GB/s ` +
+      `→ floor ${f(rw.decode_floor_ms, 3)} ms/step; stele-wasm reaches ${f(100 * rw.decode_fraction, 0)} % of it. ` +
+      `GEMV ${rw.gemv_generator.item.slice(7)}: ${f(rw.gemv_generator.gb_s, 1)} GB/s (${f(100 * rw.gemv_generator.bandwidth_fraction, 0)} % of read bandwidth); ` +
+      `encoder GEMM ${rw.gemm_encoder_16.item.slice(7)}: ${f(rw.gemm_encoder_16.gflop_s, 1)} GFLOP/s (${f(100 * rw.gemm_encoder_16.peak_fraction, 0)} % of the ${f(rw.gemm_peak_gflop_s, 1)} GFLOP/s SIMD128 peak).`);
+  }
+  lines.push('');
+  return lines.join('\n');
+}
