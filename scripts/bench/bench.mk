@@ -9,7 +9,7 @@ BENCH_DIR := $(BUILD)/bench
 BENCH_NPM := node_modules/onnxruntime-web/package.json node_modules/@tensorflow/tfjs/package.json \
     node_modules/@tensorflow/tfjs-backend-wasm/package.json
 
-.PHONY: bench bench-deps
+.PHONY: bench bench-deps bench-readme
 
 $(BENCH_NPM): package-lock.json
 	npm ci --no-audit --no-fund
@@ -35,3 +35,7 @@ $(BENCH_DIR)/kernels.wasm: scripts/bench/kernels.c src/kernels_simd128.c src/ker
 
 bench: bench-deps
 	MODEL=$(if $(MODEL),$(MODEL),$(BENCH_MODEL)) node scripts/bench/run.mjs
+
+# README.md's Performance table, from the last `make bench`.
+bench-readme:
+	node scripts/bench/readme.mjs $(BENCH_DIR)/results.md README.md

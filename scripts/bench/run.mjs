@@ -13,7 +13,7 @@
 //
 // Environment: MODEL (name under models/, or a .safetensors path; default ui-en-fr), GOLDEN
 // (reference outputs; default tests/golden/<name>.outputs.jsonl), SENTENCES (first N; default
-// all), BEAM_SENTENCES (default min(SENTENCES, 150)), REPS (default 5), ENGINES (comma list),
+// all), BEAM_SENTENCES (default min(SENTENCES, 100)), REPS (default 5), ENGINES (comma list),
 // OUT (default build/bench).
 import fs from 'node:fs';
 import os from 'node:os';
@@ -63,7 +63,7 @@ if (!fs.existsSync(GOLDEN)) {
 let recs = fs.readFileSync(GOLDEN, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 if (env.SENTENCES) recs = recs.slice(0, Number(env.SENTENCES));
 const N = recs.length;
-const NB = Math.min(N, Number(env.BEAM_SENTENCES || 150));
+const NB = Math.min(N, Number(env.BEAM_SENTENCES || 100));
 const texts = recs.map((r) => r.src);
 const srcIds = recs.map((r) => Int32Array.from(r.src_ids));
 const WORK = path.join(OUT, NAME);
