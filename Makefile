@@ -33,8 +33,9 @@ model-%:
 	$(PY) scripts/train.py --config scripts/configs/$*.json --corpus $(CORPUS)/$* --out $(TRAIN)/$*
 	$(PY) scripts/export.py --train $(TRAIN)/$* --config scripts/configs/$*.json \
 	    --out models/$*/model.safetensors $(if $(filter ui-en-fr,$*),--corpus-info $(CORPUS)/$*/packages.json)
+	$(PY) scripts/golden.py --only shipped --name $* --models models --corpus $(CORPUS) --out tests/golden
 	$(PY) scripts/evaluate.py --model models/$*/model.safetensors --corpus $(CORPUS)/$* \
-	    --config scripts/configs/$*.json --out models/$*/scores.json
+	    --config scripts/configs/$*.json --outputs tests/golden/$*.outputs.jsonl --out models/$*/scores.json
 	$(PY) scripts/model_card.py --model models/$*/model.safetensors --scores models/$*/scores.json \
 	    --corpus-info $(CORPUS)/$*/packages.json --out models/$*/README.md
 
@@ -55,8 +56,8 @@ test-python:
 -include src/engine.mk
 -include tests/parsers.mk
 -include src/wasm/wasm.mk
-
 -include scripts/bench/bench.mk
+
 test-c: test-engine test-parsers
 
 # ---------------------------------------------------------------- the page (web/)

@@ -76,6 +76,8 @@ def main():
     ap.add_argument("--config", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--limit", type=int, default=0, help="first N test sentences only")
+    ap.add_argument("--outputs", help="reuse the reference outputs in this .outputs.jsonl (written "
+                    "by scripts/golden.py with the same search) instead of decoding again")
     args = ap.parse_args()
     conf = json.load(open(args.config))
     model, sp, meta = load(args.model)
@@ -89,14 +91,22 @@ def main():
         src, ref = src[:args.limit], ref[:args.limit]
     params = dict(search.default_params(), **conf.get("search", {}))
     scores = {"model": conf["name"], "test_sentences": len(src), "search": params}
+    recs = None
+    if args.outputs:
+        recs = [json.loads(l) for l in open(args.outputs, encoding="utf-8")][:len(src)]
+        if [r["src"] for r in recs] != src:
+            raise SystemExit(f"{args.outputs} does not match the test split")
     for beam, key in ((1, "greedy"), (5, "beam5")):
         t0 = time.time()
-        hyps = translate_all(model, sp, src, params, beam)
+        if recs is not None:
+            hyps = [r["greedy_text" if beam == 1 else "beam_text"] for r in recs]
+        else:
+            hyps = translate_all(model, sp, src, params, beam)
         secs = time.time() - t0
         s = {"bleu": round(corpus_bleu(hyps, ref)["bleu"], 2),
              "chrf": round(corpus_chrf(hyps, ref), 2),
              "exact_match": round(100.0 * sum(h == r for h, r in zip(hyps, ref)) / len(ref), 2),
-             "pytorch_seconds": round(secs, 1)}
+             "pytorch_seconds": None if recs is not None else round(secs, 1)}
         if key == "beam5":
             s["bleu_by_source_words"] = by_bucket(src, hyps, ref)
             scores["examples"] = [{"src": a, "ref": b, "hyp": c}

@@ -160,9 +160,11 @@ def test_outputs(model, sp, meta, src_lines, path):
     return p
 
 
-def make_shipped(models_dir, corpus_dir, outdir):
+def make_shipped(models_dir, corpus_dir, outdir, only=None):
     for path in sorted(glob.glob(os.path.join(models_dir, "*", "model.safetensors"))):
         name = os.path.basename(os.path.dirname(path))
+        if only and name != only:
+            continue
         model, sp, meta = load(path)
         conf = json.load(open(os.path.join(os.path.dirname(__file__), "configs", f"{name}.json")))
         src_file = os.path.join(corpus_dir, name, f"test.{conf['files']['src']}")
@@ -181,12 +183,13 @@ def main():
     ap.add_argument("--models", default="models")
     ap.add_argument("--corpus", default="build/corpus")
     ap.add_argument("--only", choices=["tiny", "shipped"])
+    ap.add_argument("--name", help="with --only shipped: just this model")
     args = ap.parse_args()
     torch.set_num_threads(1)
     if args.only in (None, "tiny"):
         make_tiny(os.path.join(args.out, "tiny"))
     if args.only in (None, "shipped"):
-        make_shipped(args.models, args.corpus, args.out)
+        make_shipped(args.models, args.corpus, args.out, args.name)
 
 
 if __name__ == "__main__":
