@@ -577,7 +577,11 @@ $('export-png').addEventListener('click', () => {
   ctx.font = font;
   const rowW = Math.ceil(Math.max(...m.tgt.map((t) => ctx.measureText(t).width))) + 16;
   const colH = Math.ceil(Math.max(...m.src.map((t) => ctx.measureText(t).width))) + 16;
-  const scale = 2, W = rowW + m.cols * cell + 20, H = colH + m.rows * cell + 70;
+  const caption = `${state.model}: ${state.request.text} → ${state.result.text}`;
+  const lw = Math.min(200, Math.max(120, m.cols * cell));
+  const scale = 2, H = colH + m.rows * cell + 70;
+  const W = Math.ceil(Math.max(rowW + m.cols * cell + 20, 16 + ctx.measureText(caption).width,
+    rowW + lw + 20 + ctx.measureText('1  attention weight').width));
   c.width = W * scale;
   c.height = H * scale;
   ctx.scale(scale, scale);
@@ -602,7 +606,7 @@ $('export-png').addEventListener('click', () => {
       ctx.fillRect(rowW + j * cell, colH + i * cell, cell - 1, cell - 1);
     }
   }
-  const ly = colH + m.rows * cell + 24, lw = Math.min(200, m.cols * cell);
+  const ly = colH + m.rows * cell + 24;
   const g = ctx.createLinearGradient(rowW, 0, rowW + lw, 0);
   STOPS.forEach((_, k) => g.addColorStop(k / (STOPS.length - 1), colour(k / (STOPS.length - 1))));
   ctx.fillStyle = g;
@@ -612,7 +616,7 @@ $('export-png').addEventListener('click', () => {
   ctx.fillText('0', rowW - 6, ly + 6);
   ctx.textAlign = 'left';
   ctx.fillText('1  attention weight', rowW + lw + 6, ly + 6);
-  ctx.fillText(`${state.model}: ${state.request.text} → ${state.result.text}`, 8, ly + 32);
+  ctx.fillText(caption, 8, ly + 32);
   c.toBlob((b) => download(b, `${fileStem()}.png`), 'image/png');
 });
 

@@ -186,6 +186,7 @@ test('the page: load, translate, heatmap, hover, errors, offline, dates model, s
     await page.mouse.move(0, 0);
     const [png] = await Promise.all([page.waitForEvent('download'), page.click('#export-png')]);
     assert.deepEqual([...readFileSync(await png.path()).subarray(1, 4)], [0x50, 0x4e, 0x47]);
+    await png.saveAs(path.join(OUT, 'export.png'));
     await page.click('label[for="view-grid"]');
   });
 
@@ -204,6 +205,28 @@ test('the page: load, translate, heatmap, hover, errors, offline, dates model, s
     assert.match(await page.textContent('#error'), /Input too long/);
     await translate(SENTENCES[MAIN][1]);
     assert.equal(await page.isVisible('#error'), false);
+  });
+
+  await t.test('a browser without WebAssembly SIMD128 gets a message in the page', async () => {
+    // The worker as served, with WebAssembly.validate failing as it does without SIMD128.
+    const workerJs = readFileSync(path.join(ROOT, 'web/worker.js'), 'utf8');
+    const route = '**/worker.js';
+    await context.route(route, (r) => r.fulfill({ status: 200, contentType: 'text/javascript',
+      body: `WebAssembly.validate = () => false;\n${workerJs}` }));
+    const p2 = await context.newPage();
+    p2.on('console', (m) => { if (m.type() === 'error') problems.push(`console error (no-SIMD page): ${m.text()}`); });
+    p2.on('pageerror', (e) => problems.push(`page error (no-SIMD page): ${e.message}`));
+    try {
+      await p2.goto(`${origin}/?model=dates`);
+      await p2.waitForFunction(() => document.body.dataset.ready === 'error', null, { timeout: 30_000 });
+      assert.match(await p2.textContent('#error'), /cannot run stele.*SIMD128/s);
+      assert.equal(await p2.isDisabled('#input'), true);
+    } finally {
+      await p2.close();
+      await context.unroute(route);
+      // The service worker kept the doctored copy: fetch the real one through it again.
+      await page.evaluate(() => fetch('worker.js').then((r) => r.text()));
+    }
   });
 
   await t.test('translating and reloading work offline once loaded', async () => {
