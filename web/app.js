@@ -16,6 +16,7 @@ const state = {
   shown: 0,             // id of the result on screen
   result: null,         // last Translation
   request: null,        // { text, beam, nbest } of that result
+  inflight: null,       // the request in the worker
   unit: 'piece',
   view: 'grid',
   focus: [0, 0],        // focused heatmap cell (row, col)
@@ -317,7 +318,10 @@ function renderAttention() {
   grid.hidden = state.view !== 'grid';
   links.hidden = state.view !== 'links';
   if (!m) {
-    if (state.result && !state.result.alignment && state.result.text === '') grid.textContent = '';
+    const p = document.createElement('p');
+    p.className = 'muted small';
+    p.textContent = state.result ? 'No attention to show for this input.' : 'Translate something to see its attention.';
+    (state.view === 'grid' ? grid : links).append(p);
     return;
   }
   state.focus = [Math.min(state.focus[0], m.rows - 1), Math.min(state.focus[1], m.cols - 1)];
