@@ -3,7 +3,8 @@
 # and TF.js (wasm backend), one thread; kernel roofline; build/bench/results.{json,md}.
 #   make bench                           ui-en-fr, all test sentences, 5 repetitions
 #   make bench SENTENCES=50 REPS=1       a quick run; MODEL=path.safetensors GOLDEN=... for others
-# Installs its npm devDependencies (package-lock.json) when they are missing.
+# Installs its npm devDependencies (package-lock.json) when they are missing; also needs emcc
+# (make wasm), and python3-torch + python3-onnx for the ONNX export (make setup-train).
 BENCH_MODEL ?= ui-en-fr
 BENCH_DIR := $(BUILD)/bench
 BENCH_NPM := node_modules/onnxruntime-web/package.json node_modules/@tensorflow/tfjs/package.json \
