@@ -55,6 +55,15 @@ before(async () => {
     const u = req.url();
     if (!u.startsWith(origin + '/') && !/^(data|blob):/.test(u)) problems.push(`request to another origin: ${u}`);
   });
+  // Every text the load status shows, to check the progress in bytes and %.
+  await context.addInitScript(() => {
+    window.__loadTexts = [];
+    document.addEventListener('DOMContentLoaded', () => {
+      const el = document.getElementById('load-text');
+      new MutationObserver(() => window.__loadTexts.push(el.textContent))
+        .observe(el, { childList: true, characterData: true, subtree: true });
+    });
+  });
   page = context.pages()[0] ?? await context.newPage();
   page.on('console', (m) => {
     if (m.type() === 'error') problems.push(`console error: ${m.text()} (${m.location()?.url ?? ''})`);
@@ -115,6 +124,8 @@ test('the page: load, translate, heatmap, hover, errors, offline, dates model, s
   await page.goto(`${origin}/${MAIN === 'dates' ? '?model=dates' : ''}`);
   await waitReady(MAIN);
   assert.match(await page.textContent('#load-text'), /ready in \d+ ms/);
+  const texts = await page.evaluate(() => window.__loadTexts);
+  assert.ok(texts.some((x) => /^[\d.]+ [KM]B \/ [\d.]+ [KM]B \(\d+ %\)$/.test(x)), `progress in bytes and %: ${texts.join(' | ')}`);
   assert.equal(await page.$eval('#progress', (p) => p.value / p.max), 1);
 
   let last;
