@@ -60,7 +60,7 @@ def main():
          f"`make models` (scripts/train.py, config `scripts/configs/{name}.json`): "
          f"{tr.get('train_pairs', 0):,} training pairs, {tr.get('epochs')} epochs, best dev loss "
          f"{tr.get('best_dev_loss', 0):.3g}, **{tr.get('train_seconds', 0) / 60:.1f} minutes** of "
-         f"training on this 2-core machine ({tr.get('threads')} PyTorch threads, CPU only).",
+         f"training on this 2-core machine ({tr.get('threads')} PyTorch thread(s), CPU only).",
          "", "## Scores (test split, measured by `scripts/evaluate.py` on the exported file)", "",
          f"{sc['test_sentences']:,} test sentences. Search: max length = "
          f"{sc['search']['len_a']}·S + {sc['search']['len_b']}; beam 5 with α = "

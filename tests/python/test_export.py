@@ -68,8 +68,9 @@ class Goldens(unittest.TestCase):
                     np.testing.assert_allclose(got[k], want[k], rtol=0, atol=1e-6, err_msg=k)
 
     def test_shipped_outputs_reproduce(self):
-        for path in sorted(glob.glob(os.path.join(ROOT, "models", "*", "model.safetensors"))):
-            name = os.path.basename(os.path.dirname(path))
+        for name in ("dates", "ui-en-fr"):
+            path = os.path.join(ROOT, "models", name, "model.safetensors")
+            self.assertTrue(os.path.exists(path), path)
             with self.subTest(name):
                 model, sp, meta = load(path)
                 p = dict(search.default_params(),
