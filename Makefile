@@ -7,11 +7,15 @@ TRAIN   := $(BUILD)/train
 CC      ?= cc
 CLANG   ?= clang
 
-.PHONY: all setup-train corpus models golden test test-python test-c demo e2e clean
+.PHONY: all setup-test setup-train corpus models golden test test-python test-c demo e2e clean
 
 all: $(BUILD)/stele
 
 # ---------------------------------------------------------------- data, training, goldens
+# Installs (apt-get, npm ci) only what is missing; `make test` runs it first.
+setup-test:
+	bash scripts/setup-test.sh
+
 setup-train:
 	bash scripts/setup-train.sh
 
@@ -43,7 +47,7 @@ golden: corpus
 	$(PY) scripts/golden.py --out tests/golden --models models --corpus $(CORPUS)
 
 # ---------------------------------------------------------------- tests
-test: test-python test-c test-js e2e
+test: setup-test test-python test-c test-js e2e
 
 test-python:
 	$(PY) -m unittest discover -s tests/python -t . -v 2>&1 | tail -n 40; exit $${PIPESTATUS[0]}

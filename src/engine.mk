@@ -64,6 +64,8 @@ ENGINE_WASM_FLAGS := -O2 -msimd128 -std=c11 -Wall -Wextra -Wno-unused-function -
 
 $(BUILD)/tests/engine-wasm/%.js: tests/engine/%.c tests/engine/golden.h $(ENGINE_WASM_SRC) $(ENGINE_HDR)
 	@mkdir -p $(dir $@)
+	@# Emscripten's glue is CommonJS; the repository's package.json says "type": "module".
+	echo '{"type": "commonjs"}' > $(dir $@)package.json
 	NODE_PATH=/usr/share/nodejs $(EMCC) $(ENGINE_WASM_FLAGS) $< $(ENGINE_WASM_SRC) -lm -o $@
 
 test-engine-wasm:
