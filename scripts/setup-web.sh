@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-demo}"
 export DEBIAN_FRONTEND=noninteractive
-pkgs=(make emscripten)
+# EXTRA_DEBIAN_PACKAGES: more packages to install in the same pass (scripts/setup-test.sh uses it).
+pkgs=(make emscripten ${EXTRA_DEBIAN_PACKAGES:-})
 command -v node >/dev/null || pkgs+=(nodejs)
 command -v npm >/dev/null || pkgs+=(npm)
 [ "$what" = e2e ] && pkgs+=(chromium fonts-dejavu-core)
