@@ -75,7 +75,8 @@ demo:
 	node scripts/serve.mjs --port $(PORT)
 
 # e2e: Debian's chromium (apt) driven by playwright-core (npm ci) against the page: outputs equal
-# the Node API's, heatmap, hover, errors, offline, 375 px, dates model; writes web/screenshot.png.
+# the Node API's, heatmap, hover, errors, offline, 375 px, dates model; `make e2e UPDATE_SCREENSHOT=1`
+# also rewrites web/screenshot.png (the README's picture).
 e2e: $(DIST)/stele.wasm
 	bash scripts/setup-web.sh e2e
 	node --test tests/e2e/
