@@ -1,4 +1,6 @@
 SHELL := /bin/bash
+# a recipe that fails leaves no half-written target behind (emcc writes its output early)
+.DELETE_ON_ERROR:
 # stele — see README.md. `make test` runs every test; `make demo` builds and serves the page.
 PY      ?= /usr/bin/python3
 BUILD   ?= build

@@ -113,8 +113,29 @@ static void concat_rows(float *x, const float *a, int lda, int na, const float *
     }
 }
 
-void decoder_step(float *logits, float *attn, dec_state *st, dec_work *w,
-                  const struct stele_model *m, const attn_memory *mem, const int32_t *y, int M)
+/* Where the attention of a step reads and writes: one memory shared by all rows (beams of one
+ * sentence: one [M, S] GEMM over its keys) or one memory per row (a batch of sentences). */
+typedef struct {
+    const attn_memory *mem;              /* shared, or NULL */
+    float *weights;                      /* shared: [M, mem->S] */
+    const attn_memory *const *row_mem;   /* per row */
+    float *const *row_weights;           /* per row: [row_mem[k]->S] */
+} step_attention;
+
+static void attend(dec_work *w, const struct stele_model *m, const step_attention *a,
+                   const float *q, int ldq, int M)
+{
+    if (a->mem) {
+        attn_apply(w->ctx, m->D, a->weights, &m->attn, a->mem, q, ldq, M, w->scratch);
+        return;
+    }
+    for (int k = 0; k < M; k++)
+        attn_apply(w->ctx + (size_t)k * m->D, m->D, a->row_weights[k], &m->attn, a->row_mem[k],
+                   q + (size_t)k * ldq, ldq, 1, w->scratch);
+}
+
+static void step_rows(float *logits, const step_attention *a, dec_state *st, dec_work *w,
+                      const struct stele_model *m, const int32_t *y, int M)
 {
     const int K = st->K, Hd = m->Hd, E = m->E, C = m->C, O = m->O, D = m->D;
     const int has_attn = m->attn.score != SCORE_NONE;
@@ -123,7 +144,7 @@ void decoder_step(float *logits, float *attn, dec_state *st, dec_work *w,
         memcpy(w->emb + (size_t)k * E, m->tgt_embed + (size_t)y[k] * E, sizeof(float) * E);
     if (has_attn && !m->luong) {   /* Bahdanau: query = previous top (gnmt: layer 0) state */
         const float *q = st->h + (size_t)(m->gnmt ? 0 : m->Ld - 1) * K * Hd;
-        attn_apply(w->ctx, D, attn, &m->attn, mem, q, Hd, M, w->scratch);
+        attend(w, m, a, q, Hd, M);
         if (w->profile) {
             t1 = stele_now();
             w->t_attn += t1 - t0;
@@ -159,7 +180,7 @@ void decoder_step(float *logits, float *attn, dec_state *st, dec_work *w,
     int pin;
     if (m->luong) {
         if (has_attn) {
-            attn_apply(w->ctx, D, attn, &m->attn, mem, below, Hd, M, w->scratch);
+            attend(w, m, a, below, Hd, M);
             if (w->profile) {
                 t1 = stele_now();
                 w->t_attn += t1 - t0;
@@ -179,4 +200,19 @@ void decoder_step(float *logits, float *attn, dec_state *st, dec_work *w,
     k_linear(logits, m->V, w->o, O, m->gen_w, O, m->gen_b, M, m->V, O, 0);
     if (w->profile)
         w->t_out += stele_now() - t0;
+}
+
+void decoder_step(float *logits, float *attn, dec_state *st, dec_work *w,
+                  const struct stele_model *m, const attn_memory *mem, const int32_t *y, int M)
+{
+    step_attention a = {mem, attn, NULL, NULL};
+    step_rows(logits, &a, st, w, m, y, M);
+}
+
+void decoder_step_rows(float *logits, float *const *attn_rows, dec_state *st, dec_work *w,
+                       const struct stele_model *m, const attn_memory *const *mems,
+                       const int32_t *y, int M)
+{
+    step_attention a = {NULL, NULL, mems, attn_rows};
+    step_rows(logits, &a, st, w, m, y, M);
 }

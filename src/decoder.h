@@ -46,5 +46,12 @@ void dec_state_gather(dec_state *dst, const dec_state *src, const struct stele_m
 void decoder_step(float *logits, float *attn, dec_state *st, dec_work *w,
                   const struct stele_model *m, const attn_memory *mem, const int32_t *y, int M);
 
+/* The same for M rows of different sentences (a batch): row k attends over its own memory
+ * mems[k] and writes its weights to attn_rows[k] [mems[k]->S]. Each row's arithmetic is the
+ * same as in decoder_step, so a sentence decodes to the same bits alone or in a batch. */
+void decoder_step_rows(float *logits, float *const *attn_rows, dec_state *st, dec_work *w,
+                       const struct stele_model *m, const attn_memory *const *mems,
+                       const int32_t *y, int M);
+
 double stele_now(void);   /* seconds, monotonic enough for profiling (timespec_get) */
 #endif

@@ -14,7 +14,7 @@ ENGINE_OBJ := $(patsubst src/%.c,$(BUILD)/obj/native/%.o,$(ENGINE_LIB_SRC))
 ENGINE_SAN_OBJ := $(patsubst src/%.c,$(BUILD)/obj/san/%.o,$(ENGINE_LIB_SRC))
 LIBSTELE := $(BUILD)/libstele.a
 LIBSTELE_SAN := $(BUILD)/libstele-san.a
-ENGINE_TESTS := test_kernels test_parity test_shipped test_inputs
+ENGINE_TESTS := test_kernels test_parity test_shipped test_inputs test_batch
 
 .PHONY: test-engine test-engine-native test-engine-san test-engine-wasm bench-native
 

@@ -1,4 +1,4 @@
-/* k_linear's blocking, shared by the SIMD kernel files: each includes this after defining its
+/* k_linear's blocking for kernels_avx2.c (kernels_simd128.c has its own): included after the
  * micro-kernels block_rx2 (R = 3..5 x rows against 2 w rows), block2x4 and block1x4. Internal. */
 #ifndef STELE_KERNELS_LINEAR_H
 #define STELE_KERNELS_LINEAR_H

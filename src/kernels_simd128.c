@@ -82,32 +82,26 @@ static inline void store4(float *y, v128_t s, const float *x, const float *w0, i
     wasm_v128_store(y, s);
 }
 
-/* Two x rows against four w rows: 8 accumulators (V8 has ~15 usable xmm registers). */
-static void block2x4(float *y0, float *y1, const float *x0, const float *x1, const float *w,
-                     int ldw, const float *bias, int K, int accumulate)
+/* y[0..1] of one x row from its two accumulators: hsum, the k tail, bias, accumulate, in the
+ * order store4 uses, so a row rounds the same in every block. */
+static inline void finish_x2(float *yr, v128_t acc0, v128_t acc1, const float *xr,
+                             const float *w0, const float *w1, int k, int K, const float *bias,
+                             int accumulate)
 {
-    const float *w0 = w, *w1 = w + ldw, *w2 = w + 2L * ldw, *w3 = w + 3L * ldw;
-    v128_t z = wasm_f32x4_splat(0.0f);
-    v128_t a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
-    int k = 0;
-    for (; k + 4 <= K; k += 4) {
-        v128_t v0 = wasm_v128_load(w0 + k), v1 = wasm_v128_load(w1 + k);
-        v128_t v2 = wasm_v128_load(w2 + k), v3 = wasm_v128_load(w3 + k);
-        v128_t x = wasm_v128_load(x0 + k);
-        a00 = MADD(x, v0, a00);
-        a01 = MADD(x, v1, a01);
-        a02 = MADD(x, v2, a02);
-        a03 = MADD(x, v3, a03);
-        x = wasm_v128_load(x1 + k);
-        a10 = MADD(x, v0, a10);
-        a11 = MADD(x, v1, a11);
-        a12 = MADD(x, v2, a12);
-        a13 = MADD(x, v3, a13);
+    float s0 = hsum4(acc0), s1 = hsum4(acc1);
+    if (k < K) {
+        s0 += dot_tail(xr, w0, k, K);
+        s1 += dot_tail(xr, w1, k, K);
     }
-    store4(y0, hsum4x4(a00, a01, a02, a03), x0, w, ldw, k, K, bias, accumulate);
-    store4(y1, hsum4x4(a10, a11, a12, a13), x1, w, ldw, k, K, bias, accumulate);
+    if (bias) {
+        s0 += bias[0];
+        s1 += bias[1];
+    }
+    yr[0] = accumulate ? yr[0] + s0 : s0;
+    yr[1] = accumulate ? yr[1] + s1 : s1;
 }
 
+/* One x row against four w rows (M = 1: the GEMV). */
 static void block1x4(float *y0, const float *x0, const float *w, int ldw, const float *bias,
                      int K, int accumulate)
 {
@@ -125,43 +119,105 @@ static void block1x4(float *y0, const float *x0, const float *w, int ldw, const 
     store4(y0, hsum4x4(a0, a1, a2, a3), x0, w, ldw, k, K, bias, accumulate);
 }
 
-/* R (3..5, constant after inlining) x rows against two w rows, W read once for all rows (the
- * decoder's beams): 2R accumulators + 2 w + 1 x <= 13 of V8's ~15 xmm registers. */
+/* R (1..3, a constant after inlining) x rows against two w rows: the rows block4x2 leaves over.
+ * Named accumulators, not an array: clang kept an array of them in memory for R = 2 and 4. */
 static inline __attribute__((always_inline)) void block_rx2(float *y, int ldy, const float *x,
                                                              int ldx, const float *w, int ldw,
                                                              const float *bias, int K,
                                                              int accumulate, const int R)
 {
     const float *w0 = w, *w1 = w + ldw;
-    v128_t a0[5], a1[5];
-#pragma GCC unroll 5
-    for (int r = 0; r < R; r++)
-        a0[r] = a1[r] = wasm_f32x4_splat(0.0f);
+    const float *x0 = x, *x1 = x + ldx, *x2 = x + 2L * ldx;
+    v128_t z = wasm_f32x4_splat(0.0f);
+    v128_t a00 = z, a01 = z, a10 = z, a11 = z, a20 = z, a21 = z;
     int k = 0;
     for (; k + 4 <= K; k += 4) {
         v128_t v0 = wasm_v128_load(w0 + k), v1 = wasm_v128_load(w1 + k);
-#pragma GCC unroll 5
-        for (int r = 0; r < R; r++) {
-            v128_t xv = wasm_v128_load(x + (long)r * ldx + k);
-            a0[r] = MADD(xv, v0, a0[r]);
-            a1[r] = MADD(xv, v1, a1[r]);
+        v128_t xv = wasm_v128_load(x0 + k);
+        a00 = MADD(xv, v0, a00);
+        a01 = MADD(xv, v1, a01);
+        if (R > 1) {
+            xv = wasm_v128_load(x1 + k);
+            a10 = MADD(xv, v0, a10);
+            a11 = MADD(xv, v1, a11);
+        }
+        if (R > 2) {
+            xv = wasm_v128_load(x2 + k);
+            a20 = MADD(xv, v0, a20);
+            a21 = MADD(xv, v1, a21);
         }
     }
-#pragma GCC unroll 5
-    for (int r = 0; r < R; r++) {
-        const float *xr = x + (long)r * ldx;
-        float s0 = hsum4(a0[r]) + dot_tail(xr, w0, k, K), s1 = hsum4(a1[r]) + dot_tail(xr, w1, k, K);
-        if (bias) {
-            s0 += bias[0];
-            s1 += bias[1];
-        }
-        float *yr = y + (long)r * ldy;
-        yr[0] = accumulate ? yr[0] + s0 : s0;
-        yr[1] = accumulate ? yr[1] + s1 : s1;
-    }
+    const v128_t acc[3][2] = {{a00, a01}, {a10, a11}, {a20, a21}};
+    for (int r = 0; r < R; r++)
+        finish_x2(y + (long)r * ldy, acc[r][0], acc[r][1], x + (long)r * ldx, w0, w1, k, K, bias,
+                  accumulate);
 }
 
-#include "kernels_linear.h"
+/* Four x rows against two w rows, written out: 8 accumulators + 2 w + 1 x + 1 product = 12 of
+ * the ~15 xmm registers V8 allocates. (block_rx2 with R = 4 compiled to a loop that ran at less
+ * than half this speed.) */
+static void block4x2(float *y, int ldy, const float *x, int ldx, const float *w, int ldw,
+                     const float *bias, int K, int accumulate)
+{
+    const float *w0 = w, *w1 = w + ldw;
+    const float *x0 = x, *x1 = x + ldx, *x2 = x + 2L * ldx, *x3 = x + 3L * ldx;
+    v128_t z = wasm_f32x4_splat(0.0f);
+    v128_t a00 = z, a01 = z, a10 = z, a11 = z, a20 = z, a21 = z, a30 = z, a31 = z;
+    int k = 0;
+    for (; k + 4 <= K; k += 4) {
+        v128_t v0 = wasm_v128_load(w0 + k), v1 = wasm_v128_load(w1 + k);
+        v128_t xv = wasm_v128_load(x0 + k);
+        a00 = MADD(xv, v0, a00);
+        a01 = MADD(xv, v1, a01);
+        xv = wasm_v128_load(x1 + k);
+        a10 = MADD(xv, v0, a10);
+        a11 = MADD(xv, v1, a11);
+        xv = wasm_v128_load(x2 + k);
+        a20 = MADD(xv, v0, a20);
+        a21 = MADD(xv, v1, a21);
+        xv = wasm_v128_load(x3 + k);
+        a30 = MADD(xv, v0, a30);
+        a31 = MADD(xv, v1, a31);
+    }
+    const v128_t acc[4][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}};
+    for (int r = 0; r < 4; r++)
+        finish_x2(y + (long)r * ldy, acc[r][0], acc[r][1], x + (long)r * ldx, w0, w1, k, K, bias,
+                  accumulate);
+}
+
+/* M = 1 (a GEMV, memory-bound): four w rows per pass. M > 1: two w rows per pass, held in
+ * registers while 4 x rows at a time use them (block4x2, then 1..3 left over): W is read once
+ * per call however many rows there are, and the compute stays at mul + add per 4 lanes. Every
+ * path sums row (m, n) the same way (4 lanes over k, hsum, tail, bias, accumulate), so a row
+ * gets the same bits whatever M is; the last N % 4 rows use the scalar reference for every M. */
+void k_linear(float *y, int ldy, const float *x, int ldx, const float *w, int ldw,
+              const float *bias, int M, int N, int K, int accumulate)
+{
+    const int Nv = N - N % 4;
+    if (M == 1) {
+        for (int n = 0; n < Nv; n += 4)
+            block1x4(y + n, x, w + (long)n * ldw, ldw, bias ? bias + n : 0, K, accumulate);
+    } else {
+        for (int n = 0; n < Nv; n += 2) {
+            const float *wn = w + (long)n * ldw, *bn = bias ? bias + n : 0;
+            int m = 0;
+            for (; m + 4 <= M; m += 4)
+                block4x2(y + (long)m * ldy + n, ldy, x + (long)m * ldx, ldx, wn, ldw, bn, K,
+                         accumulate);
+            float *ym = y + (long)m * ldy + n;
+            const float *xm = x + (long)m * ldx;
+            if (M - m == 3)
+                block_rx2(ym, ldy, xm, ldx, wn, ldw, bn, K, accumulate, 3);
+            else if (M - m == 2)
+                block_rx2(ym, ldy, xm, ldx, wn, ldw, bn, K, accumulate, 2);
+            else if (M - m == 1)
+                block_rx2(ym, ldy, xm, ldx, wn, ldw, bn, K, accumulate, 1);
+        }
+    }
+    if (Nv < N)
+        ks_linear(y + Nv, ldy, x, ldx, w + (long)Nv * ldw, ldw, bias ? bias + Nv : 0, M, N - Nv, K,
+                  accumulate);
+}
 
 void k_weighted_sum(float *y, int ldy, const float *a, int lda, const float *v, int M, int S,
                     int N)

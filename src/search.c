@@ -48,31 +48,45 @@ static int step(struct stele_session *s, int t, int n)
     return arg;
 }
 
-void search_greedy(struct stele_session *s, int T, double alpha, double beta)
+void greedy_start(struct stele_session *s)
+{
+    s->greedy_logp = 0.0;
+    s->greedy_n = 0;
+}
+
+int greedy_take(struct stele_session *s, int t, int T, int tok, const float *logp_row,
+                const float *attn, double alpha, double beta)
 {
     const struct stele_model *m = s->m;
     const int has_attn = m->attn.score != SCORE_NONE;
-    double logp = 0.0;
-    int n = 0;
-    s->y[0] = m->bos_id;
+    s->greedy_logp += (double)logp_row[tok];
+    s->hyp_tok[s->greedy_n++] = tok;
+    if (has_attn) {
+        s->rows[t] = attn;
+        memcpy(s->res_attn + (size_t)t * s->S, attn, sizeof(float) * s->S);
+    }
+    if (tok != m->eos_id && t + 1 < T)
+        return 0;
+    stele_hypothesis *h = &s->hyps[0];
+    h->n_tokens = s->greedy_n;
+    h->tokens = s->hyp_tok;
+    h->logp = s->greedy_logp;
+    h->score = gnmt_score(s->greedy_logp, s->greedy_n, has_attn ? s->rows : NULL, s->S, alpha,
+                          beta);
+    s->result.n_hyps = 1;
+    return 1;
+}
+
+void search_greedy(struct stele_session *s, int T, double alpha, double beta)
+{
+    greedy_start(s);
+    s->y[0] = s->m->bos_id;
     for (int t = 0; t < T; t++) {
         int tok = step(s, t, 1);
-        logp += (double)s->logits[tok];
-        s->hyp_tok[n++] = tok;
-        if (has_attn) {
-            s->rows[t] = attn_row(s, t, 0);
-            memcpy(s->res_attn + (size_t)t * s->S, s->rows[t], sizeof(float) * s->S);
-        }
-        s->y[0] = tok;
-        if (tok == m->eos_id)
+        if (greedy_take(s, t, T, tok, s->logits, attn_row(s, t, 0), alpha, beta))
             break;
+        s->y[0] = tok;
     }
-    stele_hypothesis *h = &s->hyps[0];
-    h->n_tokens = n;
-    h->tokens = s->hyp_tok;
-    h->logp = logp;
-    h->score = gnmt_score(logp, n, has_attn ? s->rows : NULL, s->S, alpha, beta);
-    s->result.n_hyps = 1;
 }
 
 /* Inserts (v, idx) into the descending list of at most cap candidates; among equal values the

@@ -25,6 +25,7 @@ struct stele_session {
     int S;                           /* current source length */
     /* encoder output: the attention memory */
     float *memory, *keys, *enc_scratch, *fh, *fc;
+    int enc_shared;                  /* enc_scratch belongs to a batch (stele_batch) */
     attn_memory mem;
     /* decoder */
     dec_state st[2];                 /* current and next (beam reordering) */
@@ -40,6 +41,8 @@ struct stele_session {
     long *cand_idx;                  /* [2K] row * V + token */
     fin_hyp *fin;                    /* [3K] */
     int n_fin;
+    double greedy_logp;              /* greedy: summed log-probability so far */
+    int greedy_n;                    /* greedy: tokens so far */
     const float **rows;              /* [Tmax] attention rows of one path */
     /* results */
     stele_hypothesis *hyps;          /* [K] */
@@ -58,7 +61,33 @@ struct stele_session {
 /* The search (search.c) on the encoded source in s->src[0..s->S): fills s->hyps, s->hyp_tok
  * and s->res_attn (the best hypothesis' attention), and sets s->result.n_hyps. */
 void search_greedy(struct stele_session *s, int T, double alpha, double beta);
+/* Greedy search in steps, for callers that run the decoder themselves (batch.c): greedy_start,
+ * then per step t greedy_take with the chosen token tok (argmax of logp_row), the step's
+ * log-probabilities logp_row [V] and attention attn [S] (kept: it must live in s->attn_run).
+ * Returns 1 when the hypothesis is complete (tok is eos or t + 1 == T): s->hyps[0] is then
+ * final and s->result.n_hyps is 1. */
+void greedy_start(struct stele_session *s);
+int greedy_take(struct stele_session *s, int t, int T, int tok, const float *logp_row,
+                const float *attn, double alpha, double beta);
 void search_beam(struct stele_session *s, int T, int K, int N, double alpha, double beta);
+
+/* stele_session_create, with the encoder scratch (encoder_scratch_floats(m, Smax) floats)
+ * borrowed from the caller when shared_enc_scratch is not NULL (the sessions of a batch encode
+ * one after another). */
+stele_status session_create(const stele_model *m, const stele_limits *limits,
+                            float *shared_enc_scratch, stele_session **out, stele_error *err);
+
+/* Tokenises text into s->src (eos appended, s->S set); *empty = 1 (and s->src untouched) for
+ * text with no pieces. STELE_ERR_LIMIT / STELE_ERR_TEXT as stele_translate. */
+stele_status session_prepare_text(struct stele_session *s, const char *text, ptrdiff_t len,
+                                  int *empty, stele_error *err);
+stele_status session_check_params(const stele_session *s, const stele_params *p,
+                                  stele_error *err);
+/* Decoder steps allowed for the current source: floor(len_a * S + len_b), within 1..Tmax. */
+int session_max_steps(const struct stele_session *s, const stele_params *p);
+/* Fills s->result from s->hyps (texts, attention, word alignment) / as an empty translation. */
+void session_assemble(struct stele_session *s);
+void session_empty_result(struct stele_session *s);
 
 /* Runs the encoder on s->src[0..S) and prepares the memory and the initial decoder state. */
 void session_encode(struct stele_session *s);

@@ -40,7 +40,8 @@ void stele_session_free(stele_session *s)
 {
     if (!s)
         return;
-    void *bufs[] = {s->spm_scratch, s->src, s->memory, s->keys, s->enc_scratch, s->fh,
+    void *bufs[] = {s->spm_scratch, s->src, s->memory, s->keys,
+                    s->enc_shared ? NULL : s->enc_scratch, s->fh,
                     s->st[0].h, s->st[1].h, s->w.emb, s->logits, s->attn_run, s->live_tok,
                     s->live_par, s->y, s->parents, s->logp, s->logp_new, s->cand_val, s->cand_idx,
                     s->fin, s->rows, s->hyps, s->hyp_tok, s->text, s->res_attn, s->src_word,
@@ -60,6 +61,12 @@ static void *alloc(size_t n, size_t size, int *oom)
 
 stele_status stele_session_create(const stele_model *m, const stele_limits *limits,
                                   stele_session **out, stele_error *err)
+{
+    return session_create(m, limits, NULL, out, err);
+}
+
+stele_status session_create(const stele_model *m, const stele_limits *limits,
+                            float *shared_enc_scratch, stele_session **out, stele_error *err)
 {
     if (!m || !out)
         return stele_fail(err, STELE_ERR_ARGUMENT, "stele_session_create: NULL %s", m ? "out" : "model");
@@ -89,7 +96,9 @@ stele_status stele_session_create(const stele_model *m, const stele_limits *limi
     s->src = alloc((size_t)S, sizeof(int32_t), &oom);
     s->memory = alloc((size_t)S * D, sizeof(float), &oom);
     s->keys = alloc(attn_keys_floats(&m->attn, S), sizeof(float), &oom);
-    s->enc_scratch = alloc(encoder_scratch_floats(m, S), sizeof(float), &oom);
+    s->enc_shared = shared_enc_scratch != NULL;
+    s->enc_scratch = s->enc_shared ? shared_enc_scratch
+                                   : alloc(encoder_scratch_floats(m, S), sizeof(float), &oom);
     s->fh = alloc(2 * D, sizeof(float), &oom);
     s->fc = s->fh ? s->fh + D : NULL;
     float *st0 = alloc(dec_state_floats(m, K), sizeof(float), &oom);
@@ -199,7 +208,7 @@ static int word_index(const struct stele_model *m, const int32_t *ids, int n, in
     return w + 1;
 }
 
-static void assemble(struct stele_session *s)
+void session_assemble(struct stele_session *s)
 {
     const struct stele_model *m = s->m;
     stele_result *r = &s->result;
@@ -247,7 +256,8 @@ static void assemble(struct stele_session *s)
     }
 }
 
-static stele_status check_params(const stele_session *s, const stele_params *p, stele_error *err)
+stele_status session_check_params(const stele_session *s, const stele_params *p,
+                                  stele_error *err)
 {
     if (p->beam_size < 1)
         return stele_fail(err, STELE_ERR_ARGUMENT, "beam_size %d must be >= 1", p->beam_size);
@@ -265,28 +275,33 @@ static stele_status check_params(const stele_session *s, const stele_params *p, 
     return STELE_OK;
 }
 
+int session_max_steps(const struct stele_session *s, const stele_params *p)
+{
+    const struct stele_model *m = s->m;
+    double la = p->len_a < 0 ? m->len_a : p->len_a, lb = p->len_b < 0 ? m->len_b : p->len_b;
+    double T = floor(la * (double)s->S + lb);
+    return T < 1.0 ? 1 : T > (double)s->Tmax ? s->Tmax : (int)T;
+}
+
 /* Runs the search on s->src[0..s->S) (eos included). */
 static void run(struct stele_session *s, const stele_params *p)
 {
-    const struct stele_model *m = s->m;
     double t0 = s->profile ? stele_now() : 0.0;
     session_encode(s);
     if (s->profile)
         s->tim.encoder += stele_now() - t0;
-    double la = p->len_a < 0 ? m->len_a : p->len_a, lb = p->len_b < 0 ? m->len_b : p->len_b;
-    double T = floor(la * (double)s->S + lb);
-    int Tmax = T < 1.0 ? 1 : T > (double)s->Tmax ? s->Tmax : (int)T;
+    int Tmax = session_max_steps(s, p);
     if (p->beam_size == 1)
         search_greedy(s, Tmax, p->alpha, p->beta);
     else
         search_beam(s, Tmax, p->beam_size, p->nbest, p->alpha, p->beta);
     double t1 = s->profile ? stele_now() : 0.0;
-    assemble(s);
+    session_assemble(s);
     if (s->profile)
         s->tim.search += stele_now() - t1;
 }
 
-static void empty_result(struct stele_session *s)
+void session_empty_result(struct stele_session *s)
 {
     stele_result *r = &s->result;
     memset(r, 0, sizeof *r);
@@ -299,6 +314,29 @@ static void empty_result(struct stele_session *s)
     r->source_tokens = s->src;
 }
 
+stele_status session_prepare_text(struct stele_session *s, const char *text, ptrdiff_t len,
+                                  int *empty, stele_error *err)
+{
+    size_t n = len < 0 ? strlen(text) : (size_t)len;
+    if (n > (size_t)s->lim.max_text_bytes)
+        return stele_fail(err, STELE_ERR_LIMIT, "input has %zu bytes, the session's limit is %d "
+                    "(max_text_bytes)", n, s->lim.max_text_bytes);
+    size_t count = 0;
+    stele_status st = spm_encode(s->m->spm, text, n, s->src, (size_t)s->Smax - 1, &count,
+                                 s->spm_scratch, err);
+    if (st == STELE_ERR_LIMIT)
+        return stele_fail(err, STELE_ERR_LIMIT, "input has %zu pieces + eos, the session's limit is %d "
+                    "(max_source_tokens)", count, s->Smax);
+    if (st != STELE_OK)
+        return st;
+    *empty = count == 0;
+    if (count == 0)
+        return STELE_OK;
+    s->src[count] = s->m->eos_id;
+    s->S = (int)count + 1;
+    return STELE_OK;
+}
+
 stele_status stele_translate(stele_session *s, const char *text, ptrdiff_t len,
                              const stele_params *params, const stele_result **out,
                              stele_error *err)
@@ -308,27 +346,18 @@ stele_status stele_translate(stele_session *s, const char *text, ptrdiff_t len,
                     !s ? "session" : !out ? "out" : "text");
     *out = NULL;
     stele_params p = params ? *params : stele_default_params();
-    stele_status st = check_params(s, &p, err);
+    stele_status st = session_check_params(s, &p, err);
     if (st != STELE_OK)
         return st;
-    size_t n = len < 0 ? strlen(text) : (size_t)len;
-    if (n > (size_t)s->lim.max_text_bytes)
-        return stele_fail(err, STELE_ERR_LIMIT, "input has %zu bytes, the session's limit is %d "
-                    "(max_text_bytes)", n, s->lim.max_text_bytes);
-    size_t count = 0;
-    st = spm_encode(s->m->spm, text, n, s->src, (size_t)s->Smax - 1, &count, s->spm_scratch, err);
-    if (st == STELE_ERR_LIMIT)
-        return stele_fail(err, STELE_ERR_LIMIT, "input has %zu pieces + eos, the session's limit is %d "
-                    "(max_source_tokens)", count, s->Smax);
+    int empty = 0;
+    st = session_prepare_text(s, text, len, &empty, err);
     if (st != STELE_OK)
         return st;
-    if (count == 0) {
-        empty_result(s);
+    if (empty) {
+        session_empty_result(s);
         *out = &s->result;
         return STELE_OK;
     }
-    s->src[count] = s->m->eos_id;
-    s->S = (int)count + 1;
     run(s, &p);
     *out = &s->result;
     return STELE_OK;
@@ -342,7 +371,7 @@ stele_status stele_translate_ids(stele_session *s, const int32_t *ids, int n,
         return stele_fail(err, STELE_ERR_ARGUMENT, "stele_translate_ids: NULL pointer or n < 0");
     *out = NULL;
     stele_params p = params ? *params : stele_default_params();
-    stele_status st = check_params(s, &p, err);
+    stele_status st = session_check_params(s, &p, err);
     if (st != STELE_OK)
         return st;
     if (n + 1 > s->Smax)

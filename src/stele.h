@@ -158,6 +158,40 @@ stele_status stele_translate_ids(stele_session *session, const int32_t *ids, int
                                  const stele_params *params, const stele_result **out,
                                  stele_error *err);
 
+/* Batched greedy translation: up to `capacity` sentences decoded together. Every decoder step is
+   one GEMM over the sentences still running, so the weights are read once per step for all of
+   them instead of once per sentence: the throughput mode for translating many texts (a file, a
+   test set). Each sentence gets exactly the search stele_translate runs with beam_size 1 (it
+   stops at its own eos or length limit); its attention reads its own source only. The batch owns
+   one greedy session per slot (limits as stele_session_create, max_beam ignored) and the shared
+   step buffers, all allocated here; stele_translate_batch does not allocate. Not thread-safe. */
+typedef struct stele_batch stele_batch;
+
+stele_status stele_batch_create(const stele_model *model, const stele_limits *limits,
+                                int capacity, stele_batch **out, stele_error *err);
+void stele_batch_free(stele_batch *batch);
+int stele_batch_capacity(const stele_batch *batch);
+
+/* Translates texts[0..n) (lens[i] bytes, or NUL-terminated when lens is NULL or lens[i] < 0),
+   1 <= n <= capacity; results[i] receives text i's result, valid until the next call on this
+   batch or stele_batch_free(). params as stele_translate, but beam_size must be 1 (beam search
+   keeps one sentence per session: use stele_translate). A text that stele_translate would refuse
+   fails the whole call before any decoding, with the message prefixed "texts[i]: ". */
+stele_status stele_translate_batch(stele_batch *batch, const char *const *texts,
+                                   const ptrdiff_t *lens, int n, const stele_params *params,
+                                   const stele_result **results, stele_error *err);
+
+/* The throughput mode for any number of texts: at most `capacity` sentences decode at a time,
+   and a sentence that ends makes room for the next text at the next step, so the step stays
+   full until the texts run out. on_result(user, i, result) is called once per text as it
+   finishes (in finishing order, not index order); result is valid only during the call. Texts
+   are checked first as in stele_translate_batch (then nothing is reported). n may be 0. */
+typedef void (*stele_batch_callback)(void *user, int index, const stele_result *result);
+stele_status stele_translate_stream(stele_batch *batch, const char *const *texts,
+                                    const ptrdiff_t *lens, int n, const stele_params *params,
+                                    stele_batch_callback on_result, void *user,
+                                    stele_error *err);
+
 /* Seconds spent per component since the session was created or the timings were reset, counted
    only while profiling is on (it costs a clock read per component per step). */
 typedef struct {

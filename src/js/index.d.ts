@@ -137,7 +137,12 @@ export class Translator {
   readonly defaults: { beam: number; nbest: number; alpha: number; beta: number };
   readonly disposed: boolean;
   translate(text: string, options?: TranslateOptions): Translation;
-  translateBatch(texts: string[], options?: TranslateOptions): Translation[];
+  /**
+   * The translations of texts, in order. With beam 1 the texts are decoded together,
+   * batchSize (1..256, default 8) sentences at a time, refilled as sentences end: the same
+   * outputs as one by one, about twice the throughput. With beam > 1, one by one.
+   */
+  translateBatch(texts: string[], options?: TranslateOptions & { batchSize?: number }): Translation[];
   /** Frees everything; safe to call twice; any other use afterwards throws STELE_ERR_DISPOSED. */
   dispose(): void;
   private constructor();

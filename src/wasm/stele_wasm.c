@@ -44,11 +44,9 @@ stele_model *stele_wasm_model_load(const void *bytes, size_t size, stele_error *
     return stele_model_load(bytes, size, &m, err) == STELE_OK ? m : NULL;
 }
 
-/* Limits <= 0 keep stele_default_limits()'s value. */
-WASM_EXPORT(stele_wasm_session_create)
-stele_session *stele_wasm_session_create(const stele_model *model, int max_source_tokens,
-                                         int max_target_tokens, int max_beam, int max_text_bytes,
-                                         stele_error *err)
+/* stele_default_limits() with the values > 0 of the arguments. */
+static stele_limits limits_from(int max_source_tokens, int max_target_tokens, int max_beam,
+                                int max_text_bytes)
 {
     stele_limits lim = stele_default_limits();
     if (max_source_tokens > 0)
@@ -59,6 +57,16 @@ stele_session *stele_wasm_session_create(const stele_model *model, int max_sourc
         lim.max_beam = max_beam;
     if (max_text_bytes > 0)
         lim.max_text_bytes = max_text_bytes;
+    return lim;
+}
+
+/* Limits <= 0 keep stele_default_limits()'s value. */
+WASM_EXPORT(stele_wasm_session_create)
+stele_session *stele_wasm_session_create(const stele_model *model, int max_source_tokens,
+                                         int max_target_tokens, int max_beam, int max_text_bytes,
+                                         stele_error *err)
+{
+    stele_limits lim = limits_from(max_source_tokens, max_target_tokens, max_beam, max_text_bytes);
     stele_session *s = NULL;
     return stele_session_create(model, &lim, &s, err) == STELE_OK ? s : NULL;
 }
@@ -106,4 +114,43 @@ double stele_wasm_default_param(int which)
     case 4: return p.len_a;
     default: return p.len_b;
     }
+}
+
+/* Batched greedy translation. Limits <= 0 keep the defaults; max_beam does not apply. */
+WASM_EXPORT(stele_wasm_batch_create)
+stele_batch *stele_wasm_batch_create(const stele_model *model, int capacity,
+                                     int max_source_tokens, int max_target_tokens,
+                                     int max_text_bytes, stele_error *err)
+{
+    stele_limits lim = limits_from(max_source_tokens, max_target_tokens, 0, max_text_bytes);
+    stele_batch *b = NULL;
+    return stele_batch_create(model, &lim, capacity, &b, err) == STELE_OK ? b : NULL;
+}
+
+/* Results of stele_wasm_translate_stream go to the JS side as they finish (src/js/stele.js reads
+   each one during the call: it is valid only then). */
+__attribute__((import_module("env"), import_name("stele_js_on_result")))
+extern void stele_js_on_result(int index, const stele_result *result);
+
+static void forward_result(void *user, int index, const stele_result *result)
+{
+    (void)user;
+    stele_js_on_result(index, result);
+}
+
+/* texts [n] pointers, lens [n] byte counts (ptrdiff_t is 32-bit here). Returns the status (0:
+   STELE_OK). */
+WASM_EXPORT(stele_wasm_translate_stream)
+int stele_wasm_translate_stream(stele_batch *batch, const char *const *texts,
+                                const ptrdiff_t *lens, int n, double alpha, double beta,
+                                double len_a, double len_b, stele_error *err)
+{
+    stele_params p = stele_default_params();
+    p.beam_size = 1;
+    p.nbest = 1;
+    p.alpha = alpha;
+    p.beta = beta;
+    p.len_a = len_a;
+    p.len_b = len_b;
+    return (int)stele_translate_stream(batch, texts, lens, n, &p, forward_result, NULL, err);
 }

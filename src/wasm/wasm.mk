@@ -7,19 +7,20 @@ DIST ?= dist
 WASM_SRC := $(filter-out src/cli.c src/kernels_avx2.c,$(wildcard src/*.c)) src/wasm/stele_wasm.c
 WASM_EXPORTS := malloc free stele_status_name stele_model_free stele_session_free \
     stele_model_info_json stele_model_piece stele_model_vocab_size \
-    stele_session_set_profiling stele_session_timings
+    stele_session_set_profiling stele_session_timings stele_batch_free
 WASM_EMPTY :=
 WASM_SPACE := $(WASM_EMPTY) $(WASM_EMPTY)
 WASM_COMMA := ,
 WASM_FLAGS := -O3 -msimd128 -std=c11 -Wall -Wextra -Wno-unused-function \
     -sSTANDALONE_WASM --no-entry -sFILESYSTEM=0 -sALLOW_MEMORY_GROWTH -sTOTAL_STACK=1048576 \
+    --js-library src/wasm/imports.js \
     -sEXPORTED_FUNCTIONS=$(subst $(WASM_SPACE),$(WASM_COMMA),$(addprefix _,$(WASM_EXPORTS)))
 
 .PHONY: wasm test-js
 
 wasm: $(DIST)/stele.wasm
 
-$(DIST)/stele.wasm: $(WASM_SRC) $(ENGINE_HDR) src/wasm/wasm.mk
+$(DIST)/stele.wasm: $(WASM_SRC) $(ENGINE_HDR) src/wasm/wasm.mk src/wasm/imports.js
 	@mkdir -p $(dir $@)
 	NODE_PATH=/usr/share/nodejs $(EMCC) $(WASM_FLAGS) $(WASM_SRC) -o $@
 	@echo "$@: $$(stat -c %s $@) bytes"

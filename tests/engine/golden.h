@@ -43,6 +43,15 @@ static uint8_t *read_file(const char *path, size_t *size)
     return b;
 }
 
+/* Index of the first difference of a[0..na) and b[0..nb), or -1 when equal. */
+static int first_diff(const int32_t *a, int na, const int32_t *b, int nb)
+{
+    int i = 0;
+    while (i < na && i < nb && a[i] == b[i])
+        i++;
+    return (i == na && i == nb) ? -1 : i;
+}
+
 static int file_exists(const char *path)
 {
     FILE *f = fopen(path, "rb");

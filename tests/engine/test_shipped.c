@@ -21,15 +21,6 @@ static int int_list(const json_value *a, int32_t *out, int cap)
     return n;
 }
 
-/* Index of the first difference of a[0..na) and b[0..nb), or -1 when equal. */
-static int first_diff(const int32_t *a, int na, const int32_t *b, int nb)
-{
-    int i = 0;
-    while (i < na && i < nb && a[i] == b[i])
-        i++;
-    return (i == na && i == nb) ? -1 : i;
-}
-
 static void check_outputs(const stele_model *m, const char *name, const char *path, int limit)
 {
     size_t size;

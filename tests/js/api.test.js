@@ -79,9 +79,23 @@ test('result shape, nbest, alignment, info, translateBatch, maxLength', async ()
   assert.equal(JSON.parse(t.infoJson).name, info.name);
   const batch = t.translateBatch([SENT, '', SENT], { beam: 1 });
   assert.equal(batch.length, 3);
-  assert.equal(batch[0].text, t.translate(SENT, { beam: 1 }).text);
+  const alone = t.translate(SENT, { beam: 1 });
+  assert.equal(batch[0].text, alone.text);
+  assert.equal(batch[2].text, alone.text);
+  assert.deepEqual(batch[0].alignment.weights.length, alone.alignment.weights.length);
   assert.equal(batch[1].text, '');
   assert.equal(batch[1].alignment, null);
+  // every batch size gives the same results (rows refilled as sentences end)
+  const many = [SENT, 'Open the file', '', 'Close all windows', SENT, 'Print', 'Save as...'];
+  const one = many.map((s) => t.translate(s, { beam: 1 }));
+  for (const batchSize of [1, 2, 3, 8, 256]) {
+    const got = t.translateBatch(many, { beam: 1, batchSize });
+    assert.deepEqual(got.map((r) => r.text), one.map((r) => r.text), `batchSize ${batchSize}`);
+    got.forEach((r, i) => assert.ok(Math.abs(r.score - one[i].score) <= 1e-5, `batchSize ${batchSize} text ${i}`));
+  }
+  assert.deepEqual(t.translateBatch([], { beam: 1 }), []);
+  // beam > 1: one by one, as translate()
+  assert.equal(t.translateBatch([SENT], { beam: 5 })[0].text, t.translate(SENT, { beam: 5 }).text);
   const short = t.translate(SENT, { beam: 1, maxLength: 2 });
   assert.ok(short.targetTokens.length <= 2);
   t.dispose();
@@ -108,6 +122,16 @@ test('misuse gives SteleError or TypeError, never a wasm trap', async () => {
   assert.throws(() => t.translate(SENT, { alpha: 'x' }), TypeError);
   assert.throws(() => t.translateBatch('text'), TypeError);
   assert.throws(() => t.translateBatch([SENT, 1]), TypeError);
+  assert.throws(() => t.translateBatch([SENT, SENT], { beam: 1, batchSize: 0 }), isStele('STELE_ERR_ARGUMENT'));
+  assert.throws(() => t.translateBatch([SENT, SENT], { beam: 1, batchSize: 257 }), isStele('STELE_ERR_ARGUMENT'));
+  assert.throws(() => t.translateBatch([SENT, SENT], { beam: 1, batchSize: 1.5 }), TypeError);
+  // a bad text fails the whole call, naming it, before any translation
+  assert.throws(() => t.translateBatch([SENT, 'x'.repeat(65537), SENT], { beam: 1 }),
+    (e) => isStele('STELE_ERR_LIMIT')(e) && /texts\[1\]/.test(e.message));
+  assert.throws(() => t.translateBatch([SENT, SENT, 'a '.repeat(1000)], { beam: 1 }),
+    (e) => isStele('STELE_ERR_LIMIT')(e) && /texts\[2\].*max_source_tokens/.test(e.message));
+  assert.throws(() => t.translateBatch([SENT, 'a\u0000b'], { beam: 1 }),
+    (e) => isStele('STELE_ERR_TEXT')(e) && /texts\[1\]/.test(e.message));
   assert.throws(() => t.translate(SENT, { beam: 0 }), isStele('STELE_ERR_ARGUMENT'));
   assert.throws(() => t.translate(SENT, { beam: 2 ** 40 }), isStele('STELE_ERR_ARGUMENT'));
   assert.throws(() => t.translate(SENT, { beam: 17 }), isStele('STELE_ERR_LIMIT'));

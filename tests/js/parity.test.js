@@ -1,6 +1,6 @@
 // The wasm build against the reference outputs, for every test sentence of each shipped model:
-//   - with tests/golden/<model>.outputs.jsonl: source ids, greedy and beam-5 outputs must equal
-//     the reference's, scores within 1e-4; the only excused difference is the native parity
+//   - with tests/golden/<model>.outputs.jsonl: source ids, greedy, batched greedy
+//     (translateBatch) and beam-5 outputs must equal the reference's, scores within 1e-4; the only excused difference is the native parity
 //     test's tie rule (tests/engine/test_shipped.c): at the first step where the outputs part,
 //     the reference's two best candidates were within 1e-4 (greedy_gaps[t]; beam_gap);
 //   - without it (the goldens are the reference; the C test checks native against them): the
@@ -54,7 +54,24 @@ for (const name of SHIPPED) {
         console.log(`excused tie: ${name} sentence ${rec.i} beam (reference gap ${rec.beam_gap})`);
       } else failures.push(`${name} ${rec.i}: beam differs at step ${d}`);
     }
+    // batched greedy (translateBatch: a stream of 16 rows): the reference's outputs, by the same
+    // rule, and the one-by-one greedy results
+    const batched = t.translateBatch(recs.map((r) => r.src), { beam: 1, batchSize: 16 });
+    let bSame = 0, bTie = 0, bMax = 0;
+    recs.forEach((rec, i) => {
+      const d = firstDiff(Array.from(batched[i].targetIds), rec.greedy);
+      if (d < 0) {
+        bSame++;
+        const diff = Math.abs(batched[i].score - rec.greedy_score);
+        bMax = Math.max(bMax, diff);
+        if (!(diff <= TOL)) failures.push(`${name} ${rec.i}: batched greedy score diff ${diff}`);
+      } else if ((rec.greedy_gaps?.[d] ?? 1e9) <= TOL) bTie++;
+      else failures.push(`${name} ${rec.i}: batched greedy differs at step ${d}`);
+    });
     t.dispose();
+    console.log(`${name} wasm batched greedy (batchSize 16) vs golden: identical ${bSame}, excused ties ${bTie} ` +
+      `(max score diff ${bMax.toExponential(2)})`);
+    assert.equal(bSame + bTie, recs.length);
     console.log(`${name} wasm vs golden: ${st.n} sentences; tokenization identical ${st.tok}; greedy identical ` +
       `${st.greedy}, excused ties ${st.greedyTie} (max score diff ${st.maxGreedy.toExponential(2)}); beam-5 identical ` +
       `${st.beam}, excused ties ${st.beamTie} (max score diff ${st.maxBeam.toExponential(2)})`);
