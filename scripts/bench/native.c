@@ -5,8 +5,10 @@
  *
  *     stele-native MODEL SENTENCES.txt N_GREEDY N_BEAM [--outputs]
  *
- * SENTENCES.txt: one sentence per line. --outputs adds the greedy and beam token ids of every
- * sentence (for the comparison with the reference outputs). Single thread, one session. */
+ * SENTENCES.txt: one sentence per line. --outputs adds the greedy, batched greedy and beam token
+ * ids of every sentence (for the comparison with the reference outputs). Single thread, one
+ * session, plus one stele_batch of BATCH (environment, default 16) rows for the batched greedy
+ * pass (stele_translate_stream over the N_GREEDY sentences). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +74,57 @@ static double pass(stele_session *s, char **lines, int n, int beam, long long *t
     return stele_now() - t0;
 }
 
+/* The batched greedy pass: stele_translate_stream over lines[0..n); token ids kept per index
+ * (results arrive in finishing order) when ids_out is set. */
+typedef struct {
+    long long tokens;
+    int32_t **ids;
+    int *n_ids;
+} stream_out;
+
+static void on_result(void *user, int i, const stele_result *r)
+{
+    stream_out *o = user;
+    const stele_hypothesis *h = &r->hyps[0];
+    o->tokens += h->n_tokens;
+    if (o->ids && (o->ids[i] = malloc(sizeof(int32_t) * ((size_t)h->n_tokens + 1))) != NULL) {
+        memcpy(o->ids[i], h->tokens, sizeof(int32_t) * (size_t)h->n_tokens);
+        o->n_ids[i] = h->n_tokens;
+    }
+}
+
+static double batch_pass(stele_batch *b, char **lines, int n, long long *tokens, int *errors,
+                         FILE *ids_out)
+{
+    stele_params p = stele_default_params();
+    p.beam_size = 1;
+    stele_error err;
+    stream_out o = {0, NULL, NULL};
+    if (ids_out) {
+        o.ids = calloc((size_t)n + 1, sizeof *o.ids);
+        o.n_ids = calloc((size_t)n + 1, sizeof *o.n_ids);
+    }
+    double t0 = stele_now();
+    stele_status st = stele_translate_stream(b, (const char *const *)lines, NULL, n, &p,
+                                             on_result, &o, &err);
+    double t = stele_now() - t0;
+    *errors = st == STELE_OK ? 0 : n;
+    if (st != STELE_OK)
+        fprintf(stderr, "batched pass: %s\n", err.message);
+    *tokens = o.tokens;
+    for (int i = 0; ids_out && i < n; i++) {
+        fprintf(ids_out, "%s[", i ? "," : "");
+        for (int k = 0; o.ids && o.ids[i] && k < o.n_ids[i]; k++)
+            fprintf(ids_out, "%s%d", k ? "," : "", (int)o.ids[i][k]);
+        fputc(']', ids_out);
+        if (o.ids)
+            free(o.ids[i]);
+    }
+    free(o.ids);
+    free(o.n_ids);
+    return t;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 5) {
@@ -119,12 +172,20 @@ int main(int argc, char **argv)
     qsort(loads, 5, sizeof(double), cmp_double);
     stele_model *m = NULL;
     stele_session *s = NULL;
-    stele_model_load(bytes, msize, &m, &err);
-    stele_session_create(m, &lim, &s, &err);
+    stele_batch *batch = NULL;
+    const char *bs = getenv("BATCH");
+    int capacity = bs && atoi(bs) > 0 ? atoi(bs) : 16;
+    if (stele_model_load(bytes, msize, &m, &err) != STELE_OK ||
+        stele_session_create(m, &lim, &s, &err) != STELE_OK ||
+        stele_batch_create(m, &lim, capacity, &batch, &err) != STELE_OK) {
+        fprintf(stderr, "%s\n", err.message);
+        return 1;
+    }
     long long tok;
     int errs;
     pass(s, lines, ng < 20 ? ng : 20, 1, &tok, &errs, NULL);   /* warm-up */
     pass(s, lines, nb < 5 ? nb : 5, 5, &tok, &errs, NULL);
+    batch_pass(batch, lines, ng < 40 ? ng : 40, &tok, &errs, NULL);
     printf("{\"kernels\":\"%s\",\"load_s\":%.9f,", STELE_KERNELS_NAME, loads[2]);
     long long gt, bt;
     int ge, be;
@@ -134,6 +195,11 @@ int main(int argc, char **argv)
     if (want_outputs)
         printf("],\"beam_ids\":[");
     double tb = pass(s, lines, nb, 5, &bt, &be, want_outputs ? stdout : NULL);
+    if (want_outputs)
+        printf("],\"batch_ids\":[");
+    long long bgt;
+    int bge;
+    double tbg = batch_pass(batch, lines, ng, &bgt, &bge, want_outputs ? stdout : NULL);
     if (want_outputs)
         printf("],");
     /* profiled greedy pass: encoder seconds and decoder steps */
@@ -162,10 +228,13 @@ int main(int argc, char **argv)
     }
     printf("\"greedy\":{\"sentences\":%d,\"seconds\":%.9f,\"tokens\":%lld,\"errors\":%d},"
            "\"beam5\":{\"sentences\":%d,\"seconds\":%.9f,\"tokens\":%lld,\"errors\":%d},"
+           "\"greedy_batch\":{\"capacity\":%d,\"sentences\":%d,\"seconds\":%.9f,\"tokens\":%lld,"
+           "\"errors\":%d},"
            "\"profile\":{\"encoder_s\":%.9f,\"decoder_lstm_s\":%.9f,\"attention_s\":%.9f,"
            "\"output_s\":%.9f,\"search_s\":%.9f,\"steps\":%lld},\"peak_rss_kb\":%ld}\n",
-           ng, tg, gt, ge, nb, tb, bt, be, tm.encoder, tm.decoder_lstm, tm.attention, tm.output,
+           ng, tg, gt, ge, nb, tb, bt, be, capacity, ng, tbg, bgt, bge, tm.encoder, tm.decoder_lstm, tm.attention, tm.output,
            tm.search, tm.steps, peak_kb);
+    stele_batch_free(batch);
     stele_session_free(s);
     stele_model_free(m);
     free(lines);

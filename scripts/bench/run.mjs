@@ -67,6 +67,8 @@ if (env.SENTENCES) recs = recs.slice(0, Number(env.SENTENCES));
 const N = recs.length;
 const NB = Math.min(N, Number(env.BEAM_SENTENCES || 60));
 const NT = Math.min(N, Number(env.TIME_SENTENCES || 400));
+const BATCH = Math.max(1, Number(env.BATCH || 16));   // rows of stele's batched greedy pass
+const BATCHED = ['stele-wasm', 'stele-native'];      // engines with a batched greedy pass
 const texts = recs.map((r) => r.src);
 const srcIds = recs.map((r) => Int32Array.from(r.src_ids));
 const WORK = path.join(OUT, NAME);
@@ -115,6 +117,11 @@ if (ENGINES.includes('stele-wasm')) {
     translate(t, i, beamSize) {
       const r = t.translate(texts[i], { beam: beamSize, nbest: 1, alpha: 0.2, beta: 0 });
       return { ids: r.targetIds, text: r.text };
+    },
+    // sentences 0..n-1 greedy through translateBatch (a stream of BATCH rows)
+    translateAll(t, n) {
+      return t.translateBatch(texts.slice(0, n), { beam: 1, alpha: 0.2, beta: 0, batchSize: BATCH })
+        .map((r) => ({ ids: r.targetIds, text: r.text }));
     },
     // encoder / decoder components from the engine's own profiling (stele_session_timings)
     profile(t, n) {
@@ -232,7 +239,9 @@ for (const name of ENGINES) {
     const bad = [];
     o.greedy_ids.forEach((ids, i) => { const c = compare(ids ?? [], recs[i], 'greedy'); g[c]++; if (c === 'diff') bad.push(i); });
     o.beam_ids.forEach((ids, i) => { b[compare(ids ?? [], recs[i], 'beam')]++; });
-    Object.assign(r.outputs, { greedy: g, beam5: b, greedy_mismatches: bad.slice(0, 20) });
+    const gb = { same: 0, tie: 0, diff: 0 };
+    o.batch_ids.forEach((ids, i) => { gb[compare(ids ?? [], recs[i], 'greedy')]++; });
+    Object.assign(r.outputs, { greedy: g, beam5: b, greedy_batch: gb, greedy_mismatches: bad.slice(0, 20) });
   } else {
     const e = engines[name];
     await e.init?.();
@@ -253,11 +262,17 @@ for (const name of ENGINES) {
     }
     for (let i = 0; i < NB; i++) b[compare((await e.translate(h, i, 5)).ids, recs[i], 'beam')]++;
     Object.assign(r.outputs, { greedy: g, beam5: b, greedy_mismatches: bad.slice(0, 20) });
+    if (e.translateAll) {
+      const gb = { same: 0, tie: 0, diff: 0 };
+      e.translateAll(h, N).forEach((o, i) => { gb[compare(o.ids, recs[i], 'greedy')]++; });
+      r.outputs.greedy_batch = gb;
+    }
   }
-  r.outputs_match = r.outputs.greedy.diff === 0;
+  r.outputs_match = r.outputs.greedy.diff === 0 && (r.outputs.greedy_batch?.diff ?? 0) === 0;
   r.beam_outputs_match = r.outputs.beam5.diff === 0;
   log(`${name}: greedy vs reference: ${r.outputs.greedy.same} identical, ${r.outputs.greedy.tie} excused ties, ` +
     `${r.outputs.greedy.diff} MISMATCHES of ${N}; beam-5: ${r.outputs.beam5.same}/${r.outputs.beam5.tie}/${r.outputs.beam5.diff} of ${NB}` +
+    (r.outputs.greedy_batch ? `; batched greedy: ${r.outputs.greedy_batch.same}/${r.outputs.greedy_batch.tie}/${r.outputs.greedy_batch.diff}` : '') +
     (r.outputs_match ? '' : '  <-- MISMATCH'));
 }
 
@@ -273,8 +288,22 @@ for (let rep = 0; rep < REPS; rep++) {
   }
 }
 
+// roofline: weights read per decoder step; the read bandwidth at that size is measured once per
+// repetition, between the engines' passes, so the floor sees the same machine state as they do
+// (this shared machine's bandwidth drifts by tens of percent within minutes)
+const E = cfg.emb, Hd = cfg.decoder.hidden, O = cfg.decoder.out, V = cfg.tgt_vocab;
+const D = cfg.encoder.hidden * (cfg.encoder.type === 'bilstm' ? 2 : 1);
+const Hh = cfg.encoder.hidden;
+const decTensors = Object.entries(st.tensors).filter(([k]) =>
+  /^(dec_cells|proj|generator|attention)\./.test(k) && !/^attention\.(key|linear_in)/.test(k));
+let stepBytes = decTensors.reduce((s, [, t]) => s + 4 * t.data.length, 0) + 4 * E;   // + one embedding row
+if (cfg.tie_embeddings) stepBytes += 4 * V * O;   // generator.weight = tgt_embed.weight
+const din = cfg.decoder.style === 'luong' ? E + O : E + D;
+const kwReps = await wasmKernels(path.join(OUT, 'kernels.wasm'));
+const readDuringReps = [];
+
 // ---------------------------------------------------------------- 3. timed repetitions
-const runs = Object.fromEntries(ENGINES.map((n) => [n, { greedy: [], beam5: [], enc: [], tokens: {}, native: [] }]));
+const runs = Object.fromEntries(ENGINES.map((n) => [n, { greedy: [], beam5: [], greedy_batch: [], enc: [], tokens: {}, native: [] }]));
 for (let rep = 0; rep < REPS; rep++) {
   const order = ENGINES.map((_, k) => ENGINES[(k + rep) % ENGINES.length]);
   for (const name of order) {
@@ -284,11 +313,18 @@ for (let rep = 0; rep < REPS; rep++) {
       R.native.push(o);
       R.greedy.push(o.greedy.seconds);
       R.beam5.push(o.beam5.seconds);
+      R.greedy_batch.push(o.greedy_batch.seconds);
       R.tokens.greedy = o.greedy.tokens;
       R.tokens.beam5 = o.beam5.tokens;
+      R.tokens.greedy_batch = o.greedy_batch.tokens;
       continue;
     }
     const e = engines[name], h = handles[name];
+    if (e.translateAll) {
+      const t0 = now();
+      R.tokens.greedy_batch = e.translateAll(h, NT).reduce((a, o) => a + o.ids.length, 0);
+      R.greedy_batch.push((now() - t0) / 1000);
+    }
     for (const [kind, n, bs] of [['greedy', NT, 1], ['beam5', NB, 5]]) {
       let tokens = 0, enc = 0;
       const t0 = now();
@@ -302,6 +338,7 @@ for (let rep = 0; rep < REPS; rep++) {
       if (kind === 'greedy') R.enc.push(enc / 1000);
     }
   }
+  readDuringReps.push(kwReps.run(`read:${stepBytes}`).gb_s);
   log(`rep ${rep + 1}/${REPS}: ` + ENGINES.map((n) => `${n} greedy ${runs[n].greedy.at(-1).toFixed(2)} s, beam ${runs[n].beam5.at(-1).toFixed(2)} s`).join('; '));
 }
 
@@ -322,6 +359,14 @@ for (const name of ENGINES) {
   r.beam5_tokens_per_s = r.beam5.tokens_per_s;
   r.greedy_sentences_per_s = r.greedy.sentences_per_s;
   r.beam5_sentences_per_s = r.beam5.sentences_per_s;
+  if (R.greedy_batch.length) {
+    const gb = stat(R.greedy_batch);
+    r.greedy_batch = { batch: BATCH, sentences: NT, tokens: R.tokens.greedy_batch, seconds: gb,
+      sentences_per_s: NT / gb.median, tokens_per_s: R.tokens.greedy_batch / gb.median,
+      tokens_per_s_range: [R.tokens.greedy_batch / gb.max, R.tokens.greedy_batch / gb.min] };
+    r.greedy_batch_tokens_per_s = r.greedy_batch.tokens_per_s;
+    r.greedy_batch_sentences_per_s = r.greedy_batch.sentences_per_s;
+  }
   let encS;
   if (name === 'stele-native') {
     const p = R.native.at(-1).profile;
@@ -385,15 +430,7 @@ for (const name of ENGINES) {
   Object.assign(results.engines[name], { shipped_bytes: raw, shipped_gzip_bytes: gz, shipped_files: parts });
 }
 
-// roofline: weights read per decoder step, bandwidth at that size, kernels
-const E = cfg.emb, Hd = cfg.decoder.hidden, O = cfg.decoder.out, V = cfg.tgt_vocab;
-const D = cfg.encoder.hidden * (cfg.encoder.type === 'bilstm' ? 2 : 1);
-const Hh = cfg.encoder.hidden;
-const decTensors = Object.entries(st.tensors).filter(([k]) =>
-  /^(dec_cells|proj|generator|attention)\./.test(k) && !/^attention\.(key|linear_in)/.test(k));
-let stepBytes = decTensors.reduce((s, [, t]) => s + 4 * t.data.length, 0) + 4 * E;   // + one embedding row
-if (cfg.tie_embeddings) stepBytes += 4 * V * O;   // generator.weight = tgt_embed.weight
-const din = cfg.decoder.style === 'luong' ? E + O : E + D;
+// roofline: kernels (the bytes per step were computed before the repetitions)
 const items = [`read:${stepBytes}`, `read:${4 * V * O}`, `read:${4 * 4 * Hd * (din + Hd)}`, 'read:65536', 'read:67108864',
   `linear:1,${V},${O}`, `linear:1,${4 * Hd},${din + Hd}`, `linear:5,${V},${O}`, `linear:16,${4 * Hh},${E}`, `linear:64,${4 * Hh},${E}`, 'peak'];
 const kw = await wasmKernels(path.join(OUT, 'kernels.wasm'));
@@ -405,7 +442,8 @@ const roof = (K, w) => {
   if (!K) return null;
   // the compute peak: the micro-kernel's rate, or a faster measured k_linear GEMM (V8's code
   // for the micro-kernel is not always its best)
-  const bw = K[`read:${stepBytes}`].gb_s;
+  // wasm: the median of the reads interleaved with the repetitions; native: its own kernel run
+  const bw = K === wasmK && readDuringReps.length ? median(readDuringReps) : K[`read:${stepBytes}`].gb_s;
   const peak = Math.max(K.peak.gflop_s, ...Object.values(K).map((o) => o.gflop_s || 0));
   const step = (it, rd) => ({ ...K[it], read_gb_s: K[rd]?.gb_s, bandwidth_fraction: K[rd] ? K[it].gb_s / K[rd].gb_s : undefined,
     peak_fraction: K[it].gflop_s / peak });
@@ -413,6 +451,7 @@ const roof = (K, w) => {
   const floorMs = (stepBytes / (bw * 1e9)) * 1000;
   return {
     decode_bytes_per_step: stepBytes, read_gb_s_at_decode_size: bw, decode_floor_ms: floorMs,
+    read_gb_s_during_reps: K === wasmK ? readDuringReps : undefined,
     decode_step_ms: stepMs, decode_fraction: stepMs ? floorMs / stepMs : null,
     gemm_peak_gflop_s: peak, microkernel_gflop_s: K.peak.gflop_s,
     gemv_generator: step(`linear:1,${V},${O}`, `read:${4 * V * O}`),
@@ -440,6 +479,12 @@ results.ratios = {
   e2e_sentences_vs_tfjs: ratio('stele-wasm', 'tfjs-wasm', 'greedy_sentences_per_s'),
   wasm_vs_native_decoding: W['stele-native'] && W['stele-wasm'] ? W['stele-native'].decode_step_ms / W['stele-wasm'].decode_step_ms : null,
   wasm_vs_native_greedy_tokens: ratio('stele-wasm', 'stele-native', 'greedy_tokens_per_s'),
+  // stele's batched greedy (BATCH rows) against the peers' one-sentence-at-a-time greedy: their
+  // exported step graphs share one source memory across rows (beams), so they cannot batch
+  // different sentences without a re-export with padding masks (not done)
+  batched_e2e_sentences_vs_onnxruntime: W['stele-wasm'] && W['onnxruntime-web'] ? W['stele-wasm'].greedy_batch_sentences_per_s / W['onnxruntime-web'].greedy_sentences_per_s : null,
+  batched_e2e_sentences_vs_tfjs: W['stele-wasm'] && W['tfjs-wasm'] ? W['stele-wasm'].greedy_batch_sentences_per_s / W['tfjs-wasm'].greedy_sentences_per_s : null,
+  batched_vs_one_by_one_wasm: W['stele-wasm']?.greedy_batch_tokens_per_s ? W['stele-wasm'].greedy_batch_tokens_per_s / W['stele-wasm'].greedy_tokens_per_s : null,
 };
 
 fs.writeFileSync(path.join(OUT, 'results.json'), JSON.stringify(results, null, 1) + '\n');
@@ -459,12 +504,13 @@ function table(res) {
     `one thread, Node ${res.machine.node}, ${res.machine.cpu}; ${res.date.slice(0, 10)}. ` +
     `Medians of ${res.settings.reps} interleaved repetitions (min–max).`);
   lines.push('');
-  lines.push('| engine | outputs = reference | greedy tokens/s | greedy sentences/s | beam-5 tokens/s | encoder ms/sentence | decoder step ms | load ms | peak RSS MB (wasm heap) | shipped MB (gzip) |');
-  lines.push('|---|---|---|---|---|---|---|---|---|---|');
+  lines.push(`| engine | outputs = reference | greedy tokens/s | greedy sentences/s | batched greedy (${BATCH} rows) tokens/s | beam-5 tokens/s | encoder ms/sentence | decoder step ms | load ms | peak RSS MB (wasm heap) | shipped MB (gzip) |`);
+  lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const [n, r] of Object.entries(res.engines)) {
     const o = r.outputs;
     const match = `${r.outputs_match ? 'yes' : '**NO**'} (${o.greedy.same + o.greedy.tie}/${res.settings.sentences}${o.greedy.tie ? `, ${o.greedy.tie} ties` : ''})`;
-    lines.push(`| ${n} | ${match} | ${f(r.greedy_tokens_per_s)}${rng(r.greedy.tokens_per_s_range)} | ${f(r.greedy_sentences_per_s, 1)} | ` +
+    const batched = r.greedy_batch ? `${f(r.greedy_batch_tokens_per_s)}${rng(r.greedy_batch.tokens_per_s_range)}` : '–';
+    lines.push(`| ${n} | ${match} | ${f(r.greedy_tokens_per_s)}${rng(r.greedy.tokens_per_s_range)} | ${f(r.greedy_sentences_per_s, 1)} | ${batched} | ` +
       `${f(r.beam5_tokens_per_s)}${rng(r.beam5.tokens_per_s_range)} | ${f(r.encoder_ms_per_sentence, 3)} | ${f(r.decode_step_ms, 3)} | ` +
       `${f(r.load_ms, 1)} | ${f(r.peak_rss_mb, 0)}${r.wasm_heap_mb != null ? ` (${f(r.wasm_heap_mb, 0)})` : ''} | ${mb(r.shipped_bytes)} (${mb(r.shipped_gzip_bytes)}) |`);
   }
@@ -473,6 +519,9 @@ function table(res) {
   lines.push(`stele-wasm vs onnxruntime-web / tfjs-wasm: greedy tokens/s ×${f(q.greedy_vs_onnxruntime, 2)} / ×${f(q.greedy_vs_tfjs, 2)}, ` +
     `beam-5 ×${f(q.beam5_vs_onnxruntime, 2)} / ×${f(q.beam5_vs_tfjs, 2)}, end-to-end greedy sentences/s ×${f(q.e2e_sentences_vs_onnxruntime, 2)} / ×${f(q.e2e_sentences_vs_tfjs, 2)}; ` +
     `stele-wasm decoder step = ${f(100 * q.wasm_vs_native_decoding, 0)} % of native's speed.`);
+  lines.push(`Batched greedy (\`translateBatch\`, ${BATCH} rows refilled as sentences end; same outputs): stele-wasm ×${f(q.batched_vs_one_by_one_wasm, 2)} its one-by-one tokens/s; ` +
+    `test-set sentences/s ×${f(q.batched_e2e_sentences_vs_onnxruntime, 2)} / ×${f(q.batched_e2e_sentences_vs_tfjs, 2)} onnxruntime-web / tfjs-wasm run one sentence at a time ` +
+    `(their step graphs share one source memory across rows, so they cannot batch sentences as exported).`);
   if (rw) {
     lines.push(`Roofline (wasm SIMD128): a decoder step reads ${mb(rw.decode_bytes_per_step)} MB of weights; read bandwidth at that size ${f(rw.read_gb_s_at_decode_size, 1)} GB/s ` +
       `→ floor ${f(rw.decode_floor_ms, 3)} ms/step; stele-wasm reaches ${f(100 * rw.decode_fraction, 0)} % of it. ` +
