@@ -5,8 +5,8 @@ the side files the JS peers need (the search loop lives in JS, scripts/bench/sea
     /usr/bin/python3 scripts/bench/export_onnx.py --model models/ui-en-fr/model.safetensors \
         --out build/bench/ui-en-fr
 
-writes OUT/encoder.onnx, OUT/decoder_step.onnx and OUT/meta.json (config, search defaults,
-pieces for detokenising, token ids).
+writes OUT/encoder.onnx, OUT/decoder_step.onnx, OUT/decoder_step_batch.onnx and OUT/meta.json
+(config, search defaults, pieces for detokenising, token ids).
 
   encoder       src int32 [1, S] (ids ending in eos)
                 -> memory [S, D], keys [S, K] (the step-independent attention part),
@@ -15,7 +15,10 @@ pieces for detokenising, token ids).
                 -> logp [B, V] (log_softmax of the logits), h1, c1 [L, B, Hd], feed1 [B, O],
                    attn [B, S]
 
-memory and keys have no batch axis: the B beams of a step share them (broadcast in the graph),
+  decoder_step_batch  the same for B different sentences: memory [B, S, D], keys [B, S, K]
+                padded to the longest, plus mask [B, S] (0 or -1e30, added to the scores)
+
+In decoder_step, memory and keys have no batch axis: the B beams of a step share them (broadcast in the graph),
 so a beam step copies them into ORT once, not B times. The step is scripts/model.py's
 Seq2Seq.step, rewritten only for that broadcast; parity is checked on the golden outputs.
 """
@@ -102,6 +105,28 @@ class DecoderStep(nn.Module):
         return logp, torch.stack(hs, 0), torch.stack(cs, 0), o, attn
 
 
+class DecoderStepBatch(DecoderStep):
+    """DecoderStep for B different sentences (the peers' batched greedy): memory [B, S, D] and
+    keys [B, S, K] padded to the longest source, mask [B, S] added to the scores (0 for a real
+    position, -1e30 for padding, whose softmax weight is then exactly 0)."""
+
+    def attend(self, q, memory, keys):
+        att = self.m.attention
+        if att.score in ("dot", "general"):
+            e = torch.bmm(keys, q.unsqueeze(2)).squeeze(2)                # [B, S]
+        elif att.score == "additive":
+            e = att.v(torch.tanh(keys + att.query(q).unsqueeze(1))).squeeze(2)
+        else:  # concat
+            qq = F.linear(q, att.linear.weight[:, :att.Hd])
+            e = att.v(torch.tanh(keys + qq.unsqueeze(1))).squeeze(2)
+        a = torch.softmax(e + self.mask, dim=1)
+        return torch.bmm(a.unsqueeze(1), memory).squeeze(1), a           # [B, D], [B, S]
+
+    def forward(self, y, h, c, feed, memory, keys, mask):
+        self.mask = mask
+        return super().forward(y, h, c, feed, memory, keys)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", required=True)
@@ -134,11 +159,24 @@ def main():
                                     "h1": {1: "B"}, "c1": {1: "B"}, "feed1": {0: "B"},
                                     "attn": {0: "B", 1: "S"}},
                       opset_version=args.opset, do_constant_folding=True)
+    bstep = DecoderStepBatch(model).eval()
+    exb = ex[:4] + (memory.unsqueeze(0).expand(B, -1, -1).contiguous(),
+                    keys.unsqueeze(0).expand(B, -1, -1).contiguous(), torch.zeros(B, S))
+    torch.onnx.export(bstep, exb, os.path.join(args.out, "decoder_step_batch.onnx"),
+                      input_names=["y", "h", "c", "feed", "memory", "keys", "mask"],
+                      output_names=["logp", "h1", "c1", "feed1", "attn"],
+                      dynamic_axes={"y": {0: "B"}, "h": {1: "B"}, "c": {1: "B"}, "feed": {0: "B"},
+                                    "memory": {0: "B", 1: "S"}, "keys": {0: "B", 1: "S"},
+                                    "mask": {0: "B", 1: "S"}, "logp": {0: "B"},
+                                    "h1": {1: "B"}, "c1": {1: "B"}, "feed1": {0: "B"},
+                                    "attn": {0: "B", 1: "S"}},
+                      opset_version=args.opset, do_constant_folding=True)
     info = {"name": meta.get("name", os.path.basename(os.path.dirname(args.model))),
             "config": cfg, "search": json.loads(meta.get("search") or "{}"),
             "pieces": [sp.id_to_piece(i) for i in range(sp.get_piece_size())],
             "onnx_bytes": {f: os.path.getsize(os.path.join(args.out, f))
-                           for f in ("encoder.onnx", "decoder_step.onnx")}}
+                           for f in ("encoder.onnx", "decoder_step.onnx",
+                                     "decoder_step_batch.onnx")}}
     with open(os.path.join(args.out, "meta.json"), "w") as f:
         json.dump(info, f, ensure_ascii=False)
     print(f"{args.out}: encoder.onnx {info['onnx_bytes']['encoder.onnx']:,} bytes, "

@@ -27,10 +27,11 @@ export function readSafetensors(bytes) {
 
 // ---------------------------------------------------------------- onnxruntime-web
 
-export async function ortEngine(ort, encoderBytes, stepBytes, cfg) {
+export async function ortEngine(ort, encoderBytes, stepBytes, cfg, batchStepBytes) {
   const opts = { executionProviders: ['wasm'], graphOptimizationLevel: 'all' };
   const enc = await ort.InferenceSession.create(encoderBytes, opts);
   const dec = await ort.InferenceSession.create(stepBytes, opts);
+  const decB = batchStepBytes ? await ort.InferenceSession.create(batchStepBytes, opts) : null;
   const decInputs = dec.inputNames;
   const L = cfg.decoder.layers, Hd = cfg.decoder.hidden, O = cfg.decoder.out;
   const engine = {
@@ -61,9 +62,55 @@ export async function ortEngine(ort, encoderBytes, stepBytes, cfg) {
       return { h: gather(state.h, B, Hd, L), c: gather(state.c, B, Hd, L), feed: gather(state.feed, B, O, 1) };
     },
     release() {},
+    // B different sentences (decoder_step_batch.onnx): memories and keys padded to the longest
+    // source, mask -1e30 on the padding
+    batchStart(ctxs) {
+      const B = ctxs.length, S = Math.max(...ctxs.map((c) => c.memory.dims[0]));
+      const D = ctxs[0].memory.dims[1], Kd = ctxs[0].keys.dims[1];
+      const mem = new Float32Array(B * S * D), keys = new Float32Array(B * S * Kd);
+      const mask = new Float32Array(B * S).fill(-1e30);
+      const h0 = new Float32Array(L * B * Hd), c0 = new Float32Array(L * B * Hd), feed0 = new Float32Array(B * O);
+      ctxs.forEach((c, k) => {
+        const Sk = c.memory.dims[0];
+        mem.set(c.memory.data, k * S * D);
+        keys.set(c.keys.data, k * S * Kd);
+        mask.fill(0, k * S, k * S + Sk);
+        for (let l = 0; l < L; l++) {
+          h0.set(c.h0.data.subarray(l * Hd, (l + 1) * Hd), (l * B + k) * Hd);
+          c0.set(c.c0.data.subarray(l * Hd, (l + 1) * Hd), (l * B + k) * Hd);
+        }
+        feed0.set(c.feed0.data, k * O);
+      });
+      return { B, S, D, Kd, mem, keys, mask,
+        feeds: { memory: new ort.Tensor('float32', mem, [B, S, D]), keys: new ort.Tensor('float32', keys, [B, S, Kd]),
+          mask: new ort.Tensor('float32', mask, [B, S]) },
+        init: { h: new ort.Tensor('float32', h0, [L, B, Hd]), c: new ort.Tensor('float32', c0, [L, B, Hd]),
+          feed: new ort.Tensor('float32', feed0, [B, O]) } };
+    },
+    async batchStep(b, state, y) {
+      const st = state || b.init;
+      const all = { y: new ort.Tensor('int32', y, [y.length]), h: st.h, c: st.c, feed: st.feed, ...b.feeds };
+      const feeds = {};
+      for (const n of decB.inputNames) feeds[n] = all[n];
+      const r = await decB.run(feeds);
+      return { state: { h: r.h1, c: r.c1, feed: r.feed1 }, logp: r.logp.data };
+    },
+    batchKeep(b, state, rows) {
+      const B = rows.length, { S, D, Kd } = b;
+      const pick = (src, width) => {
+        const out = new Float32Array(B * width);
+        rows.forEach((r, k) => out.set(src.subarray(r * width, (r + 1) * width), k * width));
+        return out;
+      };
+      const mem = pick(b.mem, S * D), keys = pick(b.keys, S * Kd), mask = pick(b.mask, S);
+      return { bctx: { B, S, D, Kd, mem, keys, mask, feeds: { memory: new ort.Tensor('float32', mem, [B, S, D]),
+        keys: new ort.Tensor('float32', keys, [B, S, Kd]), mask: new ort.Tensor('float32', mask, [B, S]) } },
+      state: this.reorder(state, rows) };
+    },
     async dispose() {
       await enc.release();
       await dec.release();
+      await decB?.release();
     },
   };
   return engine;
@@ -169,6 +216,7 @@ export function tfjsEngine(tf, st) {
     return { seq, h, c };
   };
   const attend = (q, ctx) => {   // q [B, Hd] -> ctx [B, D], a [B, S]
+    if (ctx.batched) return attendBatch(q, ctx);
     let e;
     if (att.score === 'additive') {
       const qk = tf.matMul(q, A.Wq);                                     // [B, A]
@@ -182,7 +230,55 @@ export function tfjsEngine(tf, st) {
     return [tf.matMul(a, ctx.memory), a];
   };
 
+  // B different sentences: memory [B, S, D], keysT [B, Hd, S] or keys [B, S, A] padded to the
+  // longest source, mask [B, S] (-1e30 on the padding) added to the scores
+  const attendBatch = (q, ctx) => {
+    const B = q.shape[0], S = ctx.S;
+    let e;
+    if (att.score === 'additive') {
+      const qk = tf.matMul(q, A.Wq), Ad = qk.shape[1];
+      const t = tf.tanh(tf.add(ctx.keys, tf.expandDims(qk, 1)));        // [B, S, A]
+      e = tf.reshape(tf.matMul(tf.reshape(t, [B * S, Ad]), A.v), [B, S]);
+    } else {
+      e = tf.reshape(tf.matMul(tf.expandDims(q, 1), ctx.keysT), [B, S]);
+    }
+    const a = tf.softmax(tf.add(e, ctx.mask));
+    return [tf.reshape(tf.matMul(tf.expandDims(a, 1), ctx.memory), [B, -1]), a];
+  };
+  const batchTensors = (b) => [b.memory, b.keysT, b.keys, b.mask, ...b.h0, ...b.c0, b.feed0].filter(Boolean);
+
   return {
+    batchStart(ctxs) {
+      return tf.tidy(() => {
+        const B = ctxs.length, S = Math.max(...ctxs.map((c) => c.S));
+        const mask = new Float32Array(B * S).fill(-1e30);
+        ctxs.forEach((c, k) => mask.fill(0, k * S, k * S + c.S));
+        const b = { batched: true, S,
+          memory: tf.stack(ctxs.map((c) => tf.pad(c.memory, [[0, S - c.S], [0, 0]]))),
+          mask: tf.tensor(mask, [B, S]),
+          h0: [...Array(Ld).keys()].map((l) => tf.concat(ctxs.map((c) => c.h0[l]), 0)),
+          c0: [...Array(Ld).keys()].map((l) => tf.concat(ctxs.map((c) => c.c0[l]), 0)),
+          feed0: tf.zeros([B, O]) };
+        if (ctxs[0].keysT) b.keysT = tf.stack(ctxs.map((c) => tf.pad(c.keysT, [[0, 0], [0, S - c.S]])));
+        else b.keys = tf.stack(ctxs.map((c) => tf.pad(c.keys, [[0, S - c.S], [0, 0]])));
+        return b;
+      });
+    },
+    batchStep(b, state, y) {
+      return this.step(b, state, y);
+    },
+    batchKeep(b, state, rows) {
+      const idx = tf.tensor1d(rows, 'int32');
+      const nb = tf.tidy(() => ({ batched: true, S: b.S, memory: tf.gather(b.memory, idx), mask: tf.gather(b.mask, idx),
+        keysT: b.keysT && tf.gather(b.keysT, idx), keys: b.keys && tf.gather(b.keys, idx),
+        h0: b.h0.map((t) => tf.gather(t, idx)), c0: b.c0.map((t) => tf.gather(t, idx)), feed0: tf.gather(b.feed0, idx) }));
+      tf.dispose([idx, ...batchTensors(b)]);
+      return { bctx: nb, state: this.reorder(state, rows) };
+    },
+    batchRelease(b, state) {
+      if (state) this.free(state);
+      tf.dispose(batchTensors(b));
+    },
     encode(src) {
       return tf.tidy(() => {
         let x = tf.gather(srcE, tf.tensor1d(src, 'int32'));             // [S, E]

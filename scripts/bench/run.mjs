@@ -23,7 +23,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { greedy, beam, detokenize } from './search.mjs';
+import { greedy, greedyBatch, beam, detokenize } from './search.mjs';
 import { readSafetensors, ortEngine, tfjsEngine } from './peers.mjs';
 import { wasmKernels } from './roofline.mjs';
 
@@ -68,7 +68,6 @@ const N = recs.length;
 const NB = Math.min(N, Number(env.BEAM_SENTENCES || 60));
 const NT = Math.min(N, Number(env.TIME_SENTENCES || 400));
 const BATCH = Math.max(1, Number(env.BATCH || 16));   // rows of stele's batched greedy pass
-const BATCHED = ['stele-wasm', 'stele-native'];      // engines with a batched greedy pass
 const texts = recs.map((r) => r.src);
 const srcIds = recs.map((r) => Int32Array.from(r.src_ids));
 const WORK = path.join(OUT, NAME);
@@ -83,9 +82,12 @@ function readHeaderMeta(bytes) {
 
 // ONNX graphs (scripts/bench/export_onnx.py), re-exported when older than the model.
 const encOnnx = path.join(WORK, 'encoder.onnx'), decOnnx = path.join(WORK, 'decoder_step.onnx');
+const decBatchOnnx = path.join(WORK, 'decoder_step_batch.onnx');
 const metaJson = path.join(WORK, 'meta.json');
 if (ENGINES.includes('onnxruntime-web') || ENGINES.includes('tfjs-wasm')) {
-  const stale = !fs.existsSync(metaJson) || fs.statSync(metaJson).mtimeMs < fs.statSync(MODEL_PATH).mtimeMs;
+  const mtime = (f) => fs.statSync(f).mtimeMs;
+  const stale = !fs.existsSync(metaJson) || !fs.existsSync(decBatchOnnx) ||
+    mtime(metaJson) < Math.max(mtime(MODEL_PATH), mtime('scripts/bench/export_onnx.py'));
   if (stale) {
     log(`exporting ${MODEL_PATH} to ONNX (${WORK})`);
     const r = spawnSync(PY, ['scripts/bench/export_onnx.py', '--model', MODEL_PATH, '--out', WORK],
@@ -167,6 +169,17 @@ function peer(makeEngine) {
       const text = detokenize(meta.pieces, out.tokens, cfg.eos_id);
       return { ids: out.tokens, text, encMs, ms: now() - t0 };
     },
+    // sentences 0..n-1 greedy in static batches of BATCH, sorted by source length (so a batch's
+    // sentences end at similar steps), results in sentence order
+    async translateAll(e, n) {
+      const order = [...Array(n).keys()].sort((a, b) => srcIds[a].length - srcIds[b].length || a - b);
+      const res = await greedyBatch(e, order.map((i) => srcIds[i]), searchP, BATCH);
+      const out = new Array(n);
+      order.forEach((i, k) => {
+        out[i] = { ids: res[k].tokens, text: detokenize(meta.pieces, res[k].tokens, cfg.eos_id) };
+      });
+      return out;
+    },
     async dispose(e) {
       await e.dispose?.();
     },
@@ -177,7 +190,8 @@ if (ENGINES.includes('onnxruntime-web')) {
   ort = await import('onnxruntime-web');
   ort.env.wasm.numThreads = 1;
   const encB = new Uint8Array(fs.readFileSync(encOnnx)), decB = new Uint8Array(fs.readFileSync(decOnnx));
-  engines['onnxruntime-web'] = peer(() => ortEngine(ort, encB, decB, cfg));
+  const decBB = new Uint8Array(fs.readFileSync(decBatchOnnx));
+  engines['onnxruntime-web'] = peer(() => ortEngine(ort, encB, decB, cfg, decBB));
 }
 if (ENGINES.includes('tfjs-wasm')) {
   tf = await import('@tensorflow/tfjs');
@@ -264,7 +278,7 @@ for (const name of ENGINES) {
     Object.assign(r.outputs, { greedy: g, beam5: b, greedy_mismatches: bad.slice(0, 20) });
     if (e.translateAll) {
       const gb = { same: 0, tie: 0, diff: 0 };
-      e.translateAll(h, N).forEach((o, i) => { gb[compare(o.ids, recs[i], 'greedy')]++; });
+      (await e.translateAll(h, N)).forEach((o, i) => { gb[compare(o.ids, recs[i], 'greedy')]++; });
       r.outputs.greedy_batch = gb;
     }
   }
@@ -322,7 +336,7 @@ for (let rep = 0; rep < REPS; rep++) {
     const e = engines[name], h = handles[name];
     if (e.translateAll) {
       const t0 = now();
-      R.tokens.greedy_batch = e.translateAll(h, NT).reduce((a, o) => a + o.ids.length, 0);
+      R.tokens.greedy_batch = (await e.translateAll(h, NT)).reduce((a, o) => a + o.ids.length, 0);
       R.greedy_batch.push((now() - t0) / 1000);
     }
     for (const [kind, n, bs] of [['greedy', NT, 1], ['beam5', NB, 5]]) {
@@ -479,11 +493,13 @@ results.ratios = {
   e2e_sentences_vs_tfjs: ratio('stele-wasm', 'tfjs-wasm', 'greedy_sentences_per_s'),
   wasm_vs_native_decoding: W['stele-native'] && W['stele-wasm'] ? W['stele-native'].decode_step_ms / W['stele-wasm'].decode_step_ms : null,
   wasm_vs_native_greedy_tokens: ratio('stele-wasm', 'stele-native', 'greedy_tokens_per_s'),
-  // stele's batched greedy (BATCH rows) against the peers' one-sentence-at-a-time greedy: their
-  // exported step graphs share one source memory across rows (beams), so they cannot batch
-  // different sentences without a re-export with padding masks (not done)
-  batched_e2e_sentences_vs_onnxruntime: W['stele-wasm'] && W['onnxruntime-web'] ? W['stele-wasm'].greedy_batch_sentences_per_s / W['onnxruntime-web'].greedy_sentences_per_s : null,
-  batched_e2e_sentences_vs_tfjs: W['stele-wasm'] && W['tfjs-wasm'] ? W['stele-wasm'].greedy_batch_sentences_per_s / W['tfjs-wasm'].greedy_sentences_per_s : null,
+  // batched greedy, every engine: stele's stream of BATCH rows refilled as sentences end; the
+  // peers' static batches of BATCH sentences sorted by length (decoder_step_batch.onnx / tfjs
+  // with padded memories and a mask)
+  batched_greedy_vs_onnxruntime: ratio('stele-wasm', 'onnxruntime-web', 'greedy_batch_tokens_per_s'),
+  batched_greedy_vs_tfjs: ratio('stele-wasm', 'tfjs-wasm', 'greedy_batch_tokens_per_s'),
+  batched_e2e_sentences_vs_onnxruntime: ratio('stele-wasm', 'onnxruntime-web', 'greedy_batch_sentences_per_s'),
+  batched_e2e_sentences_vs_tfjs: ratio('stele-wasm', 'tfjs-wasm', 'greedy_batch_sentences_per_s'),
   batched_vs_one_by_one_wasm: W['stele-wasm']?.greedy_batch_tokens_per_s ? W['stele-wasm'].greedy_batch_tokens_per_s / W['stele-wasm'].greedy_tokens_per_s : null,
 };
 
@@ -519,9 +535,9 @@ function table(res) {
   lines.push(`stele-wasm vs onnxruntime-web / tfjs-wasm: greedy tokens/s ×${f(q.greedy_vs_onnxruntime, 2)} / ×${f(q.greedy_vs_tfjs, 2)}, ` +
     `beam-5 ×${f(q.beam5_vs_onnxruntime, 2)} / ×${f(q.beam5_vs_tfjs, 2)}, end-to-end greedy sentences/s ×${f(q.e2e_sentences_vs_onnxruntime, 2)} / ×${f(q.e2e_sentences_vs_tfjs, 2)}; ` +
     `stele-wasm decoder step = ${f(100 * q.wasm_vs_native_decoding, 0)} % of native's speed.`);
-  lines.push(`Batched greedy (\`translateBatch\`, ${BATCH} rows refilled as sentences end; same outputs): stele-wasm ×${f(q.batched_vs_one_by_one_wasm, 2)} its one-by-one tokens/s; ` +
-    `test-set sentences/s ×${f(q.batched_e2e_sentences_vs_onnxruntime, 2)} / ×${f(q.batched_e2e_sentences_vs_tfjs, 2)} onnxruntime-web / tfjs-wasm run one sentence at a time ` +
-    `(their step graphs share one source memory across rows, so they cannot batch sentences as exported).`);
+  lines.push(`Batched greedy (${BATCH} sentences at a time; stele: \`translateBatch\`, rows refilled as sentences end; peers: static batches sorted by source length, ` +
+    `padded memories and a mask): stele-wasm vs onnxruntime-web / tfjs-wasm tokens/s ×${f(q.batched_greedy_vs_onnxruntime, 2)} / ×${f(q.batched_greedy_vs_tfjs, 2)}, ` +
+    `test-set sentences/s ×${f(q.batched_e2e_sentences_vs_onnxruntime, 2)} / ×${f(q.batched_e2e_sentences_vs_tfjs, 2)}; stele-wasm batched = ×${f(q.batched_vs_one_by_one_wasm, 2)} its one-by-one tokens/s.`);
   if (rw) {
     lines.push(`Roofline (wasm SIMD128): a decoder step reads ${mb(rw.decode_bytes_per_step)} MB of weights; read bandwidth at that size ${f(rw.read_gb_s_at_decode_size, 1)} GB/s ` +
       `→ floor ${f(rw.decode_floor_ms, 3)} ms/step; stele-wasm reaches ${f(100 * rw.decode_fraction, 0)} % of it. ` +

@@ -9,7 +9,12 @@
 //   step(ctx, state, y: Int32Array) -> { state, logp: Float32Array [B*V], attn }  (state = null: initial)
 //   reorder(state, parents: Int32Array) -> state      (beam: rows of the next live beam)
 //   release(ctx, state)                               (optional: free tensors)
-// and timing hooks are the caller's (see run.mjs).
+// and, for greedyBatch (B different sentences per step, padded memories and a mask):
+//   batchStart(ctxs) -> bctx                          (the encoded sentences as one batch)
+//   batchStep(bctx, state, y) -> { state, logp }      (state = null: initial)
+//   batchKeep(bctx, state, rows) -> { bctx, state }   (only these rows go on)
+//   batchRelease(bctx, state)                         (optional)
+// Timing hooks are the caller's (see run.mjs).
 
 export function maxLength(srcLen, lenA, lenB) {
   return Math.max(1, Math.floor(lenA * srcLen + lenB));
@@ -115,4 +120,40 @@ export function detokenize(pieces, ids, eos) {
   let s = '';
   for (const id of ids) if (id !== eos) s += pieces[id];
   return s.replace(/\u2581/g, ' ').replace(/^ /, '');
+}
+
+// Greedy search over a list of sentences, `size` at a time: the batch of sentences decodes in one
+// step per output position; a sentence that ends leaves the batch (batchKeep). This is how a
+// user of these runtimes would batch a test set (static batches; callers sort by length so a
+// batch's sentences end at similar steps). Returns the greedy() results in the order of srcList.
+export async function greedyBatch(engine, srcList, p, size) {
+  const V = p.V, eos = p.eos, out = new Array(srcList.length);
+  for (let b0 = 0; b0 < srcList.length; b0 += size) {
+    let rows = srcList.slice(b0, b0 + size).map((src, k) => ({ i: b0 + k, src,
+      T: maxLength(src.length, p.lenA, p.lenB), tokens: [], logp: 0 }));
+    const ctxs = [];
+    for (const r of rows) ctxs.push(await engine.encode(r.src));
+    let bctx = await engine.batchStart(ctxs), state = null;
+    for (let t = 0; rows.length; t++) {
+      const y = Int32Array.from(rows, (r) => (t === 0 ? p.bos : r.tokens.at(-1)));
+      const res = await engine.batchStep(bctx, state, y);
+      state = res.state;
+      const keep = [];
+      rows.forEach((r, k) => {
+        const lp = res.logp.subarray(k * V, (k + 1) * V);
+        let best = 0, bv = lp[0];
+        for (let v = 1; v < V; v++) if (lp[v] > bv) { bv = lp[v]; best = v; }
+        r.logp += bv;
+        r.tokens.push(best);
+        if (best === eos || t + 1 >= r.T)
+          out[r.i] = { tokens: r.tokens, logp: r.logp, score: r.logp / Math.pow((5 + r.tokens.length) / 6, p.alpha) };
+        else keep.push(k);
+      });
+      if (keep.length < rows.length && keep.length) ({ bctx, state } = await engine.batchKeep(bctx, state, keep));
+      rows = keep.map((k) => rows[k]);
+    }
+    engine.batchRelease?.(bctx, state);
+    for (const c of ctxs) engine.release?.(c, null);
+  }
+  return out;
 }
