@@ -86,6 +86,19 @@ float kb_linear(float *y, const float *x, const float *w, const float *b, int M,
     return y[0] + y[(size_t)M * N - 1];
 }
 
+/* The GEMVs of one batch-1 decoder step, each on its own matrix (w[i]: n[i] x k[i]), in order,
+ * reps times: what k_linear alone attains on a step's working set, the floor for the engine. x
+ * and y hold max k and max n floats. */
+KB_EXPORT(kb_gemvs)
+float kb_gemvs(float *y, const float *x, float *const *w, const int *n, const int *k, int count,
+               int reps)
+{
+    for (int r = 0; r < reps; r++)
+        for (int i = 0; i < count; i++)
+            k_linear(y, n[i], x, k[i], w[i], k[i], NULL, 1, n[i], k[i], 0);
+    return y[0];
+}
+
 /* Peak multiply-add rate of an outer-product micro-kernel over a K = 256 panel held in L1:
  * wasm 6 x 8 (12 accumulator vectors + 2 b + 1 broadcast: fits the ~15 xmm registers V8 uses),
  * native 4 x 24 (12 ymm accumulators, FMA). */
@@ -147,8 +160,9 @@ double kb_peak_flops(void)
 }
 
 #if !defined(__wasm_simd128__)
-/* Native driver: argv = "read:BYTES" | "linear:M,N,K" | "peak" items; prints one JSON array with
- * the best-of-5 rate of each (the same items scripts/bench/roofline.mjs times in wasm). */
+/* Native driver: argv = "read:BYTES" | "linear:M,N,K" | "gemvs:NxK+NxK+..." | "peak" items;
+ * prints one JSON array with the best-of-5 rate of each (the same items scripts/bench/
+ * roofline.mjs times in wasm). */
 static double now(void)
 {
     struct timespec ts;
@@ -195,6 +209,36 @@ int main(int argc, char **argv)
             printf("%s{\"item\":\"%s\",\"gflop_s\":%.3f,\"gb_s\":%.3f}", i > 1 ? "," : "", kind,
                    fl / best * 1e-9, by / best * 1e-9);
             free(w), free(x), free(b), free(y);
+        } else if (!strncmp(kind, "gemvs:", 6)) {
+            float *w[16];
+            int n[16], k[16], count = 0, nmax = 0, kmax = 0;
+            double bytes = 0;
+            const char *q = kind + 6;
+            while (count < 16 && sscanf(q, "%dx%d", &n[count], &k[count]) == 2) {
+                w[count] = kb_alloc(n[count] * k[count]);
+                bytes += 4.0 * n[count] * k[count];
+                nmax = n[count] > nmax ? n[count] : nmax;
+                kmax = k[count] > kmax ? k[count] : kmax;
+                count++;
+                q = strchr(q, '+');
+                if (!q)
+                    break;
+                q++;
+            }
+            float *x = kb_alloc(kmax), *y = kb_alloc(nmax);
+            int reps = (int)(4e8 / bytes) + 1;
+            sink = kb_gemvs(y, x, w, n, k, count, reps);
+            for (int t = 0; t < 5; t++) {
+                double t0 = now();
+                sink = kb_gemvs(y, x, w, n, k, count, reps);
+                double dt = now() - t0;
+                best = dt < best ? dt : best;
+            }
+            printf("%s{\"item\":\"%s\",\"bytes\":%.0f,\"ms\":%.4f,\"gb_s\":%.3f}", i > 1 ? "," : "",
+                   kind, bytes, best / reps * 1e3, bytes * reps / best * 1e-9);
+            for (int j = 0; j < count; j++)
+                free(w[j]);
+            free(x), free(y);
         } else if (!strcmp(kind, "peak")) {
             float *a = kb_alloc(6 * KB_PEAK_K), *bm = kb_alloc(24 * KB_PEAK_K);
             int reps = 200000;

@@ -313,8 +313,12 @@ const decTensors = Object.entries(st.tensors).filter(([k]) =>
 let stepBytes = decTensors.reduce((s, [, t]) => s + 4 * t.data.length, 0) + 4 * E;   // + one embedding row
 if (cfg.tie_embeddings) stepBytes += 4 * V * O;   // generator.weight = tgt_embed.weight
 const din = cfg.decoder.style === 'luong' ? E + O : E + D;
+// the step's weight matrices in order, for k_linear alone on them ("gemvs:NxK+...")
+const stepMatrices = decTensors.filter(([, t]) => t.shape.length === 2).map(([, t]) => t.shape);
+if (cfg.tie_embeddings) stepMatrices.push([V, O]);
+const gemvsItem = 'gemvs:' + stepMatrices.map(([n, k]) => `${n}x${k}`).join('+');
 const kwReps = await wasmKernels(path.join(OUT, 'kernels.wasm'));
-const readDuringReps = [];
+const readDuringReps = [], gemvsDuringReps = [];
 
 // ---------------------------------------------------------------- 3. timed repetitions
 const runs = Object.fromEntries(ENGINES.map((n) => [n, { greedy: [], beam5: [], greedy_batch: [], enc: [], tokens: {}, native: [] }]));
@@ -353,6 +357,7 @@ for (let rep = 0; rep < REPS; rep++) {
     }
   }
   readDuringReps.push(kwReps.run(`read:${stepBytes}`).gb_s);
+  gemvsDuringReps.push(kwReps.run(gemvsItem).ms);
   log(`rep ${rep + 1}/${REPS}: ` + ENGINES.map((n) => `${n} greedy ${runs[n].greedy.at(-1).toFixed(2)} s, beam ${runs[n].beam5.at(-1).toFixed(2)} s`).join('; '));
 }
 
@@ -445,7 +450,7 @@ for (const name of ENGINES) {
 }
 
 // roofline: kernels (the bytes per step were computed before the repetitions)
-const items = [`read:${stepBytes}`, `read:${4 * V * O}`, `read:${4 * 4 * Hd * (din + Hd)}`, 'read:65536', 'read:67108864',
+const items = [gemvsItem, `read:${stepBytes}`, `read:${4 * V * O}`, `read:${4 * 4 * Hd * (din + Hd)}`, 'read:65536', 'read:67108864',
   `linear:1,${V},${O}`, `linear:1,${4 * Hd},${din + Hd}`, `linear:5,${V},${O}`, `linear:16,${4 * Hh},${E}`, `linear:64,${4 * Hh},${E}`, 'peak'];
 const kw = await wasmKernels(path.join(OUT, 'kernels.wasm'));
 const wasmK = Object.fromEntries(items.map((it) => [it, kw.run(it)]));
@@ -466,6 +471,9 @@ const roof = (K, w) => {
   return {
     decode_bytes_per_step: stepBytes, read_gb_s_at_decode_size: bw, decode_floor_ms: floorMs,
     read_gb_s_during_reps: K === wasmK ? readDuringReps : undefined,
+    // k_linear alone on the step's matrices (no LSTM gates, attention, log-softmax, search)
+    gemvs_ms: K === wasmK && gemvsDuringReps.length ? median(gemvsDuringReps) : K[gemvsItem]?.ms,
+    gemvs_ms_during_reps: K === wasmK ? gemvsDuringReps : undefined,
     decode_step_ms: stepMs, decode_fraction: stepMs ? floorMs / stepMs : null,
     gemm_peak_gflop_s: peak, microkernel_gflop_s: K.peak.gflop_s,
     gemv_generator: step(`linear:1,${V},${O}`, `read:${4 * V * O}`),
@@ -541,6 +549,7 @@ function table(res) {
   if (rw) {
     lines.push(`Roofline (wasm SIMD128): a decoder step reads ${mb(rw.decode_bytes_per_step)} MB of weights; read bandwidth at that size ${f(rw.read_gb_s_at_decode_size, 1)} GB/s ` +
       `→ floor ${f(rw.decode_floor_ms, 3)} ms/step; stele-wasm reaches ${f(100 * rw.decode_fraction, 0)} % of it. ` +
+      `k_linear alone on the step's ${stepMatrices.length} matrices takes ${f(rw.gemvs_ms, 3)} ms (${f(100 * rw.decode_floor_ms / rw.gemvs_ms, 0)} % of the floor; the whole step ${f(rw.decode_step_ms, 3)} ms). ` +
       `GEMV ${rw.gemv_generator.item.slice(7)}: ${f(rw.gemv_generator.gb_s, 1)} GB/s (${f(100 * rw.gemv_generator.bandwidth_fraction, 0)} % of read bandwidth); ` +
       `encoder GEMM ${rw.gemm_encoder_16.item.slice(7)}: ${f(rw.gemm_encoder_16.gflop_s, 1)} GFLOP/s (${f(100 * rw.gemm_encoder_16.peak_fraction, 0)} % of the ${f(rw.gemm_peak_gflop_s, 1)} GFLOP/s SIMD128 peak, the best of a 6x8 micro-kernel and the measured GEMMs).`);
   }
