@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // stele command line (Node, WebAssembly): the native CLI's commands, options and output.
 //   stele translate [-m MODEL] [--beam K] [--nbest N] [--alpha A] [--beta B] [--json] [--align]
+//                   [--batch N]
 //                   [TEXT...]
 //   stele info [MODEL]
 // Without -m the embedded default model is used. TEXT arguments are translated one by one;
@@ -18,7 +19,7 @@ const VERSION = '0.1.0';
 function usage(msg) {
   if (msg) process.stderr.write(`stele: ${msg}\n`);
   process.stderr.write(
-    'usage: stele translate [-m MODEL] [--beam K] [--nbest N] [--alpha A] [--beta B]\n' +
+    'usage: stele translate [-m MODEL] [--beam K] [--nbest N] [--alpha A] [--beta B] [--batch N]\n' +
     '                       [--json] [--align] [TEXT...]\n' +
     '       stele info [MODEL]\n' +
     '(without -m: the embedded default model)\n');
@@ -67,7 +68,7 @@ function fail(e) {
 }
 
 async function cmdTranslate(args) {
-  let path, json = false, align = false, texts = [];
+  let path, json = false, align = false, texts = [], batch = 1;
   let nbestSet = false;
   const p = {}; // unset options: the engine's defaults (stele_default_params)
   for (let i = 0; i < args.length; i++) {
@@ -87,6 +88,10 @@ async function cmdTranslate(args) {
         else { p.nbest = v; nbestSet = true; }
       } else if (a === '--alpha') p.alpha = v;
       else p.beta = v;
+    } else if (a === '--batch') {
+      const v = Number(args[++i]);
+      if (!Number.isInteger(v) || v < 1 || v > 256) return usage('--batch takes an integer in 1..256');
+      batch = v;
     } else if (a === '--') {
       texts = args.slice(i + 1);
       break;
@@ -99,6 +104,7 @@ async function cmdTranslate(args) {
   }
   if (p.beam !== undefined && p.nbest !== undefined && p.nbest > p.beam)
     return usage('--nbest must not exceed --beam');
+  if (batch > 1 && p.beam !== 1) return usage('--batch is for greedy search: add --beam 1');
   let t;
   try {
     t = await Translator.load(path, { limits: { maxBeam: Math.max(16, p.beam ?? 0) } });
@@ -124,13 +130,28 @@ async function cmdTranslate(args) {
     }
     process.stdout.write(line + '\n');
   };
+  // --batch: 4,096 lines at a time through translateBatch, in input order; a chunk with a line
+  // the engine refuses goes one by one, so every line gets what it would get without --batch
+  let chunk = [];
+  const flush = () => {
+    let rs = null;
+    try {
+      rs = chunk.length ? t.translateBatch(chunk, { ...p, batchSize: batch }) : [];
+    } catch {
+      chunk.forEach(one);
+    }
+    if (rs) process.stdout.write(rs.map((r) => (json ? jsonLine(r, align) : textLine(r, align)) + '\n').join(''));
+    chunk = [];
+  };
+  const take = batch > 1 ? (text) => { chunk.push(text); if (chunk.length === 4096) flush(); } : one;
   try {
     if (texts.length) {
-      texts.forEach(one);
+      texts.forEach(take);
     } else {
       const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
-      for await (const line of rl) one(line.endsWith('\r') ? line.slice(0, -1) : line);
+      for await (const line of rl) take(line.endsWith('\r') ? line.slice(0, -1) : line);
     }
+    if (batch > 1) flush();
   } finally {
     t.dispose();
   }

@@ -71,3 +71,15 @@ test('info prints the engine\'s model info', { skip }, () => {
   assert.deepEqual(a, b);
   assert.match(run('node', [CLI, '--version']).stdout, /^stele \d+\.\d+\.\d+\n$/);
 });
+
+test('translate --batch N: the one-by-one lines, in order, in both CLIs', { skip }, () => {
+  const lines = [...INPUTS, '12 December 1999', 'a\u0000b', '1 May 2000'];
+  for (const cli of [['node', [CLI]], [NATIVE, []]]) {
+    const base = ['translate', '-m', SMALL_MODEL, '--beam', '1', '--align'];
+    const one = run(cli[0], [...cli[1], ...base], { input: lines.join('\n') + '\n' });
+    const bat = run(cli[0], [...cli[1], ...base, '--batch', '3'], { input: lines.join('\n') + '\n' });
+    assert.equal(bat.stdout, one.stdout, `${cli[0]} --batch 3`);
+    assert.equal(bat.status, one.status);
+    assert.equal(run(cli[0], [...cli[1], 'translate', '-m', SMALL_MODEL, '--batch', '3', 'x']).status, 2);
+  }
+});
