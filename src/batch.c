@@ -9,6 +9,7 @@
 #include "error.h"
 #include "kernels.h"
 #include "lstm.h"
+#include "sentencepiece.h"
 #include "session.h"
 
 struct stele_batch {
@@ -16,6 +17,7 @@ struct stele_batch {
     int cap;
     stele_session **slot;          /* [cap] greedy sessions (max_beam 1) */
     float *enc_scratch;            /* shared by the slots: they encode one after another */
+    void *spm_scratch;             /* shared by the slots: they tokenise one after another */
     dec_state st;                  /* [cap] rows */
     dec_work w;
     float *state_block, *work_block;
@@ -38,7 +40,7 @@ void stele_batch_free(stele_batch *b)
     if (b->slot)
         for (int i = 0; i < b->cap; i++)
             stele_session_free(b->slot[i]);
-    void *bufs[] = {b->slot, b->enc_scratch, b->state_block, b->work_block, b->logits, b->y,
+    void *bufs[] = {b->slot, b->enc_scratch, b->spm_scratch, b->state_block, b->work_block, b->logits, b->y,
                     b->row_slot, b->max_steps, b->start, b->index, b->free_slot, b->mems,
                     b->attn_rows};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
@@ -73,6 +75,12 @@ stele_status stele_batch_create(const stele_model *m, const stele_limits *limits
     const size_t K = (size_t)capacity;
     b->slot = calloc(K, sizeof *b->slot);
     b->enc_scratch = calloc(encoder_scratch_floats(m, lim.max_source_tokens), sizeof(float));
+    if (lim.max_text_bytes < 1 || lim.max_text_bytes > (1 << 24)) {
+        stele_batch_free(b);
+        return stele_fail(err, STELE_ERR_ARGUMENT, "limits.max_text_bytes %d outside 1..16777216",
+                          lim.max_text_bytes);
+    }
+    b->spm_scratch = calloc(spm_scratch_bytes(m->spm, (size_t)lim.max_text_bytes), 1);
     b->state_block = calloc(dec_state_floats(m, capacity), sizeof(float));
     b->work_block = calloc(dec_work_floats(m, capacity), sizeof(float));
     b->logits = calloc(K * (size_t)m->V, sizeof(float));
@@ -84,7 +92,7 @@ stele_status stele_batch_create(const stele_model *m, const stele_limits *limits
     b->free_slot = calloc(K, sizeof(int));
     b->mems = calloc(K, sizeof *b->mems);
     b->attn_rows = calloc(K, sizeof *b->attn_rows);
-    if (!b->slot || !b->enc_scratch || !b->state_block || !b->work_block || !b->logits || !b->y ||
+    if (!b->slot || !b->enc_scratch || !b->spm_scratch || !b->state_block || !b->work_block || !b->logits || !b->y ||
         !b->row_slot || !b->max_steps || !b->start || !b->index || !b->free_slot || !b->mems ||
         !b->attn_rows) {
         stele_batch_free(b);
@@ -94,7 +102,7 @@ stele_status stele_batch_create(const stele_model *m, const stele_limits *limits
     dec_state_bind(&b->st, m, capacity, b->state_block);
     dec_work_bind(&b->w, m, capacity, b->work_block);
     for (int i = 0; i < capacity; i++) {
-        stele_status st = session_create(m, &lim, b->enc_scratch, &b->slot[i], err);
+        stele_status st = session_create(m, &lim, b->enc_scratch, b->spm_scratch, &b->slot[i], err);
         if (st != STELE_OK) {
             stele_batch_free(b);
             return st;

@@ -21,6 +21,7 @@ struct stele_session {
     int Smax, Tmax, K;               /* source and target pieces, beam rows */
     /* source */
     void *spm_scratch;
+    int spm_shared;                  /* spm_scratch belongs to a batch (stele_batch) */
     int32_t *src;                    /* [Smax] ids, eos appended */
     int S;                           /* current source length */
     /* encoder output: the attention memory */
@@ -71,11 +72,12 @@ int greedy_take(struct stele_session *s, int t, int T, int tok, const float *log
                 const float *attn, double alpha, double beta);
 void search_beam(struct stele_session *s, int T, int K, int N, double alpha, double beta);
 
-/* stele_session_create, with the encoder scratch (encoder_scratch_floats(m, Smax) floats)
- * borrowed from the caller when shared_enc_scratch is not NULL (the sessions of a batch encode
- * one after another). */
+/* stele_session_create, with the encoder scratch (encoder_scratch_floats(m, Smax) floats) and
+ * the tokenizer scratch (spm_scratch_bytes(spm, max_text_bytes)) borrowed from the caller when
+ * not NULL: the sessions of a batch tokenise and encode one after another. */
 stele_status session_create(const stele_model *m, const stele_limits *limits,
-                            float *shared_enc_scratch, stele_session **out, stele_error *err);
+                            float *shared_enc_scratch, void *shared_spm_scratch,
+                            stele_session **out, stele_error *err);
 
 /* Tokenises text into s->src (eos appended, s->S set); *empty = 1 (and s->src untouched) for
  * text with no pieces. STELE_ERR_LIMIT / STELE_ERR_TEXT as stele_translate. */

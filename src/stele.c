@@ -40,7 +40,7 @@ void stele_session_free(stele_session *s)
 {
     if (!s)
         return;
-    void *bufs[] = {s->spm_scratch, s->src, s->memory, s->keys,
+    void *bufs[] = {s->spm_shared ? NULL : s->spm_scratch, s->src, s->memory, s->keys,
                     s->enc_shared ? NULL : s->enc_scratch, s->fh,
                     s->st[0].h, s->st[1].h, s->w.emb, s->logits, s->attn_run, s->live_tok,
                     s->live_par, s->y, s->parents, s->logp, s->logp_new, s->cand_val, s->cand_idx,
@@ -62,11 +62,12 @@ static void *alloc(size_t n, size_t size, int *oom)
 stele_status stele_session_create(const stele_model *m, const stele_limits *limits,
                                   stele_session **out, stele_error *err)
 {
-    return session_create(m, limits, NULL, out, err);
+    return session_create(m, limits, NULL, NULL, out, err);
 }
 
 stele_status session_create(const stele_model *m, const stele_limits *limits,
-                            float *shared_enc_scratch, stele_session **out, stele_error *err)
+                            float *shared_enc_scratch, void *shared_spm_scratch,
+                            stele_session **out, stele_error *err)
 {
     if (!m || !out)
         return stele_fail(err, STELE_ERR_ARGUMENT, "stele_session_create: NULL %s", m ? "out" : "model");
@@ -92,7 +93,10 @@ stele_status session_create(const stele_model *m, const stele_limits *limits,
     const int K = s->K = lim.max_beam;
     const size_t D = (size_t)m->D, V = (size_t)m->V;
     int oom = 0;
-    s->spm_scratch = alloc(spm_scratch_bytes(m->spm, (size_t)lim.max_text_bytes), 1, &oom);
+    s->spm_shared = shared_spm_scratch != NULL;
+    s->spm_scratch = s->spm_shared ? shared_spm_scratch
+                                   : alloc(spm_scratch_bytes(m->spm, (size_t)lim.max_text_bytes), 1,
+                                           &oom);
     s->src = alloc((size_t)S, sizeof(int32_t), &oom);
     s->memory = alloc((size_t)S * D, sizeof(float), &oom);
     s->keys = alloc(attn_keys_floats(&m->attn, S), sizeof(float), &oom);

@@ -16,18 +16,27 @@
  *     if (stele_translate(session, "Save the document", -1, &params, &result, &err) == STELE_OK)
  *         printf("%s\n", result->hyps[0].text);                 // "Enregistrer le document"
  *     stele_session_free(session);
+ *
+ *     // Many texts, greedy, decoded 16 at a time (results reported as each one finishes):
+ *     //   static void on_result(void *user, int i, const stele_result *r) { ... r->hyps[0] ... }
+ *     stele_batch *batch = NULL;
+ *     if (stele_batch_create(model, NULL, 16, &batch, &err) == STELE_OK)
+ *         stele_translate_stream(batch, texts, NULL, n_texts, NULL, on_result, NULL, &err);
+ *     stele_batch_free(batch);
  *     stele_model_free(model);
  *
  * Ownership:
  *   - stele_model_load() BORROWS the bytes: they must stay alive and unchanged until
  *     stele_model_free(). stele_model_load_file() reads the file into a buffer the model owns.
  *   - A result belongs to its session and stays valid until the next stele_translate() on that
- *     session or stele_session_free(). Strings in it are UTF-8 and NUL-terminated.
+ *     session or stele_session_free(). Strings in it are UTF-8 and NUL-terminated. A batch's
+ *     results: until its next call (stele_translate_batch), or during the callback only
+ *     (stele_translate_stream).
  *   - Every *_free() accepts NULL.
  * Threads:
  *   - A model is immutable once loaded: any number of threads may share it.
  *   - A session is not thread-safe: use one session per thread. Sessions of one model are
- *     independent of each other.
+ *     independent of each other. The same holds for batches (stele_batch).
  * Memory:
  *   - All scratch (states, beams, attention, result buffers) is allocated by
  *     stele_session_create(), sized from the model and the limits; stele_translate() does not
