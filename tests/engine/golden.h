@@ -43,6 +43,15 @@ static uint8_t *read_file(const char *path, size_t *size)
     return b;
 }
 
+/* The tiny golden models (tests/golden/tiny/<name>.safetensors): every config of the matrix. */
+static const char *const TINY_CONFIGS[] = {
+    "lstm-none-bahdanau", "lstm-none-luong", "lstm-dot-bahdanau", "lstm-dot-luong",
+    "lstm-general-bahdanau", "lstm-general-luong", "lstm-additive-bahdanau",
+    "lstm-additive-luong", "lstm-concat-bahdanau", "lstm-concat-luong", "bilstm-none-bahdanau",
+    "bilstm-none-luong", "bilstm-dot-bahdanau", "bilstm-dot-luong", "bilstm-general-bahdanau",
+    "bilstm-general-luong", "bilstm-additive-bahdanau", "bilstm-additive-luong",
+    "bilstm-concat-bahdanau", "bilstm-concat-luong", "residual", "gnmt"};
+
 /* Index of the first difference of a[0..na) and b[0..nb), or -1 when equal. */
 static int first_diff(const int32_t *a, int na, const int32_t *b, int nb)
 {

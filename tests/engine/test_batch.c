@@ -290,6 +290,89 @@ done:
     }
 }
 
+/* Every tiny config (each encoder, attention score, decoder style, residual and GNMT stacks,
+ * several layers): a stream of texts through a batch of 3 rows (rows refilled) and
+ * stele_translate_batch against each text translated alone. */
+static void check_tiny(void)
+{
+    static const char *const texts[] = {"the dog", "open the box", "", "a", "the cat and the dog",
+                                        "close", "box the open dog the", "cat"};
+    enum { NT = sizeof texts / sizeof *texts };
+    int configs = 0, same = 0;
+    double score_d = 0, attn_d = 0;
+    for (size_t c = 0; c < sizeof TINY_CONFIGS / sizeof *TINY_CONFIGS; c++) {
+        char mp[256];
+        snprintf(mp, sizeof mp, "tests/golden/tiny/%s.safetensors", TINY_CONFIGS[c]);
+        stele_model *m = NULL;
+        stele_session *s = NULL;
+        stele_batch *b = NULL;
+        stele_error err;
+        if (stele_model_load_file(mp, &m, &err) != STELE_OK ||
+            stele_session_create(m, NULL, &s, &err) != STELE_OK ||
+            stele_batch_create(m, NULL, 3, &b, &err) != STELE_OK) {
+            FAILF("%s: %s", mp, err.message);
+            goto next;
+        }
+        configs++;
+        stele_params g = stele_default_params();
+        g.beam_size = 1;
+        /* alone: tokens, score and attention of every text, copied */
+        static int32_t tok[NT][1024];
+        static float att[NT][4096];
+        static int ntok[NT], nsrc[NT];
+        static double score[NT];
+        for (int i = 0; i < NT; i++) {
+            const stele_result *r;
+            if (stele_translate(s, texts[i], -1, &g, &r, &err) != STELE_OK) {
+                FAILF("%s \"%s\": %s", TINY_CONFIGS[c], texts[i], err.message);
+                goto next;
+            }
+            ntok[i] = r->hyps[0].n_tokens < 1024 ? r->hyps[0].n_tokens : 1024;
+            nsrc[i] = r->n_source;
+            memcpy(tok[i], r->hyps[0].tokens, sizeof(int32_t) * (size_t)ntok[i]);
+            score[i] = r->hyps[0].score;
+            size_t na = (size_t)ntok[i] * (size_t)nsrc[i];
+            if (r->attention && na <= 4096)
+                memcpy(att[i], r->attention, sizeof(float) * na);
+        }
+        /* in batches of 3 (translate_batch) */
+        for (int i0 = 0; i0 < NT; i0 += 3) {
+            int nb = NT - i0 < 3 ? NT - i0 : 3;
+            const stele_result *res[3];
+            if (stele_translate_batch(b, texts + i0, NULL, nb, &g, res, &err) != STELE_OK) {
+                FAILF("%s batch: %s", TINY_CONFIGS[c], err.message);
+                continue;
+            }
+            for (int j = 0; j < nb; j++) {
+                const stele_result *r = res[j];
+                int i = i0 + j;
+                if (r->n_source != nsrc[i] ||
+                    first_diff(r->hyps[0].tokens, r->hyps[0].n_tokens, tok[i], ntok[i]) >= 0) {
+                    FAILF("%s \"%s\": batched output differs from the text alone",
+                          TINY_CONFIGS[c], texts[i]);
+                    continue;
+                }
+                same++;
+                double d = fabs(r->hyps[0].score - score[i]);
+                score_d = d > score_d ? d : score_d;
+                size_t na = (size_t)ntok[i] * (size_t)nsrc[i];
+                if (r->attention && na <= 4096) {
+                    double a = max_abs_diff(r->attention, att[i], na);
+                    attn_d = a > attn_d ? a : attn_d;
+                }
+            }
+        }
+    next:
+        stele_batch_free(b);
+        stele_session_free(s);
+        stele_model_free(m);
+    }
+    printf("tiny configs: %d, batched greedy identical to alone for %d of %d texts (max score diff "
+           "%.2g, attention %.2g)\n", configs, same, configs * NT, score_d, attn_d);
+    if (same != configs * NT || score_d > 1e-5 || attn_d > 1e-5)
+        FAILF("tiny configs: batched greedy differs from alone");
+}
+
 int main(void)
 {
     const char *lim = getenv("STELE_SHIPPED_LIMIT");
@@ -299,6 +382,7 @@ int main(void)
         root = ".";
     stele_batch *none = NULL;
     stele_error err;
+    check_tiny();
     if (stele_batch_create(NULL, NULL, 4, &none, &err) != STELE_ERR_ARGUMENT || none)
         FAILF("batch without a model accepted");
     for (size_t i = 0; i < sizeof MODELS / sizeof *MODELS; i++) {
