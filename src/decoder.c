@@ -194,7 +194,8 @@ static void step_rows(float *logits, const step_attention *a, dec_state *st, dec
         pin = Hd + C + E;
     }
     k_linear(w->o, O, w->x, pin, m->proj_w, pin, m->proj_b, M, O, pin, 0);
-    k_tanh(w->o, M * O);
+    for (int k = 0; k < M; k++)   /* row by row: a row's SIMD/scalar split must not depend on M */
+        k_tanh(w->o + (size_t)k * O, O);
     if (m->luong)
         memcpy(st->feed, w->o, sizeof(float) * (size_t)M * O);
     k_linear(logits, m->V, w->o, O, m->gen_w, O, m->gen_b, M, m->V, O, 0);
