@@ -1,11 +1,14 @@
 // `make bench`: stele (wasm through the npm package's entry, and native) against onnxruntime-web
 // and TF.js (wasm backend) on one model's test sentences, one thread, Node. See
 // /work/shared/notes/bench.md for the fairness rules this follows:
-//   1. outputs first: every engine's greedy (all sentences) and beam-5 (the beam subset) outputs
+//   1. outputs first: every engine's greedy and batched greedy (all sentences) and beam-5 (the
+//      beam subset) outputs
 //      are compared with the PyTorch reference (tests/golden/<model>.outputs.jsonl, tie rule of
 //      tests/js/parity.test.js); this pass is also each engine's warm-up;
 //   2. load times (model bytes in memory -> ready), engines interleaved;
-//   3. REPS repetitions, engines interleaved and rotated, of a greedy pass and a beam-5 pass;
+//   3. REPS repetitions, engines interleaved and rotated, of a greedy pass, a batched greedy pass
+//      (BATCH sentences at a time, every engine) and a beam-5 pass; between repetitions, the wasm
+//      read bandwidth and k_linear alone on the decoder step's matrices (roofline);
 //      medians with min-max;
 //   4. a profiled pass (encoder / decoder-step split), peak memory and cold load in a fresh Node
 //      process per engine (scripts/bench/mem.mjs), the kernel microbenchmark (roofline), shipped
@@ -15,8 +18,8 @@
 // (reference outputs; default tests/golden/<name>.outputs.jsonl), SENTENCES (first N; default
 // all), TIME_SENTENCES (the first N of those are timed; default 400: outputs are checked on all,
 // and 5 timed repetitions of all 1,000 would take ~9 minutes on a 2-core machine),
-// BEAM_SENTENCES (default min(SENTENCES, 60)), REPS (default 5), ENGINES (comma list), OUT
-// (default build/bench).
+// BEAM_SENTENCES (default min(SENTENCES, 60)), REPS (default 5), BATCH (sentences per batch in
+// the batched greedy pass; default 16), ENGINES (comma list), OUT (default build/bench).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
