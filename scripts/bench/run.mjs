@@ -2,9 +2,9 @@
 // and TF.js (wasm backend) on one model's test sentences, one thread, Node. See
 // /work/shared/notes/bench.md for the fairness rules this follows:
 //   1. outputs first: every engine's greedy and batched greedy (all sentences) and beam-5 (the
-//      beam subset) outputs
-//      are compared with the PyTorch reference (tests/golden/<model>.outputs.jsonl, tie rule of
-//      tests/js/parity.test.js); this pass is also each engine's warm-up;
+//      beam subset) outputs are compared with the PyTorch reference (tests/golden/<model>.
+//      outputs.jsonl, tie rule of tests/js/parity.test.js); this pass is also each engine's
+//      warm-up;
 //   2. load times (model bytes in memory -> ready), engines interleaved;
 //   3. REPS repetitions, engines interleaved and rotated, of a greedy pass, a batched greedy pass
 //      (BATCH sentences at a time, every engine) and a beam-5 pass; between repetitions, the wasm
