@@ -3,7 +3,8 @@
  * sentences at once: their states are rows of one dec_state, every weight matrix is read once
  * per step for all rows, and each row attends over its own sentence's memory
  * (decoder_step_rows). A sentence that ends leaves the batch (its row is replaced by the last
- * one), so the step shrinks as sentences finish. */
+ * one); in a stream its slot takes the next text at the next step, so the step stays full until
+ * the texts run out. Texts are tokenised twice (once to check them all before any decoding). */
 #include <stdlib.h>
 #include <string.h>
 #include "error.h"

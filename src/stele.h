@@ -193,8 +193,9 @@ stele_status stele_translate_batch(stele_batch *batch, const char *const *texts,
 /* The throughput mode for any number of texts: at most `capacity` sentences decode at a time,
    and a sentence that ends makes room for the next text at the next step, so the step stays
    full until the texts run out. on_result(user, i, result) is called once per text as it
-   finishes (in finishing order, not index order); result is valid only during the call. Texts
-   are checked first as in stele_translate_batch (then nothing is reported). n may be 0. */
+   finishes (in finishing order, not index order); result is valid only during the call, and
+   on_result must not call into the same batch. Texts are checked first as in
+   stele_translate_batch (then nothing is reported). n may be 0. */
 typedef void (*stele_batch_callback)(void *user, int index, const stele_result *result);
 stele_status stele_translate_stream(stele_batch *batch, const char *const *texts,
                                     const ptrdiff_t *lens, int n, const stele_params *params,
