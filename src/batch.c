@@ -65,9 +65,9 @@ stele_status stele_batch_create(const stele_model *m, const stele_limits *limits
         return stele_fail(err, STELE_ERR_ARGUMENT, "batch capacity %d outside 1..256", capacity);
     stele_limits lim = limits ? *limits : stele_default_limits();
     lim.max_beam = 1;   /* greedy slots: no beam rows */
-    if (lim.max_source_tokens < 1 || lim.max_source_tokens > 4096)   /* before sizing scratch */
-        return stele_fail(err, STELE_ERR_ARGUMENT, "limits.max_source_tokens %d outside 1..4096",
-                          lim.max_source_tokens);
+    stele_status st = session_check_limits(&lim, err);   /* before sizing the shared scratch */
+    if (st != STELE_OK)
+        return st;
     stele_batch *b = calloc(1, sizeof *b);
     if (!b)
         return stele_fail(err, STELE_ERR_MEMORY, "out of memory allocating the batch");
@@ -76,11 +76,6 @@ stele_status stele_batch_create(const stele_model *m, const stele_limits *limits
     const size_t K = (size_t)capacity;
     b->slot = calloc(K, sizeof *b->slot);
     b->enc_scratch = calloc(encoder_scratch_floats(m, lim.max_source_tokens), sizeof(float));
-    if (lim.max_text_bytes < 1 || lim.max_text_bytes > (1 << 24)) {
-        stele_batch_free(b);
-        return stele_fail(err, STELE_ERR_ARGUMENT, "limits.max_text_bytes %d outside 1..16777216",
-                          lim.max_text_bytes);
-    }
     b->spm_scratch = calloc(spm_scratch_bytes(m->spm, (size_t)lim.max_text_bytes), 1);
     b->state_block = calloc(dec_state_floats(m, capacity), sizeof(float));
     b->work_block = calloc(dec_work_floats(m, capacity), sizeof(float));
@@ -103,7 +98,7 @@ stele_status stele_batch_create(const stele_model *m, const stele_limits *limits
     dec_state_bind(&b->st, m, capacity, b->state_block);
     dec_work_bind(&b->w, m, capacity, b->work_block);
     for (int i = 0; i < capacity; i++) {
-        stele_status st = session_create(m, &lim, b->enc_scratch, b->spm_scratch, &b->slot[i], err);
+        st = session_create(m, &lim, b->enc_scratch, b->spm_scratch, &b->slot[i], err);
         if (st != STELE_OK) {
             stele_batch_free(b);
             return st;

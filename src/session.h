@@ -83,6 +83,8 @@ stele_status session_create(const stele_model *m, const stele_limits *limits,
  * text with no pieces. STELE_ERR_LIMIT / STELE_ERR_TEXT as stele_translate. */
 stele_status session_prepare_text(struct stele_session *s, const char *text, ptrdiff_t len,
                                   int *empty, stele_error *err);
+/* STELE_ERR_ARGUMENT naming the first limit outside its range, else STELE_OK. */
+stele_status session_check_limits(const stele_limits *limits, stele_error *err);
 stele_status session_check_params(const stele_session *s, const stele_params *p,
                                   stele_error *err);
 /* Decoder steps allowed for the current source: floor(len_a * S + len_b), within 1..Tmax. */

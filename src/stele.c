@@ -59,6 +59,23 @@ static void *alloc(size_t n, size_t size, int *oom)
     return p;
 }
 
+stele_status session_check_limits(const stele_limits *limits, stele_error *err)
+{
+    const stele_limits lim = *limits;
+    if (lim.max_source_tokens < 1 || lim.max_source_tokens > 4096)
+        return stele_fail(err, STELE_ERR_ARGUMENT, "limits.max_source_tokens %d outside 1..4096",
+                    lim.max_source_tokens);
+    if (lim.max_target_tokens < 1 || lim.max_target_tokens > 4096)
+        return stele_fail(err, STELE_ERR_ARGUMENT, "limits.max_target_tokens %d outside 1..4096",
+                    lim.max_target_tokens);
+    if (lim.max_beam < 1 || lim.max_beam > 64)
+        return stele_fail(err, STELE_ERR_ARGUMENT, "limits.max_beam %d outside 1..64", lim.max_beam);
+    if (lim.max_text_bytes < 1 || lim.max_text_bytes > (1 << 24))
+        return stele_fail(err, STELE_ERR_ARGUMENT, "limits.max_text_bytes %d outside 1..16777216",
+                    lim.max_text_bytes);
+    return STELE_OK;
+}
+
 stele_status stele_session_create(const stele_model *m, const stele_limits *limits,
                                   stele_session **out, stele_error *err)
 {
@@ -73,17 +90,9 @@ stele_status session_create(const stele_model *m, const stele_limits *limits,
         return stele_fail(err, STELE_ERR_ARGUMENT, "stele_session_create: NULL %s", m ? "out" : "model");
     *out = NULL;
     stele_limits lim = limits ? *limits : stele_default_limits();
-    if (lim.max_source_tokens < 1 || lim.max_source_tokens > 4096)
-        return stele_fail(err, STELE_ERR_ARGUMENT, "limits.max_source_tokens %d outside 1..4096",
-                    lim.max_source_tokens);
-    if (lim.max_target_tokens < 1 || lim.max_target_tokens > 4096)
-        return stele_fail(err, STELE_ERR_ARGUMENT, "limits.max_target_tokens %d outside 1..4096",
-                    lim.max_target_tokens);
-    if (lim.max_beam < 1 || lim.max_beam > 64)
-        return stele_fail(err, STELE_ERR_ARGUMENT, "limits.max_beam %d outside 1..64", lim.max_beam);
-    if (lim.max_text_bytes < 1 || lim.max_text_bytes > (1 << 24))
-        return stele_fail(err, STELE_ERR_ARGUMENT, "limits.max_text_bytes %d outside 1..16777216",
-                    lim.max_text_bytes);
+    stele_status st = session_check_limits(&lim, err);
+    if (st != STELE_OK)
+        return st;
     stele_session *s = calloc(1, sizeof *s);
     if (!s)
         return stele_fail(err, STELE_ERR_MEMORY, "out of memory allocating the session");

@@ -183,7 +183,8 @@ int stele_batch_capacity(const stele_batch *batch);
 
 /* Translates texts[0..n) (lens[i] bytes, or NUL-terminated when lens is NULL or lens[i] < 0),
    1 <= n <= capacity; results[i] receives text i's result, valid until the next call on this
-   batch or stele_batch_free(). params as stele_translate, but beam_size must be 1 (beam search
+   batch or stele_batch_free(). params as stele_translate (NULL: stele_default_params() with
+   beam_size 1), but beam_size must be 1 (beam search
    keeps one sentence per session: use stele_translate). A text that stele_translate would refuse
    fails the whole call before any decoding, with the message prefixed "texts[i]: ". */
 stele_status stele_translate_batch(stele_batch *batch, const char *const *texts,

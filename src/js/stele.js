@@ -355,60 +355,10 @@ class Session {
       const r = trapped(() => e.x.stele_wasm_translate(this.ptr, tp, bytes.length, p.beam,
         p.nbest, p.alpha, p.beta, p.lenA, p.lenB, e.err));
       if (!r) throw e.error();
-      return this.readResult(r);
+      return readResult(this.model, r);
     } finally {
       e.free(tp);
     }
-  }
-
-  readResult(r) {
-    const e = this.model.engine, L = e.L, m = this.model;
-    e.views();
-    const dv = e.dv;
-    const i32 = (o) => dv.getInt32(r + o, true);
-    const u32 = (o) => dv.getUint32(r + o, true);
-    const nSource = i32(L.rNSource);
-    const sourceIds = e.int32s(u32(L.rSourceTokens), nSource);
-    const nHyps = i32(L.rNHyps), hyps = u32(L.rHyps);
-    const nbest = [];
-    for (let k = 0; k < nHyps; k++) {
-      const h = hyps + k * L.hSize;
-      const ids = e.int32s(dv.getUint32(h + L.hTokens, true), dv.getInt32(h + L.hNTokens, true));
-      nbest.push({
-        text: e.cstring(dv.getUint32(h + L.hText, true)),
-        score: dv.getFloat64(h + L.hScore, true),
-        logp: dv.getFloat64(h + L.hLogp, true),
-        tokens: Array.from(ids, (id) => m.piece(id)),
-        ids,
-      });
-    }
-    const best = nbest[0];
-    const rows = best.ids.length, cols = nSource;
-    const att = u32(L.rAttention);
-    const nsw = i32(L.rNSourceWords), ntw = i32(L.rNTargetWords);
-    const srcWordOf = e.int32s(u32(L.rSourceWordOfPiece), nSource);
-    const tgtWordOf = e.int32s(u32(L.rTargetWordOfPiece), rows);
-    const wordAtt = u32(L.rWordAttention), wordAl = u32(L.rWordAlignment);
-    const pairsArr = e.int32s(wordAl, ntw);
-    return {
-      text: best.text,
-      score: best.score,
-      logp: best.logp,
-      sourceTokens: Array.from(sourceIds, (id) => m.piece(id)),
-      targetTokens: best.tokens,
-      sourceIds,
-      targetIds: best.ids,
-      alignment: att ? { rows, cols, weights: e.float32s(att, rows * cols) } : null,
-      wordAlignment: {
-        sourceWords: joinWords(m, sourceIds, srcWordOf, nsw),
-        targetWords: joinWords(m, best.ids, tgtWordOf, ntw),
-        rows: ntw,
-        cols: nsw,
-        weights: wordAtt ? e.float32s(wordAtt, ntw * nsw) : null,
-        pairs: wordAl ? Array.from(pairsArr, (s, t) => [t, s]) : [],
-      },
-      nbest,
-    };
   }
 
   dispose() {
@@ -452,7 +402,7 @@ class Batch {
         e.dv.setInt32(lens + 4 * i, b.length, true);
         at += b.length;
       });
-      e.onResult = (i, r) => { out[i] = Session.prototype.readResult.call(this, r); };
+      e.onResult = (i, r) => { out[i] = readResult(this.model, r); };
       const st = trapped(() => e.x.stele_wasm_translate_stream(this.ptr, ptrs, lens, n, p.alpha,
         p.beta, p.lenA, p.lenB, e.err));
       if (st !== 0) throw e.error();
@@ -467,6 +417,57 @@ class Batch {
     if (this.ptr) this.model.engine.x.stele_batch_free(this.ptr);
     this.ptr = 0;
   }
+}
+
+// A stele_result* read out of wasm memory into a plain object (before the next call reuses it).
+function readResult(m, r) {
+  const e = m.engine, L = e.L;
+  e.views();
+  const dv = e.dv;
+  const i32 = (o) => dv.getInt32(r + o, true);
+  const u32 = (o) => dv.getUint32(r + o, true);
+  const nSource = i32(L.rNSource);
+  const sourceIds = e.int32s(u32(L.rSourceTokens), nSource);
+  const nHyps = i32(L.rNHyps), hyps = u32(L.rHyps);
+  const nbest = [];
+  for (let k = 0; k < nHyps; k++) {
+    const h = hyps + k * L.hSize;
+    const ids = e.int32s(dv.getUint32(h + L.hTokens, true), dv.getInt32(h + L.hNTokens, true));
+    nbest.push({
+      text: e.cstring(dv.getUint32(h + L.hText, true)),
+      score: dv.getFloat64(h + L.hScore, true),
+      logp: dv.getFloat64(h + L.hLogp, true),
+      tokens: Array.from(ids, (id) => m.piece(id)),
+      ids,
+    });
+  }
+  const best = nbest[0];
+  const rows = best.ids.length, cols = nSource;
+  const att = u32(L.rAttention);
+  const nsw = i32(L.rNSourceWords), ntw = i32(L.rNTargetWords);
+  const srcWordOf = e.int32s(u32(L.rSourceWordOfPiece), nSource);
+  const tgtWordOf = e.int32s(u32(L.rTargetWordOfPiece), rows);
+  const wordAtt = u32(L.rWordAttention), wordAl = u32(L.rWordAlignment);
+  const pairsArr = e.int32s(wordAl, ntw);
+  return {
+    text: best.text,
+    score: best.score,
+    logp: best.logp,
+    sourceTokens: Array.from(sourceIds, (id) => m.piece(id)),
+    targetTokens: best.tokens,
+    sourceIds,
+    targetIds: best.ids,
+    alignment: att ? { rows, cols, weights: e.float32s(att, rows * cols) } : null,
+    wordAlignment: {
+      sourceWords: joinWords(m, sourceIds, srcWordOf, nsw),
+      targetWords: joinWords(m, best.ids, tgtWordOf, ntw),
+      rows: ntw,
+      cols: nsw,
+      weights: wordAtt ? e.float32s(wordAtt, ntw * nsw) : null,
+      pairs: wordAl ? Array.from(pairsArr, (s, t) => [t, s]) : [],
+    },
+    nbest,
+  };
 }
 
 // Words as the native CLI prints them: the pieces of each word joined, each piece's leading

@@ -402,6 +402,11 @@ int main(void)
         if (stele_batch_create(m, NULL, 0, &none, &err) != STELE_ERR_ARGUMENT ||
             stele_batch_create(m, NULL, 257, &none, &err) != STELE_ERR_ARGUMENT)
             FAILF("capacity 0 or 257 accepted");
+        stele_limits bad = stele_default_limits();
+        bad.max_text_bytes = 0;
+        if (stele_batch_create(m, &bad, 4, &none, &err) != STELE_ERR_ARGUMENT ||
+            !strstr(err.message, "max_text_bytes") || none)
+            FAILF("batch with max_text_bytes 0: %s", err.message);
         check_model(m, MODELS[i], op, limit);
         checked++;
         stele_model_free(m);
