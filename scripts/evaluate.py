@@ -15,7 +15,8 @@ import search  # noqa: E402
 from bleu import corpus_bleu, corpus_chrf  # noqa: E402
 from export import load  # noqa: E402
 
-BUCKETS = [(1, 2), (3, 5), (6, 10), (11, 10 ** 9)]
+# the same buckets as scripts/study.py, so the card's table and the study line up
+BUCKETS = [(1, 2), (3, 5), (6, 10), (11, 15), (16, 10 ** 9)]
 
 
 def trigrams(s):
@@ -112,7 +113,7 @@ def main():
             scores["examples"] = [{"src": a, "ref": b, "hyp": c}
                                   for a, b, c in list(zip(src, ref, hyps))[:8]]
         scores[key] = s
-    if conf["name"] == "ui-en-fr":
+    if conf.get("corpus") == "ui-en-fr":
         tm = translation_memory(read("train", fs), read("train", ft), src)
         scores["translation_memory"] = {
             "bleu": round(corpus_bleu(tm, ref)["bleu"], 2), "chrf": round(corpus_chrf(tm, ref), 2),

@@ -58,7 +58,8 @@ def main():
     ap.add_argument("--corpus-info", help="packages.json of the corpus, stored in metadata")
     args = ap.parse_args()
     conf = json.load(open(args.config))
-    best = torch.load(os.path.join(args.train, "best.pt"))
+    # map_location: a folder trained on a GPU loads on a CPU-only machine
+    best = torch.load(os.path.join(args.train, "best.pt"), map_location="cpu")
     model = Seq2Seq(best["config"])
     model.load_state_dict(best["model"])
     model.eval()
@@ -66,6 +67,8 @@ def main():
     tinfo = json.load(open(os.path.join(args.train, "train.json")))
     training = {k: tinfo[k] for k in ("parameters", "train_pairs", "epochs", "best_dev_loss",
                                       "train_seconds", "threads")}
+    # where it ran and why it stopped, for the model card (absent from older train.json files)
+    training.update({k: tinfo[k] for k in ("device", "torch", "stopped") if k in tinfo})
     extra = {"name": conf["name"]}
     if args.corpus_info:
         info = json.load(open(args.corpus_info))

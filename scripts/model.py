@@ -102,6 +102,13 @@ def check_config(cfg):
         raise ValueError(f"decoder.placement {dec['placement']!r}")
     if dec["placement"] == "gnmt" and dec["style"] != "bahdanau":
         raise ValueError("decoder.placement gnmt needs decoder.style bahdanau")
+    if dec["placement"] == "gnmt" and att["score"] == "none":
+        raise ValueError("decoder.placement gnmt needs an attention (attention.score is none)")
+    for part, sub in (("encoder", enc), ("decoder", dec)):
+        # layer 1 cannot have a residual (its input size differs) and r above the layer count
+        # would mean none: both refused, as the C loader does (models/FORMAT.md "Config")
+        if sub["residual_from"] == 1 or sub["residual_from"] > sub["layers"]:
+            raise ValueError(f"{part}.residual_from {sub['residual_from']} (0 or 2..{part}.layers)")
     D = enc["hidden"] * (2 if enc["type"] == "bilstm" else 1)
     if att["score"] == "dot" and dec["hidden"] != D:
         raise ValueError(f"attention.score dot needs decoder.hidden == encoder output size {D}")

@@ -35,7 +35,8 @@ def save(path, tensors, metadata):
 
 def load(path):
     """Returns ({name: numpy array}, metadata dict)."""
-    data = open(path, "rb").read()
+    with open(path, "rb") as f:
+        data = f.read()
     (n,) = struct.unpack("<Q", data[:8])
     header = json.loads(data[8:8 + n])
     meta = header.pop("__metadata__", {})

@@ -12,8 +12,8 @@ size_t attn_keys_floats(const attn_weights *aw, int S)
     }
 }
 
-void attn_bind_memory(attn_memory *mem, const attn_weights *aw, const float *values, int S,
-                      float *keys_buf)
+void attn_bind_memory(const kernels *k, attn_memory *mem, const attn_weights *aw,
+                      const float *values, int S, float *keys_buf)
 {
     mem->S = S;
     mem->D = aw->D;
@@ -28,14 +28,14 @@ void attn_bind_memory(attn_memory *mem, const attn_weights *aw, const float *val
         mem->keys = values;
         break;
     case SCORE_GENERAL:
-        k_linear(keys_buf, aw->Hd, values, aw->D, aw->linear_in, aw->D, NULL, S, aw->Hd, aw->D, 0);
+        k->linear(keys_buf, aw->Hd, values, aw->D, aw->linear_in, aw->D, NULL, S, aw->Hd, aw->D, 0);
         break;
     case SCORE_ADDITIVE:
-        k_linear(keys_buf, aw->A, values, aw->D, aw->key_w, aw->D, aw->key_b, S, aw->A, aw->D, 0);
+        k->linear(keys_buf, aw->A, values, aw->D, aw->key_w, aw->D, aw->key_b, S, aw->A, aw->D, 0);
         break;
     case SCORE_CONCAT:
-        k_linear(keys_buf, aw->A, values, aw->D, aw->concat_w + aw->Hd, aw->Hd + aw->D, NULL, S,
-                 aw->A, aw->D, 0);
+        k->linear(keys_buf, aw->A, values, aw->D, aw->concat_w + aw->Hd, aw->Hd + aw->D, NULL, S,
+                  aw->A, aw->D, 0);
         break;
     }
 }
@@ -45,8 +45,9 @@ size_t attn_scratch_floats(const attn_weights *aw, int M)
     return (aw->score == SCORE_ADDITIVE || aw->score == SCORE_CONCAT) ? (size_t)M * aw->A : 0;
 }
 
-void attn_apply(float *ctx, int ldc, float *weights, const attn_weights *aw,
-                const attn_memory *mem, const float *q, int ldq, int M, float *scratch)
+void attn_apply(const kernels *k, float *ctx, int ldc, float *weights,
+                const attn_weights *aw, const attn_memory *mem, const float *q, int ldq, int M,
+                float *scratch)
 {
     const int S = mem->S, A = aw->A, Hd = aw->Hd;
     switch (aw->score) {
@@ -54,20 +55,20 @@ void attn_apply(float *ctx, int ldc, float *weights, const attn_weights *aw,
         return;
     case SCORE_DOT:
     case SCORE_GENERAL:   /* e[m, j] = q_m . key_j: one [M, Hd] x [S, Hd]^T GEMM */
-        k_linear(weights, S, q, ldq, mem->keys, mem->key_dim, NULL, M, S, Hd, 0);
+        k->linear(weights, S, q, ldq, mem->keys, mem->key_dim, NULL, M, S, Hd, 0);
         break;
     case SCORE_ADDITIVE:
     case SCORE_CONCAT:    /* e[m, j] = v . tanh(key_j + W_q q_m) */
         if (aw->score == SCORE_ADDITIVE)
-            k_linear(scratch, A, q, ldq, aw->query, Hd, NULL, M, A, Hd, 0);
+            k->linear(scratch, A, q, ldq, aw->query, Hd, NULL, M, A, Hd, 0);
         else
-            k_linear(scratch, A, q, ldq, aw->concat_w, Hd + aw->D, NULL, M, A, Hd, 0);
+            k->linear(scratch, A, q, ldq, aw->concat_w, Hd + aw->D, NULL, M, A, Hd, 0);
         for (int m = 0; m < M; m++)
-            k_additive_scores(weights + (size_t)m * S, mem->keys, scratch + (size_t)m * A, aw->v,
-                              S, A);
+            k->additive_scores(weights + (size_t)m * S, mem->keys, scratch + (size_t)m * A, aw->v,
+                               S, A);
         break;
     }
     for (int m = 0; m < M; m++)
-        k_softmax(weights + (size_t)m * S, S);
-    k_weighted_sum(ctx, ldc, weights, S, mem->values, M, S, mem->D);
+        k->softmax(weights + (size_t)m * S, S);
+    k->weighted_sum(ctx, ldc, weights, S, mem->values, M, S, mem->D);
 }

@@ -142,13 +142,15 @@ static void enter_row(stele_batch *b, int r, int i)
 
 /* Tokenises texts[i] into slot `slot` (empty: *empty = 1). Errors name texts[i]. */
 static stele_status prepare(stele_batch *b, int slot, const char *const *texts,
-                            const ptrdiff_t *lens, int i, int *empty, stele_error *err)
+                            const ptrdiff_t *lens, int i, int protect, int *empty,
+                            stele_error *err)
 {
     if (!texts[i])
         return stele_fail(err, STELE_ERR_ARGUMENT, "texts[%d] is NULL", i);
     stele_error e;
-    stele_status st = session_prepare_text(b->slot[slot], texts[i],
-                                           lens && lens[i] >= 0 ? lens[i] : -1, empty, &e);
+    stele_status st = session_prepare_protected(b->slot[slot], texts[i],
+                                                lens && lens[i] >= 0 ? lens[i] : -1, protect,
+                                                empty, &e);
     if (st != STELE_OK)
         return stele_fail(err, st, "texts[%d]: %s", i, e.message);
     return STELE_OK;
@@ -185,7 +187,7 @@ static void run_batch(stele_batch *b, const char *const *texts, const ptrdiff_t 
         while (next < n && b->n_free > 0) {
             int slot = b->free_slot[--b->n_free], empty = 0, i = next++;
             stele_session *s = b->slot[slot];
-            prepare(b, slot, texts, lens, i, &empty, NULL);   /* checked before: cannot fail */
+            prepare(b, slot, texts, lens, i, p->protect, &empty, NULL);   /* checked before: cannot fail */
             b->index[slot] = i;
             if (empty) {
                 session_empty_result(s);
@@ -210,7 +212,7 @@ static void run_batch(stele_batch *b, const char *const *texts, const ptrdiff_t 
             const int slot = b->row_slot[r];
             stele_session *s = b->slot[slot];
             float *l = b->logits + (size_t)r * V;
-            int tok = k_log_softmax(l, l, V);
+            int tok = m->kern->log_softmax(l, l, V);
             s->tim.steps++;
             if (greedy_take(s, t - b->start[slot], b->max_steps[slot], tok, l, b->attn_rows[r],
                             p->alpha, p->beta)) {
@@ -239,10 +241,15 @@ static stele_status check_call(stele_batch *b, const char *const *texts, const p
     if (p->beam_size != 1)
         return stele_fail(err, STELE_ERR_ARGUMENT, "batched translation is greedy (beam_size 1), "
                           "got beam_size %d; use stele_translate for beam search", p->beam_size);
+    if (p->trace)   /* the batch's decoder loop does not record one */
+        return stele_fail(err, STELE_ERR_ARGUMENT, "batched translation has no search trace "
+                          "(params.trace); use stele_translate");
     stele_status st = session_check_params(b->slot[0], p, err);
+    for (int k = 0; k < b->cap; k++)
+        b->slot[k]->normalize = p->normalize != 0;
     for (int i = 0; i < n && st == STELE_OK; i++) {
         int empty;
-        st = prepare(b, 0, texts, lens, i, &empty, err);
+        st = prepare(b, 0, texts, lens, i, p->protect, &empty, err);
     }
     return st;
 }

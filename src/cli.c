@@ -1,20 +1,75 @@
 /* stele command line (native):
  *   stele translate -m MODEL [--beam K] [--nbest N] [--alpha A] [--beta B] [--json] [--align]
- *                   [--batch N] [TEXT...]
+ *                   [--batch N] [--no-protect] [--no-normalize] [TEXT...]
  *   stele info MODEL
+ *   stele info --json MODEL;  stele models;  stele help | --help | -h;  stele --version
+ * MODEL is a path to a .safetensors file or the name of a model folder (see find_model).
+ *   stele --version          (also the kernel set a model gets: avx2+fma or scalar)
+ * STELE_KERNELS=scalar|avx2 in the environment forces a kernel set (src/kernels.h).
  * TEXT arguments are translated one by one; without any, lines from stdin. Without --json, one
  * translation per line (with --align followed by a tab and "target-source" word pairs, 0-based);
  * --json prints one object per sentence. Errors: "STATUS_NAME: message" on stderr, exit 1 (the
  * other lines are still translated; a failed line prints an empty line / {"error": ...}); usage
  * errors exit 2. --beam 1 is greedy search. --batch N (with --beam 1) decodes N sentences at a
  * time (stele_translate_stream): the same output, in input order, for a file several times
- * faster; it prints once per 4,096 lines instead of after every line. */
+ * faster; it prints once per 4,096 lines instead of after every line. A result the model flags
+ * as low-confidence (stele_low_confidence) ends its line with a tab and "(low confidence)", and
+ * has "low_confidence": true in --json, so that a likely-wrong output is not shown as certain.
+ * --no-normalize turns off the handling of ALL CAPS / Title Case input and of characters outside
+ * the vocabulary (stele_params.normalize): the text goes to the model exactly as given. */
 #define _POSIX_C_SOURCE 200809L   /* open_memstream */
+#define _XOPEN_SOURCE 700         /* and realpath */
+#include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "json.h"
 #include "stele.h"
+
+/* The help text. src/js/cli.js prints the same one (its -m line differs: it has a default);
+ * tests/js/cli.test.js compares them. The numbers are stele_default_params() and
+ * stele_default_limits(). */
+static const char HELP[] =
+    "stele: translate text offline with a small attention model (LSTM encoder-decoder).\n"
+    "\n"
+    "usage:\n"
+    "  stele translate -m MODEL [OPTIONS] [TEXT...]  translate each TEXT, or each line of stdin\n"
+    "  stele info [--json] MODEL                     describe a model (--json: the engine's JSON)\n"
+    "  stele models                                  list the models found (name, size, path)\n"
+    "  stele po translate IN.po -o OUT.po [...]      fill a gettext catalog (Node CLI: npx stele)\n"
+    "  stele help | --help | -h                      this help\n"
+    "  stele --version                               the version\n"
+    "\n"
+    "MODEL is a name from `stele models` (dates, ui-en-fr, ...) or a .safetensors file.\n"
+    "Names are looked up in $STELE_MODELS, then ../models beside the binary, then ./models.\n"
+    "\n"
+    "translate options [default]:\n"
+    "  -m, --model MODEL  the model [required]\n"
+    "  --beam K           beam size, 1..64; 1 = greedy search [5]\n"
+    "  --nbest N          hypotheses kept (listed with --json), 1..K [1]\n"
+    "  --alpha A          length penalty ((5+|Y|)/6)^A [0.2]\n"
+    "  --beta B           coverage penalty [0]\n"
+    "  --json             one JSON object per input: text, pieces, scores, n-best, attention [off]\n"
+    "  --align            word alignment: target-source word index pairs, 0-based [off]\n"
+    "  --batch N          with --beam 1: decode N inputs at a time, same output, 1..256 [1]\n"
+    "  --                 every later argument is TEXT\n"
+    "\n"
+    "Limits per input: 65,536 bytes and 256 pieces (end of sentence included); outputs stop at\n"
+    "512 pieces or the model's maximum length. An input over a limit, invalid UTF-8 or a NUL\n"
+    "byte fails alone: an empty line (--json: {\"error\":STATUS}) and \"STATUS: message\" on\n"
+    "stderr; the other inputs are still translated.\n"
+    "\n"
+    "Output: one line per input and nothing else. Exit status: 0 all translated, 1 a model or\n"
+    "an input failed, 2 a usage error.\n"
+    "\n"
+    "examples:\n"
+    "  stele translate -m dates \"29th March 2042\"        # 2042-03-29\n"
+    "  echo \"Save the document\" | stele translate -m ui-en-fr --align\n"
+    "  stele translate -m ui-en-fr --beam 1 --batch 16 < strings.txt > strings.fr\n";
 
 static int usage(const char *msg)
 {
@@ -22,9 +77,167 @@ static int usage(const char *msg)
         fprintf(stderr, "stele: %s\n", msg);
     fprintf(stderr,
             "usage: stele translate -m MODEL [--beam K] [--nbest N] [--alpha A] [--beta B]\n"
-            "                       [--json] [--align] [--batch N] [TEXT...]\n"
+            "                       [--json] [--align] [--batch N] [--no-protect]\n"
+            "                       [--no-normalize] [TEXT...]\n"
             "       stele info MODEL\n");
+    fprintf(stderr, "Also: stele info --json MODEL, stele models. `stele --help` explains each "
+            "option.\n");
     return 2;
+}
+
+static int help(void)
+{
+    fputs(HELP, stdout);
+    return 0;
+}
+
+static int is_help(const char *a)
+{
+    return !strcmp(a, "--help") || !strcmp(a, "-h") || !strcmp(a, "help");
+}
+
+/* ---- named models -----------------------------------------------------------------------
+ * A model name is a folder holding model.safetensors in one of the models folders:
+ * $STELE_MODELS, then ../models beside the binary (build/stele in the repository finds the
+ * repository's models/ from any working directory), then ./models. The first folder that has
+ * the name wins. Names are [A-Za-z0-9][A-Za-z0-9_-]*, so a name never walks out of its folder. */
+/* readlink, opendir (POSIX.1-2008) and realpath (XSI): see the feature macros above. */
+enum { PATH_BYTES = 4096, MAX_MODEL_DIRS = 3, MAX_LISTED = 256 };
+
+static const char *g_argv0;
+
+static int model_dirs(char dirs[MAX_MODEL_DIRS][PATH_BYTES])
+{
+    int n = 0;
+    const char *env = getenv("STELE_MODELS");
+    if (env && *env)
+        snprintf(dirs[n++], PATH_BYTES, "%s", env);
+    char exe[PATH_BYTES - 16] = "";   /* room for "/../models" */
+    ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (k > 0)
+        exe[k] = 0;
+    else if (g_argv0 && strchr(g_argv0, '/'))   /* no /proc: how the binary was called */
+        snprintf(exe, sizeof exe, "%s", g_argv0);
+    char *slash = strrchr(exe, '/');
+    if (slash) {
+        *slash = 0;
+        snprintf(dirs[n++], PATH_BYTES, "%s/../models", exe);
+    }
+    snprintf(dirs[n++], PATH_BYTES, "models");
+    return n;
+}
+
+static int is_file(const char *path, long long *size)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0;
+    if (size)
+        *size = (long long)st.st_size;
+    return 1;
+}
+
+static int is_model_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 100 || s[0] == '-' || s[0] == '_')
+        return 0;
+    return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
+}
+
+/* dir/name/model.safetensors when it is a file (canonical path in out), else 0. */
+static int model_in(const char *dir, const char *name, char out[PATH_BYTES], long long *size)
+{
+    char p[PATH_BYTES];
+    if (snprintf(p, sizeof p, "%s/%s/model.safetensors", dir, name) >= (int)sizeof p ||
+        !is_file(p, size))
+        return 0;
+    if (!realpath(p, out))
+        snprintf(out, PATH_BYTES, "%s", p);
+    return 1;
+}
+
+static int find_model(const char *name, char out[PATH_BYTES])
+{
+    char dirs[MAX_MODEL_DIRS][PATH_BYTES];
+    int n = model_dirs(dirs);
+    for (int i = 0; i < n; i++)
+        if (model_in(dirs[i], name, out, NULL))
+            return 1;
+    return 0;
+}
+
+/* The file to load for a MODEL argument: an existing file or anything with a slash as given
+ * (the loader reports a missing one), else a model name. A bare word that is neither: an error
+ * naming it, exit 1. */
+static int resolve_model(const char *arg, char out[PATH_BYTES])
+{
+    if (strchr(arg, '/') || is_file(arg, NULL)) {
+        snprintf(out, PATH_BYTES, "%s", arg);
+        return 0;
+    }
+    if (is_model_name(arg) && find_model(arg, out))
+        return 0;
+    fprintf(stderr, "STELE_ERR_IO: \"%.200s\" is neither a model file nor the name of a model; "
+            "`stele models` lists the models\n", arg);
+    return 1;
+}
+
+typedef struct listed_model {
+    char name[256];
+    char path[PATH_BYTES];
+    long long size;
+} listed_model;
+
+static int cmp_listed(const void *a, const void *b)
+{
+    return strcmp(((const listed_model *)a)->name, ((const listed_model *)b)->name);
+}
+
+static int cmd_models(int argc, char **argv)
+{
+    (void)argv;
+    if (argc != 2)
+        return usage("models takes no arguments");
+    char dirs[MAX_MODEL_DIRS][PATH_BYTES];
+    int nd = model_dirs(dirs), n = 0;
+    listed_model *list = calloc(MAX_LISTED, sizeof *list);
+    if (!list) {
+        fprintf(stderr, "STELE_ERR_MEMORY: out of memory listing the models\n");
+        return 1;
+    }
+    for (int d = 0; d < nd; d++) {
+        DIR *dir = opendir(dirs[d]);
+        if (!dir)
+            continue;
+        for (struct dirent *e; n < MAX_LISTED && (e = readdir(dir));) {
+            int seen = !is_model_name(e->d_name);
+            for (int i = 0; i < n && !seen; i++)
+                seen = !strcmp(list[i].name, e->d_name);   /* an earlier folder has it */
+            if (!seen && model_in(dirs[d], e->d_name, list[n].path, &list[n].size))
+                snprintf(list[n++].name, sizeof list[0].name, "%s", e->d_name);
+        }
+        closedir(dir);
+    }
+    if (n == 0) {
+        fprintf(stderr, "STELE_ERR_IO: no models found in");
+        for (int d = 0; d < nd; d++)
+            fprintf(stderr, "%s %s", d ? "," : "", dirs[d]);
+        fprintf(stderr, " (set STELE_MODELS to a folder of <name>/model.safetensors)\n");
+        free(list);
+        return 1;
+    }
+    qsort(list, (size_t)n, sizeof *list, cmp_listed);
+    int w = 4;
+    for (int i = 0; i < n; i++)
+        if ((int)strlen(list[i].name) > w)
+            w = (int)strlen(list[i].name);
+    printf("%-*s  %10s  %s\n", w, "name", "size", "path");
+    for (int i = 0; i < n; i++)
+        printf("%-*s  %6.1f MiB  %s\n", w, list[i].name, (double)list[i].size / (1 << 20),
+               list[i].path);
+    free(list);
+    return 0;
 }
 
 /* Where the printers below write: stdout, or (--batch) the buffer of one input line, so the
@@ -87,6 +300,16 @@ static void json_words(const stele_model *m, const int32_t *ids, const int32_t *
     fputc_out(']');
 }
 
+/* A number as JSON: %.17g (or %.4g for attention), and null for NaN or an infinity, which
+ * JSON cannot spell (printf would write "nan", and every JSON reader would reject the line). */
+static void json_num(const char *sep, double x, int short_form)
+{
+    if (!isfinite(x))
+        fprintf(OUT, "%snull", sep);
+    else
+        fprintf(OUT, short_form ? "%s%.4g" : "%s%.17g", sep, x);
+}
+
 static void json_matrix(const float *a, int rows, int cols)
 {
     fputc_out('[');
@@ -95,10 +318,22 @@ static void json_matrix(const float *a, int rows, int cols)
         if (r)
             fputc_out('[');
         for (int c = 0; c < cols; c++)
-            fprintf(OUT, "%s%.4g", c ? "," : "", a[(size_t)r * cols + c]);
+            json_num(c ? "," : "", a[(size_t)r * cols + c], 1);
         fputc_out(']');
     }
     fputc_out(']');
+}
+
+/* ,"token_logp":[...],"mean_logp":x — the confidence of hypothesis h. */
+static void json_confidence(const stele_hypothesis *h)
+{
+    fprintf(OUT, ",\"token_logp\":[");
+    for (int i = 0; i < h->n_tokens; i++) {   /* %.9g: a float's digits; null if not finite */
+        double x = h->token_logp[i];
+        fprintf(OUT, isfinite(x) ? "%s%.9g" : "%snull", i ? "," : "", x);
+    }
+    fputc_out(']');
+    json_num(",\"mean_logp\":", h->mean_logp, 0);
 }
 
 static void print_json(const stele_model *m, const stele_result *r, int align)
@@ -110,14 +345,21 @@ static void print_json(const stele_model *m, const stele_result *r, int align)
     json_pieces(m, h->tokens, h->n_tokens);
     fprintf(OUT, ",\"source_pieces\":");
     json_pieces(m, r->source_tokens, r->n_source);
-    fprintf(OUT, ",\"score\":%.17g,\"logp\":%.17g,\"nbest\":[", h->score, h->logp);
+    json_num(",\"score\":", h->score, 0);
+    json_num(",\"logp\":", h->logp, 0);
+    json_confidence(h);
+    fprintf(OUT, ",\"low_confidence\":%s,\"nbest\":[",
+            stele_low_confidence(m, r) ? "true" : "false");
     for (int i = 0; i < r->n_hyps; i++) {
         const stele_hypothesis *x = &r->hyps[i];
         fprintf(OUT, "%s{\"text\":", i ? "," : "");
         json_str(x->text, strlen(x->text));
         fprintf(OUT, ",\"pieces\":");
         json_pieces(m, x->tokens, x->n_tokens);
-        fprintf(OUT, ",\"score\":%.17g,\"logp\":%.17g}", x->score, x->logp);
+        json_num(",\"score\":", x->score, 0);
+        json_num(",\"logp\":", x->logp, 0);
+        json_confidence(x);
+        fputc_out('}');
     }
     fprintf(OUT, "],\"attention\":");
     if (r->attention)
@@ -142,7 +384,7 @@ static void print_json(const stele_model *m, const stele_result *r, int align)
     fprintf(OUT, "}\n");
 }
 
-static void print_text(const stele_result *r, int align)
+static void print_text(const stele_model *m, const stele_result *r, int align)
 {
     fputs(r->hyps[0].text, OUT);
     if (align) {
@@ -150,6 +392,8 @@ static void print_text(const stele_result *r, int align)
         for (int w = 0; r->word_alignment && w < r->n_target_words; w++)
             fprintf(OUT, "%s%d-%d", w ? " " : "", w, r->word_alignment[w]);
     }
+    if (stele_low_confidence(m, r))
+        fputs("\t(low confidence)", OUT);
     fputc_out('\n');
 }
 
@@ -161,55 +405,79 @@ static int parse_num(const char *s, double *out)
     return *s && !*end && errno == 0;
 }
 
+/* A failed line: the error on stderr, an empty line / {"error": ...} on stdout. Returns 1. */
+static int report_error(const stele_error *err, int json)
+{
+    fprintf(stderr, "%s: %s\n", stele_status_name(err->status), err->message);
+    if (json) {
+        printf("{\"error\":");
+        json_str(stele_status_name(err->status), strlen(stele_status_name(err->status)));
+        printf("}\n");
+    } else {
+        putchar('\n');
+    }
+    return 1;
+}
+
+/* A stdin line longer than the session's max_text_bytes, which next_line did not keep: the error
+ * stele_translate gives for such a text, with the same message. */
+static int report_too_long(size_t bytes, int limit, int json)
+{
+    stele_error err;
+    err.status = STELE_ERR_LIMIT;
+    snprintf(err.message, sizeof err.message, "input has %zu bytes, the session's limit is %d "
+             "(max_text_bytes)", bytes, limit);
+    return report_error(&err, json);
+}
+
 static int translate_one(stele_session *s, const stele_model *m, const char *text, size_t len,
                          const stele_params *p, int json, int align)
 {
     stele_error err;
     const stele_result *r;
-    if (stele_translate(s, text, (ptrdiff_t)len, p, &r, &err) != STELE_OK) {
-        fprintf(stderr, "%s: %s\n", stele_status_name(err.status), err.message);
-        if (json) {
-            printf("{\"error\":");
-            json_str(stele_status_name(err.status), strlen(stele_status_name(err.status)));
-            printf("}\n");
-        } else {
-            putchar('\n');
-        }
-        return 1;
-    }
+    if (stele_translate(s, text, (ptrdiff_t)len, p, &r, &err) != STELE_OK)
+        return report_error(&err, json);
     if (json)
         print_json(m, r, align);
     else
-        print_text(r, align);
+        print_text(m, r, align);
     return 0;
 }
 
-/* Reads one line of stdin into *line (grown as needed, NUL-terminated, the newline and a CR
- * before it dropped; *len bytes, which may include NULs). Returns 0 at the end of input. */
-static int next_line(char **line, size_t *cap, size_t *len)
+/* Reads one line of stdin into *line (grown as needed up to max + 1 bytes, NUL-terminated, the
+ * newline and a CR before it dropped; *len bytes, which may include NULs). A line of more than
+ * max bytes is read to its end but not kept (it would be refused anyway, and a 256 MiB line
+ * would otherwise cost 256 MiB): *len is then its length and *too_long is set. Returns 0 at the
+ * end of input. */
+static int next_line(char **line, size_t *cap, size_t *len, size_t max, int *too_long)
 {
     size_t n = 0;
-    int c = 0;
+    int c = 0, last = 0;
     if (!*line) {
         *cap = 4096;
         if (!(*line = malloc(*cap)))
             return 0;
     }
     while ((c = getchar()) != EOF && c != '\n') {
-        if (n + 1 >= *cap) {
-            char *l2 = realloc(*line, *cap * 2);
-            if (!l2)
-                break;   /* out of memory: the line so far */
-            *line = l2;
-            *cap *= 2;
+        last = c;
+        if (n < max + 1) {   /* + 1: a trailing CR of a line of exactly max bytes */
+            if (n + 1 >= *cap) {
+                char *l2 = realloc(*line, *cap * 2);
+                if (!l2)
+                    break;   /* out of memory: the line so far */
+                *line = l2;
+                *cap *= 2;
+            }
+            (*line)[n] = (char)c;
         }
-        (*line)[n++] = (char)c;
+        n++;
     }
     if (c == EOF && n == 0)
         return 0;
-    if (n && (*line)[n - 1] == '\r')
+    if (n && last == '\r')
         n--;
-    (*line)[n] = 0;
+    *too_long = n > max;
+    (*line)[n > max ? 0 : n] = 0;
     *len = n;
     return 1;
 }
@@ -231,6 +499,8 @@ typedef struct line_batch {
     ptrdiff_t *lens;
     char **outs;            /* [BATCH_LINES] rendered output of each line */
     size_t *out_sizes;
+    int max_bytes;          /* the session's max_text_bytes */
+    size_t *too_long;       /* [BATCH_LINES] bytes of a line next_line did not keep, else 0 */
 } line_batch;
 
 static void on_line_result(void *user, int i, const stele_result *r)
@@ -242,7 +512,7 @@ static void on_line_result(void *user, int i, const stele_result *r)
     if (lb->json)
         print_json(lb->m, r, lb->align);
     else
-        print_text(r, lb->align);
+        print_text(lb->m, r, lb->align);
     fclose(line_out);
     line_out = NULL;
 }
@@ -253,13 +523,19 @@ static int batch_flush(line_batch *lb)
     if (lb->n == 0)
         return 0;
     stele_error err;
-    for (int i = 0; i < lb->n; i++)
+    int any_too_long = 0;
+    for (int i = 0; i < lb->n; i++) {
         lb->outs[i] = NULL;
-    if (stele_translate_stream(lb->b, (const char *const *)lb->texts, lb->lens, lb->n, lb->p,
-                               on_line_result, lb, &err) != STELE_OK) {
+        any_too_long |= lb->too_long[i] != 0;
+    }
+    /* a line over the limit is a refused line: the chunk goes line by line, as for any other */
+    if (any_too_long || stele_translate_stream(lb->b, (const char *const *)lb->texts, lb->lens,
+                                               lb->n, lb->p, on_line_result, lb, &err) != STELE_OK) {
         for (int i = 0; i < lb->n; i++)   /* nothing was printed: each line on its own */
-            failed |= translate_one(lb->s, lb->m, lb->texts[i], (size_t)lb->lens[i], lb->p,
-                                    lb->json, lb->align);
+            failed |= lb->too_long[i] ? report_too_long(lb->too_long[i], lb->max_bytes, lb->json)
+                                      : translate_one(lb->s, lb->m, lb->texts[i],
+                                                      (size_t)lb->lens[i], lb->p, lb->json,
+                                                      lb->align);
     } else {
         for (int i = 0; i < lb->n; i++) {
             if (lb->outs[i])
@@ -278,25 +554,29 @@ static int batch_flush(line_batch *lb)
     return failed;
 }
 
-/* Adds a copy of one line, translating the collected lines when BATCH_LINES are there. */
-static int batch_add(line_batch *lb, const char *text, size_t len)
+/* Adds a copy of one line (too_long: the byte count of a line next_line did not keep, stored as
+ * an empty text), translating the collected lines when BATCH_LINES are there. */
+static int batch_add(line_batch *lb, const char *text, size_t len, int too_long)
 {
     if (!lb->texts) {
         lb->texts = calloc(BATCH_LINES, sizeof *lb->texts);
         lb->lens = calloc(BATCH_LINES, sizeof *lb->lens);
         lb->outs = calloc(BATCH_LINES, sizeof *lb->outs);
         lb->out_sizes = calloc(BATCH_LINES, sizeof *lb->out_sizes);
+        lb->too_long = calloc(BATCH_LINES, sizeof *lb->too_long);
     }
-    char *copy = malloc(len + 1);
-    if (!lb->texts || !lb->lens || !lb->outs || !lb->out_sizes || !copy) {
+    size_t keep = too_long ? 0 : len;
+    char *copy = malloc(keep + 1);
+    if (!lb->texts || !lb->lens || !lb->outs || !lb->out_sizes || !lb->too_long || !copy) {
         free(copy);
         fprintf(stderr, "STELE_ERR_MEMORY: out of memory collecting input lines\n");
         return 1;
     }
-    memcpy(copy, text, len);
-    copy[len] = 0;
+    memcpy(copy, text, keep);
+    copy[keep] = 0;
     lb->texts[lb->n] = copy;
-    lb->lens[lb->n++] = (ptrdiff_t)len;
+    lb->too_long[lb->n] = too_long ? len : 0;
+    lb->lens[lb->n++] = (ptrdiff_t)keep;
     return lb->n == BATCH_LINES ? batch_flush(lb) : 0;
 }
 
@@ -304,9 +584,9 @@ static int batch_read_stdin(line_batch *lb)
 {
     size_t cap = 0, n;
     char *line = NULL;
-    int failed = 0;
-    while (next_line(&line, &cap, &n))
-        failed |= batch_add(lb, line, n);
+    int failed = 0, too_long = 0;
+    while (next_line(&line, &cap, &n, (size_t)lb->max_bytes, &too_long))
+        failed |= batch_add(lb, line, n, too_long);
     free(line);
     return failed;
 }
@@ -319,10 +599,16 @@ static int cmd_translate(int argc, char **argv)
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         double v;
-        if (strcmp(a, "--json") == 0) {
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            return help();
+        } else if (strcmp(a, "--json") == 0) {
             json = 1;
         } else if (strcmp(a, "--align") == 0) {
             align = 1;
+        } else if (strcmp(a, "--no-protect") == 0) {
+            p.protect = 0;   /* placeholders and markup go to the model as they are */
+        } else if (strcmp(a, "--no-normalize") == 0) {
+            p.normalize = 0;   /* text to the model as typed (stele_params.normalize) */
         } else if (strcmp(a, "-m") == 0 || strcmp(a, "--model") == 0) {
             if (++i >= argc)
                 return usage("-m needs a MODEL path");
@@ -365,6 +651,9 @@ static int cmd_translate(int argc, char **argv)
         return usage(nbest_set ? "--nbest must not exceed --beam" : "--nbest > --beam");
     if (batch_size > 1 && p.beam_size != 1)
         return usage("--batch is for greedy search: add --beam 1");
+    char file[PATH_BYTES];
+    if (resolve_model(path, file))
+        return 1;
     stele_error err;
     stele_model *m = NULL;
     stele_session *s = NULL;
@@ -372,7 +661,7 @@ static int cmd_translate(int argc, char **argv)
     if (p.beam_size > lim.max_beam)
         lim.max_beam = p.beam_size;
     stele_batch *b = NULL;
-    if (stele_model_load_file(path, &m, &err) != STELE_OK ||
+    if (stele_model_load_file(file, &m, &err) != STELE_OK ||
         stele_session_create(m, &lim, &s, &err) != STELE_OK ||
         (batch_size > 1 && stele_batch_create(m, &lim, batch_size, &b, &err) != STELE_OK)) {
         fprintf(stderr, "%s: %s\n", stele_status_name(err.status), err.message);
@@ -381,11 +670,12 @@ static int cmd_translate(int argc, char **argv)
         return 1;
     }
     int failed = 0;
-    line_batch lb = {b, s, m, &p, json, align, 0, NULL, NULL, NULL, NULL};
+    line_batch lb = {b, s, m, &p, json, align, 0, NULL, NULL, NULL, NULL, lim.max_text_bytes,
+                     NULL};
     if (b) {
         if (first_text < argc) {
             for (int i = first_text; i < argc; i++)
-                failed |= batch_add(&lb, argv[i], strlen(argv[i]));
+                failed |= batch_add(&lb, argv[i], strlen(argv[i]), 0);
         } else {
             failed |= batch_read_stdin(&lb);
         }
@@ -394,14 +684,17 @@ static int cmd_translate(int argc, char **argv)
         free(lb.lens);
         free(lb.outs);
         free(lb.out_sizes);
+        free(lb.too_long);
     } else if (first_text < argc) {
         for (int i = first_text; i < argc; i++)
             failed |= translate_one(s, m, argv[i], strlen(argv[i]), &p, json, align);
     } else {
         size_t cap = 0, n;
         char *line = NULL;
-        while (next_line(&line, &cap, &n)) {
-            failed |= translate_one(s, m, line, n, &p, json, align);
+        int too_long = 0;
+        while (next_line(&line, &cap, &n, (size_t)lim.max_text_bytes, &too_long)) {
+            failed |= too_long ? report_too_long(n, lim.max_text_bytes, json)
+                               : translate_one(s, m, line, n, &p, json, align);
             fflush(stdout);
         }
         free(line);
@@ -412,32 +705,164 @@ static int cmd_translate(int argc, char **argv)
     return failed ? 1 : 0;
 }
 
+/* ---- info ------------------------------------------------------------------------------- */
+
+static const json_value *jget(const json_value *o, const char *path0, const char *path1)
+{
+    const json_value *v = json_get(o, path0);
+    return path1 ? json_get(v, path1) : v;
+}
+
+static double jnum(const json_value *o, const char *k0, const char *k1)
+{
+    double v = 0;
+    json_number(jget(o, k0, k1), &v);
+    return v;
+}
+
+static const char *jstr(const json_value *o, const char *k0, const char *k1)
+{
+    const char *v = json_string(jget(o, k0, k1));
+    return v ? v : "?";
+}
+
+/* 1234567 -> "1,234,567" (buf of 32 bytes; counts here are below 1e15, larger ones as %g). */
+static const char *grouped(double v, char *buf)
+{
+    char digits[24];
+    if (!(v > -1e15 && v < 1e15)) {
+        snprintf(buf, 32, "%g", v);
+        return buf;
+    }
+    int n = snprintf(digits, sizeof digits, "%.0f", v), k = 0;
+    for (int i = 0; i < n; i++) {
+        if (i && digits[i - 1] != '-' && (n - i) % 3 == 0)
+            buf[k++] = ',';
+        buf[k++] = digits[i];
+    }
+    buf[k] = 0;
+    return buf;
+}
+
+static const char *plural(double n) { return n == 1 ? "" : "s"; }
+
+/* The model's info JSON as a few lines for people; src/js/cli.js prints the same lines. */
+static void print_info_text(const char *file, const char *info_json)
+{
+    char err[128], b1[32], b2[32];
+    json_value *j = json_parse(info_json, strlen(info_json), err, sizeof err);
+    if (!j) {   /* cannot happen: the engine wrote it */
+        printf("%s\n", info_json);
+        return;
+    }
+    const json_value *c = json_get(j, "config");
+    long long bytes = 0;
+    is_file(file, &bytes);
+    printf("name        %s\n", jstr(j, "name", NULL));
+    printf("file        %s (%s bytes)\n", file, grouped((double)bytes, b1));
+    double el = jnum(c, "encoder", "layers"), er = jnum(c, "encoder", "residual_from");
+    printf("encoder     %s, %g layer%s, hidden %g%s", jstr(c, "encoder", "type"), el, plural(el),
+           jnum(c, "encoder", "hidden"), strcmp(jstr(c, "encoder", "type"), "bilstm") ? "" :
+           " per direction");
+    printf(er > 0 ? ", residual from layer %g\n" : "\n", er);
+    const char *score = json_string(jget(c, "attention", "score"));
+    if (!score || !strcmp(score, "none"))
+        printf("attention   none\n");
+    else if (json_get(json_get(c, "attention"), "dim") && strcmp(score, "dot") && strcmp(score, "general"))
+        printf("attention   %s, size %g\n", score, jnum(c, "attention", "dim"));
+    else
+        printf("attention   %s\n", score);
+    double dl = jnum(c, "decoder", "layers"), dr = jnum(c, "decoder", "residual_from");
+    printf("decoder     %s style, %g layer%s, hidden %g, output %g, context placement %s",
+           jstr(c, "decoder", "style"), dl, plural(dl), jnum(c, "decoder", "hidden"),
+           jnum(c, "decoder", "out"), jstr(c, "decoder", "placement"));
+    printf(dr > 0 ? ", residual from layer %g\n" : "\n", dr);
+    printf("embeddings  %g; vocabulary %g source, %g target; tied output layer: %s; bridge %s\n",
+           jnum(c, "emb", NULL), jnum(c, "src_vocab", NULL), jnum(c, "tgt_vocab", NULL),
+           json_kind(json_get(c, "tie_embeddings")) == JSON_TRUE ? "yes" : "no",
+           jstr(c, "bridge", NULL));
+    /* the tensors' dtypes, each once, in file order */
+    const json_value *t = json_get(j, "tensors");
+    const char *dtypes[8];
+    int nd = 0;
+    for (size_t i = 0; i < json_count(t); i++) {
+        const char *d = jstr(json_at(t, i), "dtype", NULL);
+        int seen = 0;
+        for (int k = 0; k < nd && !seen; k++)
+            seen = !strcmp(dtypes[k], d);
+        if (!seen && nd < 8)
+            dtypes[nd++] = d;
+    }
+    printf("parameters  %s in %zu tensors (%s bytes; ", grouped(jnum(j, "parameters", NULL), b1),
+           json_count(t), grouped(jnum(j, "tensor_bytes", NULL), b2));
+    for (int k = 0; k < nd; k++)
+        printf("%s%s", k ? "/" : "", dtypes[k]);
+    printf(")\n");
+    stele_params p = stele_default_params();
+    printf("search      output up to %g*S + %g pieces; defaults: beam %d, nbest %d, alpha %g, "
+           "beta %g", jnum(j, "search", "len_a"), jnum(j, "search", "len_b"), p.beam_size,
+           p.nbest, p.alpha, p.beta);
+    /* any other search metadata a newer exporter writes, as "; key value" */
+    const json_value *sm = json_get(j, "search");
+    for (size_t i = 0; i < json_count(sm); i++) {
+        const char *k = json_key_at(sm, i);
+        double v;
+        if (strcmp(k, "len_a") && strcmp(k, "len_b") && json_number(json_at(sm, i), &v) == 0)
+            printf("; %s %g", k, v);
+    }
+    printf("\n");
+    printf("format      stele %g\n", jnum(j, "format_version", NULL));
+    printf("kernels     %s\n", jstr(j, "kernels", NULL));
+    json_free(j);
+}
+
 static int cmd_info(int argc, char **argv)
 {
-    if (argc != 3)
-        return usage("info takes one MODEL path");
+    int json = argc > 2 && !strcmp(argv[2], "--json");
+    if (argc > 2 && is_help(argv[2]))
+        return help();
+    if (argc != 3 + json)
+        return usage("info takes [--json] and one MODEL");
+    char file[PATH_BYTES];
+    if (resolve_model(argv[2 + json], file))
+        return 1;
     stele_error err;
     stele_model *m = NULL;
-    if (stele_model_load_file(argv[2], &m, &err) != STELE_OK) {
+    if (stele_model_load_file(file, &m, &err) != STELE_OK) {
         fprintf(stderr, "%s: %s\n", stele_status_name(err.status), err.message);
         return 1;
     }
-    printf("%s\n", stele_model_info_json(m));
+    if (json)
+        printf("%s\n", stele_model_info_json(m));
+    else
+        print_info_text(file, stele_model_info_json(m));
     stele_model_free(m);
     return 0;
 }
 
 int main(int argc, char **argv)
 {
+    g_argv0 = argv[0];
     if (argc < 2)
         return usage(NULL);
+    if (is_help(argv[1]))
+        return help();
     if (strcmp(argv[1], "translate") == 0)
         return cmd_translate(argc, argv);
     if (strcmp(argv[1], "info") == 0)
         return cmd_info(argc, argv);
+    if (strcmp(argv[1], "models") == 0)
+        return cmd_models(argc, argv);
     if (strcmp(argv[1], "--version") == 0) {
-        printf("stele %s\n", STELE_VERSION);
+        const char *kernels = stele_kernels_name();
+        if (!kernels) {   /* STELE_KERNELS names a set this build or CPU lacks */
+            fprintf(stderr, "stele: STELE_KERNELS=%s: not a kernel set this CPU runs (scalar, "
+                    "avx2)\n", getenv("STELE_KERNELS"));
+            return 1;
+        }
+        printf("stele %s, kernels %s\n", STELE_VERSION, kernels);
         return 0;
     }
-    return usage("unknown command");
+    fprintf(stderr, "stele: unknown command \"%.100s\"\n", argv[1]);
+    return usage(NULL);
 }

@@ -69,11 +69,11 @@ void dec_state_init(dec_state *st, const struct stele_model *m, const float *fh,
     for (int l = 0; l < m->Ld; l++) {
         float *h = st->h + (size_t)l * K * Hd, *c = st->c + (size_t)l * K * Hd;
         if (m->bridge_linear) {
-            k_linear(h, Hd, fh, m->D, m->bridge_h_w + (size_t)l * Hd * m->D, m->D,
-                     m->bridge_h_b + (size_t)l * Hd, 1, Hd, m->D, 0);
-            k_tanh(h, Hd);
-            k_linear(c, Hd, fc, m->D, m->bridge_c_w + (size_t)l * Hd * m->D, m->D,
-                     m->bridge_c_b + (size_t)l * Hd, 1, Hd, m->D, 0);
+            m->kern->linear(h, Hd, fh, m->D, m->bridge_h_w + (size_t)l * Hd * m->D, m->D,
+                            m->bridge_h_b + (size_t)l * Hd, 1, Hd, m->D, 0);
+            m->kern->tanh_inplace(h, Hd);
+            m->kern->linear(c, Hd, fc, m->D, m->bridge_c_w + (size_t)l * Hd * m->D, m->D,
+                            m->bridge_c_b + (size_t)l * Hd, 1, Hd, m->D, 0);
         } else {
             memset(h, 0, sizeof(float) * Hd);
             memset(c, 0, sizeof(float) * Hd);
@@ -126,12 +126,12 @@ static void attend(dec_work *w, const struct stele_model *m, const step_attentio
                    const float *q, int ldq, int M)
 {
     if (a->mem) {
-        attn_apply(w->ctx, m->D, a->weights, &m->attn, a->mem, q, ldq, M, w->scratch);
+        attn_apply(m->kern, w->ctx, m->D, a->weights, &m->attn, a->mem, q, ldq, M, w->scratch);
         return;
     }
     for (int k = 0; k < M; k++)
-        attn_apply(w->ctx + (size_t)k * m->D, m->D, a->row_weights[k], &m->attn, a->row_mem[k],
-                   q + (size_t)k * ldq, ldq, 1, w->scratch);
+        attn_apply(m->kern, w->ctx + (size_t)k * m->D, m->D, a->row_weights[k], &m->attn,
+                   a->row_mem[k], q + (size_t)k * ldq, ldq, 1, w->scratch);
 }
 
 static void step_rows(float *logits, const step_attention *a, dec_state *st, dec_work *w,
@@ -162,7 +162,7 @@ static void step_rows(float *logits, const step_attention *a, dec_state *st, dec
         int in = model_dec_in(m, l);
         if (l > 0)
             concat_rows(w->x, below, Hd, Hd, w->ctx, D, m->gnmt ? C : 0, NULL, 0, 0, M);
-        lstm_cell(h, c, w->gates, w->x, in, &m->dec[l], M);
+        lstm_cell(m->kern, h, c, w->gates, w->x, in, &m->dec[l], M);
         if (l >= 1 && m->dec_residual_from && l + 1 >= m->dec_residual_from) {
             float *out = w->out[l % 2];   /* the recurrent state keeps h without the residual */
             for (size_t i = 0; i < (size_t)M * Hd; i++)
@@ -193,12 +193,12 @@ static void step_rows(float *logits, const step_attention *a, dec_state *st, dec
         concat_rows(w->x, below, Hd, Hd, w->ctx, D, C, w->emb, E, E, M);
         pin = Hd + C + E;
     }
-    k_linear(w->o, O, w->x, pin, m->proj_w, pin, m->proj_b, M, O, pin, 0);
+    m->kern->linear(w->o, O, w->x, pin, m->proj_w, pin, m->proj_b, M, O, pin, 0);
     for (int k = 0; k < M; k++)   /* row by row: a row's SIMD/scalar split must not depend on M */
-        k_tanh(w->o + (size_t)k * O, O);
+        m->kern->tanh_inplace(w->o + (size_t)k * O, O);
     if (m->luong)
         memcpy(st->feed, w->o, sizeof(float) * (size_t)M * O);
-    k_linear(logits, m->V, w->o, O, m->gen_w, O, m->gen_b, M, m->V, O, 0);
+    m->kern->linear(logits, m->V, w->o, O, m->gen_w, O, m->gen_b, M, m->V, O, 0);
     if (w->profile)
         w->t_out += stele_now() - t0;
 }

@@ -2,10 +2,13 @@
 # (kernels, golden parity, shipped-model outputs, bad inputs; plain and with ASan+UBSan) and the
 # native benchmark.
 ENGINE_CFLAGS ?= -std=c11 -O2 -g -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-function
-# AVX2+FMA (x86-64-v3) when both the compiler and this CPU have it; else the scalar kernels.
-ENGINE_ARCH ?= $(shell if grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo \
-    && $(CC) -march=x86-64-v3 -x c -c /dev/null -o /dev/null 2>/dev/null; \
-    then echo -march=x86-64-v3; fi)
+# One native build for every x86-64 CPU: everything is compiled for the baseline ISA except
+# src/kernels_avx2.c, built with AVX2+FMA when the compiler accepts the flags; the kernel set is
+# chosen at run time (src/kernels.h: the CPU, or STELE_KERNELS=scalar|avx2).
+ENGINE_AVX2 ?= $(shell $(CC) -mavx2 -mfma -x c -c /dev/null -o /dev/null 2>/dev/null \
+    && echo -mavx2 -mfma)
+$(BUILD)/obj/native/kernels_avx2.o $(BUILD)/obj/san/kernels_avx2.o: \
+    ENGINE_FILE_FLAGS = $(ENGINE_AVX2)
 ENGINE_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 ENGINE_LIB_SRC := $(filter-out src/cli.c src/kernels_simd128.c,$(wildcard src/*.c))
@@ -14,17 +17,18 @@ ENGINE_OBJ := $(patsubst src/%.c,$(BUILD)/obj/native/%.o,$(ENGINE_LIB_SRC))
 ENGINE_SAN_OBJ := $(patsubst src/%.c,$(BUILD)/obj/san/%.o,$(ENGINE_LIB_SRC))
 LIBSTELE := $(BUILD)/libstele.a
 LIBSTELE_SAN := $(BUILD)/libstele-san.a
-ENGINE_TESTS := test_kernels test_parity test_shipped test_inputs test_batch
+ENGINE_TESTS := test_kernels test_parity test_shipped test_inputs test_batch test_trace test_protect test_normalize
 
-.PHONY: test-engine test-engine-native test-engine-san test-engine-wasm bench-native
+.PHONY: test-engine test-engine-native test-engine-baseline test-engine-san test-engine-wasm \
+    bench-native
 
 $(BUILD)/obj/native/%.o: src/%.c $(ENGINE_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(ENGINE_CFLAGS) $(ENGINE_ARCH) -c $< -o $@
+	$(CC) $(ENGINE_CFLAGS) $(ENGINE_FILE_FLAGS) -c $< -o $@
 
 $(BUILD)/obj/san/%.o: src/%.c $(ENGINE_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(ENGINE_CFLAGS) $(ENGINE_ARCH) $(ENGINE_SAN) -c $< -o $@
+	$(CC) $(ENGINE_CFLAGS) $(ENGINE_FILE_FLAGS) $(ENGINE_SAN) -c $< -o $@
 
 $(LIBSTELE): $(ENGINE_OBJ)
 	rm -f $@ && ar rcs $@ $^
@@ -33,25 +37,46 @@ $(LIBSTELE_SAN): $(ENGINE_SAN_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/stele: src/cli.c $(LIBSTELE) $(ENGINE_HDR)
-	$(CC) $(ENGINE_CFLAGS) $(ENGINE_ARCH) src/cli.c $(LIBSTELE) -lm -o $@
+	$(CC) $(ENGINE_CFLAGS) src/cli.c $(LIBSTELE) -lm -o $@
 
 $(BUILD)/tests/engine/%: tests/engine/%.c tests/engine/golden.h $(LIBSTELE) $(ENGINE_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(ENGINE_CFLAGS) $(ENGINE_ARCH) $< $(LIBSTELE) -lm -o $@
+	$(CC) $(ENGINE_CFLAGS) $< $(LIBSTELE) -lm -o $@
 
 $(BUILD)/tests/engine-san/%: tests/engine/%.c tests/engine/golden.h $(LIBSTELE_SAN) $(ENGINE_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(ENGINE_CFLAGS) $(ENGINE_ARCH) $(ENGINE_SAN) $< $(LIBSTELE_SAN) -lm -o $@
+	$(CC) $(ENGINE_CFLAGS) $(ENGINE_SAN) $< $(LIBSTELE_SAN) -lm -o $@
 
-# Each test prints its numbers; test_shipped covers whatever shipped models and goldens exist.
-test-engine-native: $(addprefix $(BUILD)/tests/engine/,$(ENGINE_TESTS)) $(BUILD)/stele
-	@for t in $(ENGINE_TESTS); do echo "== $$t"; $(BUILD)/tests/engine/$$t || exit 1; done
-	bash tests/engine/test_cli.sh $(BUILD)/stele
+# The kernel sets this machine runs: scalar, and avx2 where the library finds AVX2+FMA.
+ENGINE_KERNEL_SETS = scalar $$(STELE_KERNELS=avx2 $(BUILD)/stele --version >/dev/null 2>&1 \
+    && echo avx2 || echo >&2 "(no AVX2+FMA on this CPU: the avx2 kernel set is not tested)")
+
+# No AVX instruction outside kernels_avx2.o (a VEX-encoded v... mnemonic or a ymm/zmm register):
+# the library must run on any x86-64 CPU. Skipped where objdump or x86 is absent.
+ENGINE_BASELINE_OBJ = $(filter-out %/kernels_avx2.o,$(ENGINE_OBJ))
+test-engine-baseline: $(LIBSTELE)
+	@if command -v objdump >/dev/null && [ -n "$(ENGINE_AVX2)" ]; then \
+	  bad=$$(objdump -d --no-show-raw-insn $(ENGINE_BASELINE_OBJ) | grep -E \
+	    '^[[:space:]]*[0-9a-f]+:[[:space:]]+v[a-z]|%[yz]mm' | head -n 3); \
+	  if [ -n "$$bad" ]; then echo "FAIL: AVX instructions outside kernels_avx2.o:"; \
+	    echo "$$bad"; exit 1; fi; \
+	  echo "baseline x86-64: no AVX instruction outside kernels_avx2.o"; fi
+
+# Every parity test once per kernel set; each prints its numbers; test_shipped covers whatever
+# shipped models and goldens exist.
+test-engine-native: $(addprefix $(BUILD)/tests/engine/,$(ENGINE_TESTS)) $(BUILD)/stele \
+    test-engine-baseline
+	@for k in $(ENGINE_KERNEL_SETS); do \
+	  for t in $(ENGINE_TESTS); do echo "== $$t (STELE_KERNELS=$$k)"; \
+	    STELE_KERNELS=$$k $(BUILD)/tests/engine/$$t || exit 1; done; \
+	  echo "== test_cli.sh (STELE_KERNELS=$$k)"; \
+	  STELE_KERNELS=$$k bash tests/engine/test_cli.sh $(BUILD)/stele || exit 1; done
 
 # Under the sanitizers the full test splits would be slow: test_shipped checks a prefix there.
-test-engine-san: $(addprefix $(BUILD)/tests/engine-san/,$(ENGINE_TESTS))
-	@for t in $(ENGINE_TESTS); do echo "== $$t (asan+ubsan)"; \
-	  STELE_SHIPPED_LIMIT=40 $(BUILD)/tests/engine-san/$$t || exit 1; done
+test-engine-san: $(addprefix $(BUILD)/tests/engine-san/,$(ENGINE_TESTS)) $(BUILD)/stele
+	@for k in $(ENGINE_KERNEL_SETS); do for t in $(ENGINE_TESTS); do \
+	  echo "== $$t (asan+ubsan, STELE_KERNELS=$$k)"; \
+	  STELE_KERNELS=$$k STELE_SHIPPED_LIMIT=40 $(BUILD)/tests/engine-san/$$t || exit 1; done; done
 
 test-engine: test-engine-native test-engine-san test-engine-wasm
 

@@ -1,7 +1,9 @@
-/* AVX2 + FMA kernels (kernels.h), compiled when __AVX2__ and __FMA__ are defined. Each must agree
- * with its scalar reference in kernels_scalar.c up to float rounding (tests/test_kernels.c). */
+/* AVX2 + FMA kernels (kernels.h): the kernel set kernels_avx2. The only file of the native build
+ * compiled with -mavx2 -mfma (src/engine.mk); nothing here runs unless kernels_select() chose it,
+ * which it does only where kernels_avx2_usable(). Each kernel must agree with its scalar
+ * reference in kernels_scalar.c up to float rounding (tests/engine/test_kernels.c). */
 #include "kernels.h"
-#ifdef STELE_KERNELS_AVX2
+#if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 #include <math.h>
 
@@ -181,8 +183,8 @@ static inline __attribute__((always_inline)) void block_rx2(float *y, int ldy, c
 
 #include "kernels_linear.h"
 
-void k_weighted_sum(float *y, int ldy, const float *a, int lda, const float *v, int M, int S,
-                    int N)
+static void avx2_weighted_sum(float *y, int ldy, const float *a, int lda, const float *v, int M,
+                              int S, int N)
 {
     for (int m = 0; m < M; m++) {
         float *yr = y + (long)m * ldy;
@@ -219,7 +221,7 @@ void k_weighted_sum(float *y, int ldy, const float *a, int lda, const float *v, 
     }
 }
 
-void k_lstm_gates(float *h, float *c, const float *gates, int ldg, int M, int H)
+static void avx2_lstm_gates(float *h, float *c, const float *gates, int ldg, int M, int H)
 {
     for (int m = 0; m < M; m++) {
         const float *g = gates + (long)m * ldg;
@@ -243,7 +245,7 @@ void k_lstm_gates(float *h, float *c, const float *gates, int ldg, int M, int H)
     }
 }
 
-void k_tanh(float *x, int n)
+static void avx2_tanh(float *x, int n)
 {
     int i = 0;
     for (; i + 8 <= n; i += 8)
@@ -251,7 +253,8 @@ void k_tanh(float *x, int n)
     ks_tanh(x + i, n - i);
 }
 
-void k_additive_scores(float *e, const float *keys, const float *q, const float *v, int S, int A)
+static void avx2_additive_scores(float *e, const float *keys, const float *q, const float *v,
+                                 int S, int A)
 {
     for (int s = 0; s < S; s++) {
         const float *kr = keys + (long)s * A;
@@ -287,7 +290,7 @@ static float max_of(const float *x, int n)
     return mx;
 }
 
-/* sum_i exp(x[i] - mx); with store, x[i] is replaced by exp(x[i] - mx). */
+/* sum_i exp(x[i] - mx) in float (softmax); with out, out[i] receives exp(x[i] - mx). */
 static float sum_exp(float *out, const float *x, float mx, int n)
 {
     __m256 acc = _mm256_setzero_ps(), m8 = _mm256_set1_ps(mx);
@@ -308,7 +311,26 @@ static float sum_exp(float *out, const float *x, float mx, int n)
     return sum;
 }
 
-void k_softmax(float *x, int n)
+/* sum_i exp(x[i] - mx) accumulated in double (log_softmax's denominator, as kernels_scalar). */
+static double sum_exp_double(const float *x, float mx, int n)
+{
+    __m256d a0 = _mm256_setzero_pd(), a1 = a0;
+    __m256 m8 = _mm256_set1_ps(mx);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 ex = exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), m8));
+        a0 = _mm256_add_pd(a0, _mm256_cvtps_pd(_mm256_castps256_ps128(ex)));
+        a1 = _mm256_add_pd(a1, _mm256_cvtps_pd(_mm256_extractf128_ps(ex, 1)));
+    }
+    __m256d a = _mm256_add_pd(a0, a1);
+    __m128d h = _mm_add_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd(a, 1));
+    double sum = _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
+    for (; i < n; i++)
+        sum += expf(x[i] - mx);
+    return sum;
+}
+
+static void avx2_softmax(float *x, int n)
 {
     float mx = max_of(x, n);
     float inv = 1.0f / sum_exp(x, x, mx, n);
@@ -320,13 +342,13 @@ void k_softmax(float *x, int n)
         x[i] *= inv;
 }
 
-int k_log_softmax(float *y, const float *x, int n)
+static int avx2_log_softmax(float *y, const float *x, int n)
 {
     float mx = max_of(x, n);
     int arg = 0;
     while (arg + 1 < n && x[arg] != mx)   /* NaN logits: arg stays in range */
         arg++;
-    float ls = logf(sum_exp(0, x, mx, n));
+    float ls = (float)log(sum_exp_double(x, mx, n));
     __m256 m8 = _mm256_set1_ps(mx), l8 = _mm256_set1_ps(ls);
     int i = 0;
     for (; i + 8 <= n; i += 8)
@@ -335,6 +357,9 @@ int k_log_softmax(float *y, const float *x, int n)
         y[i] = (x[i] - mx) - ls;
     return arg;
 }
+
+const kernels kernels_avx2 = {"avx2+fma", avx2_linear, avx2_weighted_sum, avx2_lstm_gates,
+                              avx2_tanh, avx2_additive_scores, avx2_softmax, avx2_log_softmax};
 #else
-typedef int stele_kernels_avx2_unused;   /* ISO C: a translation unit must not be empty */
+const kernels kernels_avx2 = {0};   /* built without -mavx2 -mfma: never selected */
 #endif

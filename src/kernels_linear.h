@@ -1,10 +1,10 @@
-/* k_linear's blocking for kernels_avx2.c (kernels_simd128.c has its own): included after the
+/* avx2_linear's blocking for kernels_avx2.c (kernels_simd128.c has its own): included after the
  * micro-kernels block_rx2 (R = 3..5 x rows against 2 w rows), block2x4 and block1x4. Internal. */
 #ifndef STELE_KERNELS_LINEAR_H
 #define STELE_KERNELS_LINEAR_H
 
-void k_linear(float *y, int ldy, const float *x, int ldx, const float *w, int ldw,
-              const float *bias, int M, int N, int K, int accumulate)
+static void avx2_linear(float *y, int ldy, const float *x, int ldx, const float *w, int ldw,
+                        const float *bias, int M, int N, int K, int accumulate)
 {
     int n = 0;
     if (M >= 3 && M <= 5) {   /* beam-sized batches: every w row read once */

@@ -1,8 +1,9 @@
 /* WebAssembly SIMD128 kernels (kernels.h), compiled when __wasm_simd128__ is defined (Emscripten
  * with -msimd128). 4 f32 lanes, no FMA: multiply then add. pmin/pmax instead of min/max (cheaper
- * NaN handling in V8). Must agree with kernels_scalar.c up to float rounding. */
+ * NaN handling in V8). Must agree with kernels_scalar.c up to float rounding. The kernel set
+ * kernels_simd128, the only one of WebAssembly builds. */
 #include "kernels.h"
-#ifdef STELE_KERNELS_SIMD128
+#ifdef __wasm_simd128__
 #include <math.h>
 #include <wasm_simd128.h>
 
@@ -190,8 +191,8 @@ static void block4x2(float *y, int ldy, const float *x, int ldx, const float *w,
  * per call however many rows there are, and the compute stays at mul + add per 4 lanes. Every
  * path sums row (m, n) the same way (4 lanes over k, hsum, tail, bias, accumulate), so a row
  * gets the same bits whatever M is; the last N % 4 rows use the scalar reference for every M. */
-void k_linear(float *y, int ldy, const float *x, int ldx, const float *w, int ldw,
-              const float *bias, int M, int N, int K, int accumulate)
+static void simd128_linear(float *y, int ldy, const float *x, int ldx, const float *w, int ldw,
+                           const float *bias, int M, int N, int K, int accumulate)
 {
     const int Nv = N - N % 4;
     if (M == 1) {
@@ -219,8 +220,8 @@ void k_linear(float *y, int ldy, const float *x, int ldx, const float *w, int ld
                   accumulate);
 }
 
-void k_weighted_sum(float *y, int ldy, const float *a, int lda, const float *v, int M, int S,
-                    int N)
+static void simd128_weighted_sum(float *y, int ldy, const float *a, int lda, const float *v,
+                                 int M, int S, int N)
 {
     for (int m = 0; m < M; m++) {
         float *yr = y + (long)m * ldy;
@@ -250,7 +251,7 @@ void k_weighted_sum(float *y, int ldy, const float *a, int lda, const float *v, 
     }
 }
 
-void k_lstm_gates(float *h, float *c, const float *gates, int ldg, int M, int H)
+static void simd128_lstm_gates(float *h, float *c, const float *gates, int ldg, int M, int H)
 {
     for (int m = 0; m < M; m++) {
         const float *g = gates + (long)m * ldg;
@@ -272,7 +273,7 @@ void k_lstm_gates(float *h, float *c, const float *gates, int ldg, int M, int H)
     }
 }
 
-void k_tanh(float *x, int n)
+static void simd128_tanh(float *x, int n)
 {
     int i = 0;
     for (; i + 4 <= n; i += 4)
@@ -280,7 +281,8 @@ void k_tanh(float *x, int n)
     ks_tanh(x + i, n - i);
 }
 
-void k_additive_scores(float *e, const float *keys, const float *q, const float *v, int S, int A)
+static void simd128_additive_scores(float *e, const float *keys, const float *q, const float *v,
+                                    int S, int A)
 {
     for (int s = 0; s < S; s++) {
         const float *kr = keys + (long)s * A;
@@ -337,7 +339,25 @@ static float sum_exp(float *out, const float *x, float mx, int n)
     return sum;
 }
 
-void k_softmax(float *x, int n)
+/* sum_i exp(x[i] - mx) accumulated in double (log_softmax's denominator, as kernels_scalar). */
+static double sum_exp_double(const float *x, float mx, int n)
+{
+    v128_t a0 = wasm_f64x2_splat(0.0), a1 = a0, m4 = SPLAT(mx);
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        v128_t ex = exp4(wasm_f32x4_sub(wasm_v128_load(x + i), m4));
+        a0 = wasm_f64x2_add(a0, wasm_f64x2_promote_low_f32x4(ex));
+        v128_t hi = wasm_i32x4_shuffle(ex, ex, 2, 3, 0, 1);
+        a1 = wasm_f64x2_add(a1, wasm_f64x2_promote_low_f32x4(hi));
+    }
+    v128_t a = wasm_f64x2_add(a0, a1);
+    double sum = wasm_f64x2_extract_lane(a, 0) + wasm_f64x2_extract_lane(a, 1);
+    for (; i < n; i++)
+        sum += expf(x[i] - mx);
+    return sum;
+}
+
+static void simd128_softmax(float *x, int n)
 {
     float mx = max_of(x, n);
     float inv = 1.0f / sum_exp(x, x, mx, n);
@@ -345,13 +365,13 @@ void k_softmax(float *x, int n)
         x[i] *= inv;
 }
 
-int k_log_softmax(float *y, const float *x, int n)
+static int simd128_log_softmax(float *y, const float *x, int n)
 {
     float mx = max_of(x, n);
     int arg = 0;
     while (arg + 1 < n && x[arg] != mx)
         arg++;
-    float ls = logf(sum_exp(0, x, mx, n));
+    float ls = (float)log(sum_exp_double(x, mx, n));
     v128_t m4 = SPLAT(mx), l4 = SPLAT(ls);
     int i = 0;
     for (; i + 4 <= n; i += 4)
@@ -360,6 +380,10 @@ int k_log_softmax(float *y, const float *x, int n)
         y[i] = (x[i] - mx) - ls;
     return arg;
 }
+
+const kernels kernels_simd128 = {"wasm-simd128", simd128_linear, simd128_weighted_sum,
+                                 simd128_lstm_gates, simd128_tanh, simd128_additive_scores,
+                                 simd128_softmax, simd128_log_softmax};
 #else
 typedef int stele_kernels_simd128_unused;   /* ISO C: a translation unit must not be empty */
 #endif

@@ -3,20 +3,20 @@
 #include <string.h>
 #include "kernels.h"
 
-void lstm_run(float *out, int ldo, float *h_fin, float *c_fin, float *gates, const float *x,
-              int ldx, const lstm_weights *w, int S, int reverse)
+void lstm_run(const kernels *k, float *out, int ldo, float *h_fin, float *c_fin, float *gates,
+              const float *x, int ldx, const lstm_weights *w, int S, int reverse)
 {
     const int H = w->H, G = 4 * w->H;
-    k_linear(gates, G, x, ldx, w->w_ih, w->in, w->bias, S, G, w->in, 0);
+    k->linear(gates, G, x, ldx, w->w_ih, w->in, w->bias, S, G, w->in, 0);
     memset(c_fin, 0, sizeof(float) * (size_t)H);
     const float *h_prev = NULL;
     for (int i = 0; i < S; i++) {
         int t = reverse ? S - 1 - i : i;
         float *g = gates + (size_t)t * G;
         if (h_prev)   /* from zero states the recurrent term of the first step vanishes */
-            k_linear(g, G, h_prev, H, w->w_hh, H, NULL, 1, G, H, 1);
+            k->linear(g, G, h_prev, H, w->w_hh, H, NULL, 1, G, H, 1);
         float *h = out + (size_t)t * ldo;
-        k_lstm_gates(h, c_fin, g, G, 1, H);
+        k->lstm_gates(h, c_fin, g, G, 1, H);
         h_prev = h;
     }
     if (h_prev)
@@ -25,13 +25,13 @@ void lstm_run(float *out, int ldo, float *h_fin, float *c_fin, float *gates, con
         memset(h_fin, 0, sizeof(float) * (size_t)H);
 }
 
-void lstm_cell(float *h, float *c, float *gates, const float *x, int ldx, const lstm_weights *w,
-               int M)
+void lstm_cell(const kernels *k, float *h, float *c, float *gates, const float *x, int ldx,
+               const lstm_weights *w, int M)
 {
     const int H = w->H, G = 4 * w->H;
-    k_linear(gates, G, x, ldx, w->w_ih, w->in, w->bias, M, G, w->in, 0);
-    k_linear(gates, G, h, H, w->w_hh, H, NULL, M, G, H, 1);
-    k_lstm_gates(h, c, gates, G, M, H);
+    k->linear(gates, G, x, ldx, w->w_ih, w->in, w->bias, M, G, w->in, 0);
+    k->linear(gates, G, h, H, w->w_hh, H, NULL, M, G, H, 1);
+    k->lstm_gates(h, c, gates, G, M, H);
 }
 
 static int max_int(int a, int b) { return a > b ? a : b; }
@@ -56,9 +56,9 @@ void encoder_run(float *memory, float *fh, float *fc, const struct stele_model *
     int in = E;
     for (int l = 0; l < m->Le; l++) {
         float *out = l + 1 == m->Le ? memory : buf[l % 2];
-        lstm_run(out, D, hb, cb, gates, x, in, &m->enc[l][0], S, 0);
+        lstm_run(m->kern, out, D, hb, cb, gates, x, in, &m->enc[l][0], S, 0);
         if (m->bidirectional)
-            lstm_run(out + H, D, hb + H, cb + H, gates, x, in, &m->enc[l][1], S, 1);
+            lstm_run(m->kern, out + H, D, hb + H, cb + H, gates, x, in, &m->enc[l][1], S, 1);
         if (m->enc_residual_from && l + 1 >= max_int(m->enc_residual_from, 2))
             for (size_t i = 0; i < (size_t)S * D; i++)
                 out[i] += x[i];   /* from layer 2 on, in == D */

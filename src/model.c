@@ -1,5 +1,9 @@
 /* Model loading: metadata checks, config parsing and validation, tensor binding by name with the
  * shapes the config implies (models/FORMAT.md), the tokenizer, and the info JSON. */
+#if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L   /* stat, fstat, fileno */
+#endif
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,6 +13,9 @@
 #include "json.h"
 #include "kernels.h"
 #include "model.h"
+#ifndef _WIN32
+#include <sys/stat.h>
+#endif
 
 static float *model_alloc(struct stele_model *m, size_t n)
 {
@@ -129,18 +136,58 @@ static stele_status parse_config(struct stele_model *m, const json_value *cfg, s
     if (m->gnmt && m->luong)
         return stele_fail(err, STELE_ERR_CONFIG, "config: decoder.placement gnmt needs decoder.style "
                                            "bahdanau");
+    /* A context appended to every layer's input needs a context: with score none, gnmt would
+     * silently mean top (the reference refuses it too). */
+    if (m->gnmt && score == SCORE_NONE)
+        return stele_fail(err, STELE_ERR_CONFIG, "config: decoder.placement gnmt needs an attention "
+                                           "(attention.score is none)");
+    /* residual_from r: layers l >= r (1-based) add their input. Layer 1 never can (its input
+     * is the embedding, of another size), so r = 1 would mean the same as 2, and r above the
+     * layer count would mean no residual at all: both are refused rather than read two ways. */
+    const struct {
+        int r, layers;
+        const char *part;
+    } res[] = {{m->enc_residual_from, m->Le, "encoder"}, {m->dec_residual_from, m->Ld, "decoder"}};
+    for (int i = 0; i < 2; i++) {
+        if (res[i].r == 1)
+            return stele_fail(err, STELE_ERR_CONFIG, "config: %s.residual_from 1: layer 1 has no "
+                              "residual (its input size differs); use 0 (none) or 2..%s.layers",
+                              res[i].part, res[i].part);
+        if (res[i].r > res[i].layers)
+            return stele_fail(err, STELE_ERR_CONFIG, "config: %s.residual_from %d is above "
+                              "%s.layers %d (no layer would have a residual; use 0)", res[i].part,
+                              res[i].r, res[i].part, res[i].layers);
+    }
     if (score == SCORE_DOT && m->Hd != m->D)
         return stele_fail(err, STELE_ERR_CONFIG, "config: attention.score dot needs decoder.hidden (%d) "
                                            "== encoder output size (%d)", m->Hd, m->D);
     if (m->tie_embeddings && m->O != m->E)
         return stele_fail(err, STELE_ERR_CONFIG, "config: tie_embeddings needs decoder.out (%d) == emb "
                                            "(%d)", m->O, m->E);
-    /* keep every product of two sizes and the gate width well inside int */
-    if ((long long)m->V * m->E > (1LL << 30) || (long long)m->Hd * 4 * (m->Hd + m->D + m->E + m->O)
-        > (1LL << 30) || (long long)m->Ld * m->Hd * m->D > (1LL << 30) || 4LL * m->H * m->D
-        > (1LL << 30) || (long long)m->A * (m->Hd + m->D) > (1LL << 30) ||
-        (long long)m->V * m->O > (1LL << 30))
-        return stele_fail(err, STELE_ERR_CONFIG, "config: sizes too large");
+    /* Keep every weight matrix (and so every product of two sizes and the gate width) well
+     * inside int. Each check names the fields whose product is too large, with their values. */
+    const long long lim = 1LL << 30;
+    const struct {
+        long long n;
+        const char *what;
+    } sizes[] = {
+        {(long long)m->V * m->E, "src_vocab x emb (src_embed.weight)"},
+        {(long long)m->V * m->O, "tgt_vocab x decoder.out (generator.weight)"},
+        {4LL * m->H * m->D, "4 x encoder.hidden x encoder output (enc_layers.*.weight_ih)"},
+        {4LL * m->Hd * (m->Hd + m->D + m->E + m->O),
+         "4 x decoder.hidden x (decoder.hidden + encoder output + emb + decoder.out) "
+         "(dec_cells.*)"},
+        {(long long)m->Ld * m->Hd * m->D,
+         "decoder.layers x decoder.hidden x encoder output (bridge_*.weight)"},
+        {(long long)m->A * (m->Hd + m->D),
+         "attention.dim x (decoder.hidden + encoder output) (attention.*)"},
+    };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        if (sizes[i].n > lim)
+            return stele_fail(err, STELE_ERR_CONFIG, "config: sizes too large: %s = %lld elements, "
+                              "over the 2^30 limit (src_vocab %d, emb %d, encoder.hidden %d, "
+                              "decoder.hidden %d)", sizes[i].what, sizes[i].n, m->V, m->E, m->H,
+                              m->Hd);
     attn_weights *a = &m->attn;
     a->score = (attn_score)score;
     a->Hd = m->Hd;
@@ -161,14 +208,32 @@ static void shape_text(char *buf, size_t n, const int64_t *dims, int nd)
         snprintf(buf + k, n - k, "]");
 }
 
-/* Binds tensor `name` of shape [d0] (d1 < 0) or [d0, d1] as F32; used in place when 4-byte
- * aligned, else copied into an aligned buffer the model owns. */
+/* STELE_ERR_WEIGHTS naming the first NaN or infinity in w[0..n): one would make every
+ * translation garbage (and native and wasm differ in how), with nothing to say why. The
+ * exponent bits are tested, which holds under any floating-point compiler flags. */
+static stele_status check_finite(const float *w, size_t n, const char *name, stele_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &w[i], sizeof u);
+        if ((u & 0x7f800000u) == 0x7f800000u)
+            return stele_fail(err, STELE_ERR_WEIGHTS, "tensor %s element %zu is %s (weights must "
+                              "be finite)", name, i, (u & 0x007fffffu) ? "NaN" :
+                              (u >> 31) ? "-Inf" : "+Inf");
+    }
+    return STELE_OK;
+}
+
+/* Binds tensor `name` of shape [d0] (d1 < 0) or [d0, d1] as F32, after checking that every
+ * element is finite; used in place when 4-byte aligned, else copied into an aligned buffer the
+ * model owns. */
 static stele_status bind(struct stele_model *m, const float **out, const char *name, int d0,
                          int d1, stele_error *err)
 {
     const st_tensor *t = st_find(m->st, name);
     if (!t)
         return stele_fail(err, STELE_ERR_MISSING, "tensor %s is missing", name);
+    m->bound[t - st_at(m->st, 0)] = 1;
     if (t->dtype != ST_F32)
         return stele_fail(err, STELE_ERR_DTYPE, "tensor %s has dtype %s, expected F32", name,
                     st_dtype_name(t->dtype));
@@ -183,14 +248,14 @@ static stele_status bind(struct stele_model *m, const float **out, const char *n
     }
     if (((uintptr_t)t->data & 3u) == 0) {
         *out = (const float *)(const void *)t->data;
-        return STELE_OK;
+        return check_finite(*out, (size_t)t->numel, name, err);
     }
     float *copy = model_alloc(m, (size_t)t->numel);
     if (!copy)
         return stele_fail(err, STELE_ERR_MEMORY, "out of memory copying tensor %s", name);
     memcpy(copy, t->data, t->nbytes);
     *out = copy;
-    return STELE_OK;
+    return check_finite(copy, (size_t)t->numel, name, err);
 }
 
 static stele_status bind_lstm(struct stele_model *m, lstm_weights *w, const char *prefix,
@@ -214,7 +279,9 @@ static stele_status bind_lstm(struct stele_model *m, lstm_weights *w, const char
     for (int i = 0; i < 4 * H; i++)
         b[i] = b_ih[i] + b_hh[i];
     w->bias = b;
-    return STELE_OK;
+    /* two finite biases near FLT_MAX can still sum to infinity */
+    snprintf(name, sizeof name, "%s.bias_ih%s + bias_hh%s", prefix, suffix, suffix);
+    return check_finite(b, 4 * (size_t)H, name, err);
 }
 
 static stele_status bind_all(struct stele_model *m, stele_error *err)
@@ -330,9 +397,12 @@ static stele_status build_info(struct stele_model *m, stele_error *err)
     sb_put(&b, "{\"name\": ");
     sb_json_string(&b, name ? name : "");
     sb_put(&b, ", \"format_version\": %d, \"kernels\": \"%s\", \"config\": %s, "
-               "\"search\": {\"len_a\": %.17g, \"len_b\": %.17g}",
-           STELE_FORMAT_VERSION, STELE_KERNELS_NAME, st_meta(m->st, "config"), m->len_a,
+               "\"search\": {\"len_a\": %.17g, \"len_b\": %.17g",
+           STELE_FORMAT_VERSION, m->kern->name, st_meta(m->st, "config"), m->len_a,
            m->len_b);
+    if (isfinite(m->low_conf_logp))
+        sb_put(&b, ", \"low_confidence_logp\": %.17g", m->low_conf_logp);
+    sb_put(&b, "}");
     long long params = 0, bytes = 0;
     sb_put(&b, ", \"tensors\": {");
     for (size_t i = 0; i < st_count(m->st); i++) {
@@ -362,6 +432,7 @@ static stele_status parse_search(struct stele_model *m, stele_error *err)
 {
     m->len_a = 2.0;   /* scripts/search.py default_params */
     m->len_b = 10.0;
+    m->low_conf_logp = -INFINITY;   /* no threshold: nothing is flagged */
     const char *s = st_meta(m->st, "search");
     if (!s)
         return STELE_OK;
@@ -382,6 +453,14 @@ static stele_status parse_search(struct stele_model *m, stele_error *err)
         st = stele_fail(err, STELE_ERR_CONFIG, "search metadata: len_b must be a number in -1e6..1e6");
     else if (b)
         m->len_b = v;
+    /* Optional (models/FORMAT.md): a best hypothesis whose logp is below it is flagged
+       low-confidence. logp, not score: it does not move with the caller's alpha and beta. */
+    const json_value *lc = json_get(j, "low_confidence_logp");
+    if (st == STELE_OK && lc && (json_number(lc, &v) != 0 || !(v >= -1e6 && v <= 0)))
+        st = stele_fail(err, STELE_ERR_CONFIG,
+                        "search metadata: low_confidence_logp must be a number in -1e6..0");
+    else if (lc)
+        m->low_conf_logp = v;
     json_free(j);
     return st;
 }
@@ -423,7 +502,21 @@ static stele_status load_into(struct stele_model *m, const uint8_t *bytes, size_
         return stele_fail(err, STELE_ERR_CONFIG, "config: unk_id %d / eos_id %d disagree with the "
                     "tokenizer's %d / %d", m->unk_id, m->eos_id, spm_unk_id(m->spm),
                     spm_eos_id(m->spm));
+    m->bound = calloc(st_count(m->st) ? st_count(m->st) : 1, 1);
+    if (!m->bound)
+        return stele_fail(err, STELE_ERR_MEMORY, "out of memory for %zu tensor flags",
+                          st_count(m->st));
+    m->bound[tok - st_at(m->st, 0)] = 1;
     TRY(bind_all(m, err));
+    /* A tensor this config does not read is refused rather than ignored: it is a misspelt
+     * name, or a tensor of another architecture (the config and the weights disagree). */
+    for (size_t i = 0; i < st_count(m->st); i++)
+        if (!m->bound[i])
+            return stele_fail(err, STELE_ERR_CONFIG, "tensor %.120s is not used by this config "
+                              "(an unknown name, or a tensor of another architecture)",
+                              st_at(m->st, i)->name);
+    free(m->bound);
+    m->bound = NULL;
     return build_info(m, err);
 }
 
@@ -436,15 +529,130 @@ stele_status stele_model_load(const void *bytes, size_t size, stele_model **out,
     if (!out || (!bytes && size))
         return stele_fail(err, STELE_ERR_ARGUMENT, "stele_model_load: NULL %s", out ? "bytes" : "out");
     *out = NULL;
+    if (size > STELE_MAX_MODEL_BYTES)
+        return stele_fail(err, STELE_ERR_LIMIT, "model is %zu bytes, over the %zu-byte limit "
+                          "(STELE_MAX_MODEL_BYTES)", size, STELE_MAX_MODEL_BYTES);
+    const kernels *kern;
+    stele_status st = kernels_select(&kern, err);
+    if (st != STELE_OK)
+        return st;
     struct stele_model *m = calloc(1, sizeof *m);
     if (!m)
         return stele_fail(err, STELE_ERR_MEMORY, "out of memory allocating the model");
-    stele_status st = load_into(m, bytes, size, err);
+    m->kern = kern;
+    st = load_into(m, bytes, size, err);
     if (st != STELE_OK) {
         stele_model_free(m);
         return st;
     }
     *out = m;
+    return STELE_OK;
+}
+
+/* Reads exactly n bytes; 0 when the file ended or failed first. */
+static int read_exact(FILE *f, uint8_t *dst, size_t n)
+{
+    return fread(dst, 1, n, f) == n;
+}
+
+#ifndef _WIN32
+/* STELE_ERR_IO naming what a non-regular file is: a folder, a device (/dev/zero never ends), a
+ * FIFO or socket (blocks, never ends). */
+static stele_status not_regular(const struct stat *sb, const char *path, stele_error *err)
+{
+    return stele_fail(err, STELE_ERR_IO, "%.200s is %s, not a regular file", path,
+                      S_ISDIR(sb->st_mode) ? "a folder" : S_ISCHR(sb->st_mode) ||
+                      S_ISBLK(sb->st_mode) ? "a device" : S_ISFIFO(sb->st_mode) ? "a FIFO" :
+                      "not a file");
+}
+#endif
+
+/* The size of the regular file f (path for messages), or STELE_ERR_IO (not_regular). */
+static stele_status regular_size(FILE *f, const char *path, size_t *size, stele_error *err)
+{
+#ifndef _WIN32
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0)
+        return stele_fail(err, STELE_ERR_IO, "cannot stat %.200s", path);
+    if (!S_ISREG(sb.st_mode))
+        return not_regular(&sb, path, err);
+    if ((unsigned long long)sb.st_size > (unsigned long long)STELE_MAX_MODEL_BYTES)
+        return stele_fail(err, STELE_ERR_LIMIT, "%.200s is %lld bytes, over the %zu-byte model "
+                          "size limit (STELE_MAX_MODEL_BYTES)", path, (long long)sb.st_size,
+                          STELE_MAX_MODEL_BYTES);
+    *size = (size_t)sb.st_size;
+#else
+    long n;
+    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
+        return stele_fail(err, STELE_ERR_IO, "%.200s is not a regular file", path);
+    if ((unsigned long)n > STELE_MAX_MODEL_BYTES)
+        return stele_fail(err, STELE_ERR_LIMIT, "%.200s is %ld bytes, over the %zu-byte model "
+                          "size limit (STELE_MAX_MODEL_BYTES)", path, n, STELE_MAX_MODEL_BYTES);
+    *size = (size_t)n;
+#endif
+    return STELE_OK;
+}
+
+/* Reads the file in two steps: the 8-byte length and the header, which are checked (length,
+ * JSON, structure: st_open on the header alone) before a single data byte is read, then the
+ * data. Memory is bounded by STELE_MAX_MODEL_BYTES and by the file's size, known in advance. */
+static stele_status read_model_file(FILE *f, const char *path, uint8_t **out, size_t *out_size,
+                                    stele_error *err)
+{
+    size_t size = 0;
+    TRY(regular_size(f, path, &size, err));
+    uint8_t len8[8];
+    if (size < 8 || !read_exact(f, len8, 8))
+        return stele_fail(err, STELE_ERR_HEADER, "file %.200s is %zu bytes, too short for the "
+                          "8-byte header length", path, size);
+    uint64_t n = 0;
+    for (int i = 7; i >= 0; i--)
+        n = (n << 8) | len8[i];
+    if (n > ST_MAX_HEADER_BYTES || n > size - 8)
+        return stele_fail(err, STELE_ERR_HEADER, n > ST_MAX_HEADER_BYTES ? "header length %llu "
+                          "(bytes 0..8) is over the %u-byte header limit" : "header length %llu "
+                          "(bytes 0..8) runs past the end of the %u-byte file",
+                          (unsigned long long)n, n > ST_MAX_HEADER_BYTES ? ST_MAX_HEADER_BYTES :
+                          (unsigned)size);
+    /* The header alone first, in its own buffer: the file-sized one is allocated only for a
+     * header that passed (a big allocation is not free everywhere: ASan shadows it). */
+    uint8_t *hdr = malloc(8 + (size_t)n);
+    if (!hdr)
+        return stele_fail(err, STELE_ERR_MEMORY, "out of memory for the %llu-byte header of "
+                          "%.200s", (unsigned long long)n, path);
+    memcpy(hdr, len8, 8);
+    if (!read_exact(f, hdr + 8, (size_t)n)) {
+        free(hdr);
+        return stele_fail(err, STELE_ERR_IO, "error reading the header of %.200s (the file "
+                          "shrank?)", path);
+    }
+    /* With an empty data section, every error but a byte range (the data is not read yet) is
+     * the error the whole file would give. */
+    st_file *h = NULL;
+    stele_error herr;
+    stele_status hs = st_open(hdr, 8 + (size_t)n, &h, &herr);
+    st_close(h);
+    if (hs != STELE_OK && hs != STELE_ERR_RANGE) {
+        free(hdr);
+        if (err)
+            *err = herr;
+        return hs;
+    }
+    uint8_t *buf = malloc(size);
+    if (!buf) {
+        free(hdr);
+        return stele_fail(err, STELE_ERR_MEMORY, "out of memory for the %zu bytes of %.200s",
+                          size, path);
+    }
+    memcpy(buf, hdr, 8 + (size_t)n);
+    free(hdr);
+    if (!read_exact(f, buf + 8 + n, size - 8 - (size_t)n) || fgetc(f) != EOF || ferror(f)) {
+        free(buf);
+        return stele_fail(err, STELE_ERR_IO, "error reading %.200s (or it changed size while "
+                          "being read)", path);
+    }
+    *out = buf;
+    *out_size = size;
     return STELE_OK;
 }
 
@@ -454,35 +662,22 @@ stele_status stele_model_load_file(const char *path, stele_model **out, stele_er
         return stele_fail(err, STELE_ERR_ARGUMENT, "stele_model_load_file: NULL %s",
                     path ? "out" : "path");
     *out = NULL;
+#ifndef _WIN32
+    /* Before fopen: opening a FIFO blocks until a writer appears. */
+    struct stat sb;
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
+        return not_regular(&sb, path, err);
+#endif
     FILE *f = fopen(path, "rb");
     if (!f)
         return stele_fail(err, STELE_ERR_IO, "cannot open %.200s", path);
     uint8_t *buf = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n == cap) {
-            size_t nc = cap ? cap * 2 : 1 << 20;
-            uint8_t *b = realloc(buf, nc);
-            if (!b) {
-                free(buf);
-                fclose(f);
-                return stele_fail(err, STELE_ERR_MEMORY, "out of memory reading %.200s", path);
-            }
-            buf = b;
-            cap = nc;
-        }
-        size_t k = fread(buf + n, 1, cap - n, f);
-        n += k;
-        if (k == 0)
-            break;
-    }
-    int bad = ferror(f);
+    size_t n = 0;
+    stele_status st = read_model_file(f, path, &buf, &n, err);
     fclose(f);
-    if (bad) {
-        free(buf);
-        return stele_fail(err, STELE_ERR_IO, "error reading %.200s", path);
-    }
-    stele_status st = stele_model_load(buf, n, out, err);
+    if (st != STELE_OK)
+        return st;
+    st = stele_model_load(buf, n, out, err);
     if (st != STELE_OK) {
         free(buf);
         return st;
@@ -499,6 +694,7 @@ void stele_model_free(stele_model *m)
         free(m->allocs[i]);
     free(m->allocs);
     free(m->info_json);
+    free(m->bound);
     spm_free(m->spm);
     st_close(m->st);
     free(m->owned_bytes);
@@ -513,3 +709,11 @@ const char *stele_model_piece(const stele_model *m, int id)
 }
 
 int stele_model_vocab_size(const stele_model *m) { return m ? m->V : 0; }
+
+int stele_low_confidence(const stele_model *m, const stele_result *r)
+{
+    /* An empty input has no hypothesis tokens and logp 0: never flagged. */
+    if (!m || !r || r->n_hyps < 1)
+        return 0;
+    return r->hyps[0].logp < m->low_conf_logp;
+}

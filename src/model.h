@@ -33,6 +33,8 @@ typedef struct {
 
 #define STELE_MAX_LAYERS 16
 
+struct kernels;
+
 struct stele_model {
     /* config */
     int V, E, H, D, Hd, O, A, C, Le, Ld;
@@ -40,6 +42,8 @@ struct stele_model {
     int luong, gnmt, bridge_linear, tie_embeddings;
     int pad_id, unk_id, bos_id, eos_id;
     double len_a, len_b;              /* the model's default max-length parameters */
+    double low_conf_logp;             /* search.low_confidence_logp, or -INFINITY when absent */
+    const struct kernels *kern;       /* the kernel set (kernels.h), chosen at load */
     /* tensors (pointers into the file bytes, or into aligned copies owned by the model) */
     const float *src_embed, *tgt_embed;              /* [V, E] */
     lstm_weights enc[STELE_MAX_LAYERS][2];           /* [layer][direction: 0 fwd, 1 bwd] */
@@ -55,6 +59,7 @@ struct stele_model {
     float **allocs;                   /* copies and summed biases */
     int n_allocs, cap_allocs;
     char *info_json;
+    unsigned char *bound;             /* while loading: [st_count] which tensors bind() used */
 };
 
 /* Size of decoder layer l's input (FORMAT.md: in_l). */

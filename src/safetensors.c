@@ -10,9 +10,6 @@
 #include "isort.h"
 #include "json.h"
 
-/* Header size limit: real stele headers are a few kilobytes; the limit bounds the memory a
- * hostile header can make the JSON parser use. */
-#define ST_MAX_HEADER (16u << 20)
 
 struct st_file {
     json_value *header;
@@ -222,9 +219,9 @@ stele_status st_open(const uint8_t *bytes, size_t size, st_file **out, stele_err
         return stele_fail(err, STELE_ERR_HEADER,
                        "header length %llu (bytes 0..8) runs past the end of the %zu-byte file",
                        (unsigned long long)n, size);
-    if (n > ST_MAX_HEADER)
+    if (n > ST_MAX_HEADER_BYTES)
         return stele_fail(err, STELE_ERR_HEADER, "header length %llu is over the %u-byte limit",
-                       (unsigned long long)n, ST_MAX_HEADER);
+                       (unsigned long long)n, ST_MAX_HEADER_BYTES);
     if (n < 2)
         return stele_fail(err, STELE_ERR_HEADER, "header length %llu is too small for a JSON object",
                        (unsigned long long)n);
@@ -237,8 +234,13 @@ stele_status st_open(const uint8_t *bytes, size_t size, st_file **out, stele_err
         json_free(h);
         return stele_fail(err, STELE_ERR_HEADER, "header is not a JSON object");
     }
-    st_file *f = calloc(1, sizeof *f);
     size_t members = json_count(h);
+    if (members > ST_MAX_TENSORS + 1) {   /* + __metadata__ */
+        json_free(h);
+        return stele_fail(err, STELE_ERR_HEADER, "header has %zu entries (tensors and "
+                          "__metadata__), over the limit of %u tensors", members, ST_MAX_TENSORS);
+    }
+    st_file *f = calloc(1, sizeof *f);
     if (f && members) {
         f->tensors = calloc(members, sizeof *f->tensors);
         f->by_name = calloc(members, sizeof *f->by_name);

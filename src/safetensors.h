@@ -8,6 +8,10 @@
 typedef enum { ST_F32, ST_F64, ST_I32, ST_I64, ST_U8, ST_F16, ST_BF16, ST_I8, ST_I16, ST_U16,
                ST_U32, ST_U64, ST_BOOL } st_dtype;
 #define ST_MAX_DIMS 8
+/* Limits that bound the memory and time a hostile header costs (models/FORMAT.md "Limits"):
+ * real stele headers are a few kilobytes with under 250 tensors (16 layers each side). */
+#define ST_MAX_HEADER_BYTES (1u << 20)
+#define ST_MAX_TENSORS 1024u
 
 typedef struct {
     const char *name;
@@ -21,7 +25,8 @@ typedef struct {
 
 typedef struct st_file st_file;
 
-/* Parses and validates bytes[0..size): header length (8 <= 8+N <= size, 2 <= N <= 16 MiB),
+/* Parses and validates bytes[0..size): header length (8 <= 8+N <= size, 2 <= N <= 1 MiB), at
+ * most ST_MAX_TENSORS tensors,
  * JSON syntax (strict, see json.h), the header an object, every entry an object with exactly
  * dtype, shape and data_offsets, the dtype known, the shape non-negative integers (<=
  * ST_MAX_DIMS dims, no overflow), offsets two integers with 0 <= b <= e <= data size,

@@ -38,7 +38,7 @@ static int step(struct stele_session *s, int t, int n)
     int arg = 0;
     for (int r = 0; r < n; r++) {
         float *l = s->logits + (size_t)r * m->V;
-        int a = k_log_softmax(l, l, m->V);
+        int a = m->kern->log_softmax(l, l, m->V);
         if (r == 0)
             arg = a;
     }
@@ -60,6 +60,7 @@ int greedy_take(struct stele_session *s, int t, int T, int tok, const float *log
     const struct stele_model *m = s->m;
     const int has_attn = m->attn.score != SCORE_NONE;
     s->greedy_logp += (double)logp_row[tok];
+    s->hyp_lp[s->greedy_n] = logp_row[tok];
     s->hyp_tok[s->greedy_n++] = tok;
     if (has_attn) {
         s->rows[t] = attn;
@@ -71,10 +72,28 @@ int greedy_take(struct stele_session *s, int t, int T, int tok, const float *log
     h->n_tokens = s->greedy_n;
     h->tokens = s->hyp_tok;
     h->logp = s->greedy_logp;
+    h->token_logp = s->hyp_lp;
+    h->mean_logp = s->greedy_n ? s->greedy_logp / s->greedy_n : 0.0;
     h->score = gnmt_score(s->greedy_logp, s->greedy_n, has_attn ? s->rows : NULL, s->S, alpha,
                           beta);
     s->result.n_hyps = 1;
     return 1;
+}
+
+/* Greedy's trace: one node per step, each the child of the one before; the last one finished
+ * (it is hyps[0]). */
+static void trace_greedy(struct stele_session *s, int t, int tok, int done)
+{
+    stele_trace_node *nd = &s->trace_nodes[t];
+    nd->parent = t - 1;
+    nd->token = tok;
+    nd->logp = s->greedy_logp;
+    nd->status = done ? STELE_TRACE_FINISHED : STELE_TRACE_LIVE;
+    nd->rank = done ? 0 : -1;
+    nd->score = done ? s->hyps[0].score : 0.0;
+    s->trace_start[t] = t;
+    s->trace_start[t + 1] = t + 1;
+    s->trace_steps = t + 1;
 }
 
 void search_greedy(struct stele_session *s, int T, double alpha, double beta)
@@ -83,10 +102,27 @@ void search_greedy(struct stele_session *s, int T, double alpha, double beta)
     s->y[0] = s->m->bos_id;
     for (int t = 0; t < T; t++) {
         int tok = step(s, t, 1);
-        if (greedy_take(s, t, T, tok, s->logits, attn_row(s, t, 0), alpha, beta))
+        int done = greedy_take(s, t, T, tok, s->logits, attn_row(s, t, 0), alpha, beta);
+        if (s->tracing)
+            trace_greedy(s, t, tok, done);
+        if (done)
             break;
         s->y[0] = tok;
     }
+}
+
+/* A trace node for candidate (row r, token tok, cumulative logp v) of the current step; returns
+ * its index. r's node is the r-th live node of the previous step (trace_prev). */
+static int trace_add(struct stele_session *s, int *nn, int r, int tok, double v, int status)
+{
+    stele_trace_node *nd = &s->trace_nodes[*nn];
+    nd->parent = s->trace_prev[r];
+    nd->token = tok;
+    nd->status = status;
+    nd->rank = -1;
+    nd->logp = v;
+    nd->score = 0.0;
+    return (*nn)++;
 }
 
 /* Inserts (v, idx) into the descending list of at most cap candidates; among equal values the
@@ -110,14 +146,20 @@ static void offer(double *val, long *idx, int *count, int cap, double v, long i)
     idx[p] = i;
 }
 
-/* Recovers the path of finished hypothesis f: tokens into out, attention rows into rows. */
-static int backtrack(struct stele_session *s, const fin_hyp *f, int32_t *out, const float **rows)
+/* Recovers the path of finished hypothesis f: tokens into out, their log-probabilities into lp
+ * (when not NULL), attention rows into rows. */
+static int backtrack(struct stele_session *s, const fin_hyp *f, int32_t *out, float *lp,
+                     const float **rows)
 {
     int b = f->r;
     out[f->t] = f->tok;
+    if (lp)
+        lp[f->t] = f->tok_logp;
     rows[f->t] = attn_row(s, f->t, f->r);
     for (int t = f->t - 1; t >= 0; t--) {
         out[t] = s->live_tok[(size_t)t * s->K + b];
+        if (lp)
+            lp[t] = s->live_lp[(size_t)t * s->K + b];
         b = s->live_par[(size_t)t * s->K + b];
         rows[t] = attn_row(s, t, b);
     }
@@ -128,7 +170,7 @@ static int backtrack(struct stele_session *s, const fin_hyp *f, int32_t *out, co
 static void score_finished(struct stele_session *s, fin_hyp *f, int has_attn, double alpha,
                            double beta)
 {
-    int len = backtrack(s, f, s->hyp_tok, s->rows);   /* hyp_tok row 0 as scratch */
+    int len = backtrack(s, f, s->hyp_tok, NULL, s->rows);   /* hyp_tok row 0 as scratch */
     f->score = gnmt_score(f->logp, len, has_attn ? s->rows : NULL, s->S, alpha, beta);
 }
 
@@ -162,6 +204,12 @@ void search_beam(struct stele_session *s, int T, int K, int N, double alpha, dou
     s->y[0] = m->bos_id;
     s->logp[0] = 0.0;
     s->n_fin = 0;
+    const int tracing = s->tracing;
+    int nn = 0;   /* trace nodes so far */
+    if (tracing) {
+        s->trace_start[0] = 0;
+        s->trace_prev[0] = -1;   /* step 0's one row is the start symbol */
+    }
     for (int t = 0; t < T; t++) {
         step(s, t, n);
         double t0 = s->profile ? stele_now() : 0.0;
@@ -183,14 +231,23 @@ void search_beam(struct stele_session *s, int T, int K, int N, double alpha, dou
                 f->t = t;
                 f->r = r;
                 f->tok = tok;
+                f->tok_logp = s->logits[(size_t)r * V + tok];
                 f->logp = s->cand_val[i];
                 score_finished(s, f, has_attn, alpha, beta);
+                f->node = tracing ? trace_add(s, &nn, r, tok, f->logp, STELE_TRACE_FINISHED) : -1;
+                if (tracing)
+                    s->trace_nodes[f->node].score = f->score;
             } else if (live < K) {
                 s->live_tok[(size_t)t * s->K + live] = tok;
                 s->live_par[(size_t)t * s->K + live] = r;
+                s->live_lp[(size_t)t * s->K + live] = s->logits[(size_t)r * V + tok];
                 s->parents[live] = r;
                 s->logp_new[live] = s->cand_val[i];
+                if (tracing)
+                    s->trace_cur[live] = trace_add(s, &nn, r, tok, s->cand_val[i], STELE_TRACE_LIVE);
                 live++;
+            } else if (tracing) {
+                trace_add(s, &nn, r, tok, s->cand_val[i], STELE_TRACE_PRUNED);
             }
         }
         int stop = 0;
@@ -200,8 +257,14 @@ void search_beam(struct stele_session *s, int T, int K, int N, double alpha, dou
                 f->t = t;
                 f->r = s->parents[b];
                 f->tok = s->live_tok[(size_t)t * s->K + b];
+                f->tok_logp = s->live_lp[(size_t)t * s->K + b];
                 f->logp = s->logp_new[b];
                 score_finished(s, f, has_attn, alpha, beta);
+                f->node = tracing ? s->trace_cur[b] : -1;
+                if (tracing) {
+                    s->trace_nodes[f->node].status = STELE_TRACE_FINISHED;
+                    s->trace_nodes[f->node].score = f->score;
+                }
             }
             stop = 1;
         } else if (s->n_fin >= N) {
@@ -209,6 +272,11 @@ void search_beam(struct stele_session *s, int T, int K, int N, double alpha, dou
             for (int b = 1; b < live; b++)
                 best_live = s->logp_new[b] > best_live ? s->logp_new[b] : best_live;
             stop = best_live / lp_max <= nth_best_score(s, N);
+        }
+        if (tracing) {
+            s->trace_start[t + 1] = nn;
+            s->trace_steps = t + 1;
+            memcpy(s->trace_prev, s->trace_cur, sizeof(int32_t) * (size_t)live);
         }
         if (!stop) {
             dec_state_gather(&s->st[1 - s->cur], &s->st[s->cur], m, s->parents, live);
@@ -238,10 +306,15 @@ void search_beam(struct stele_session *s, int T, int K, int N, double alpha, dou
     for (int i = 0; i < nh; i++) {
         stele_hypothesis *h = &s->hyps[i];
         int32_t *out = s->hyp_tok + (size_t)i * s->Tmax;
-        h->n_tokens = backtrack(s, &s->fin[i], out, s->rows);
+        float *lp = s->hyp_lp + (size_t)i * s->Tmax;
+        h->n_tokens = backtrack(s, &s->fin[i], out, lp, s->rows);
         h->tokens = out;
+        h->token_logp = lp;
         h->logp = s->fin[i].logp;
+        h->mean_logp = h->n_tokens ? h->logp / h->n_tokens : 0.0;
         h->score = s->fin[i].score;
+        if (tracing)
+            s->trace_nodes[s->fin[i].node].rank = i;
         if (i == 0 && has_attn)
             for (int t = 0; t < h->n_tokens; t++)
                 memcpy(s->res_attn + (size_t)t * s->S, s->rows[t], sizeof(float) * s->S);

@@ -415,6 +415,11 @@ static int piece_to_id(const spm_model *m, const uint8_t *s, size_t n) {
     return m->trie[k].reserved >= 0 ? m->trie[k].reserved : m->trie[k].normal;
 }
 
+int spm_char_known(const spm_model *m, const char *s, size_t n) {
+    int id = piece_to_id(m, (const uint8_t *)s, n);
+    return id >= 0 && (m->type[id] == T_NORMAL || m->type[id] == T_USER);
+}
+
 /* ------------------------------------------------------------------ loading */
 
 static stele_status check_utf8(const uint8_t *s, size_t n, size_t at, const char *what,
@@ -826,6 +831,17 @@ stele_status spm_encode(const spm_model *m, const char *text, size_t len, int32_
         return stele_fail(err, STELE_ERR_LIMIT, "text of %zu bytes encodes to %zu pieces, more than "
                        "the %zu allowed", len, count, cap);
     return STELE_OK;
+}
+
+double spm_score(const spm_model *m, const char *text, size_t len, void *scratch) {
+    if (!m || !text || !scratch || m->model_type == M_CHAR) return 0.0;
+    uint8_t *norm = scratch;
+    size_t nn = normalize(m, (const uint8_t *)text, len, norm);
+    if (!nn) return 0.0;
+    uintptr_t a = (uintptr_t)(norm + norm_cap(len));
+    lattice_node *nodes = (lattice_node *)((a + 15) & ~(uintptr_t)15);
+    viterbi(m, norm, nn, nodes);
+    return (double)nodes[nn].score;
 }
 
 /* ------------------------------------------------------------------ decoding */

@@ -28,6 +28,15 @@ int spm_bos_id(const spm_model *m);
 int spm_eos_id(const spm_model *m);
 int spm_pad_id(const spm_model *m);
 
+/* 1 when a piece of exactly the character s[0..n) exists (normal or user-defined), i.e. the
+ * encoder never maps it to <unk>; 0 for characters that become <unk>. */
+int spm_char_known(const spm_model *m, const char *s, size_t n);
+
+/* The unigram score (summed piece log-probabilities) of text[0..len)'s best segmentation, the
+ * dummy prefix included, as spm_encode would segment it: which spelling of a word the model saw
+ * more often (casing.c). scratch as spm_encode. 0 for char models and empty text. */
+double spm_score(const spm_model *m, const char *text, size_t len, void *scratch);
+
 /* Upper bound of the ids encode can produce for len bytes of text (to size buffers). */
 size_t spm_max_ids(size_t text_len);
 

@@ -6,12 +6,15 @@
 #include "attention.h"
 #include "decoder.h"
 #include "model.h"
+#include "passthrough.h"
 #include "stele.h"
 
 /* A finished hypothesis: created at step t from live row r by token tok (its path is recovered
  * through live_par / live_tok). */
 typedef struct {
     int t, r, tok;
+    int node;                        /* its trace node, -1 when not tracing */
+    float tok_logp;                  /* log-probability of tok */
     double logp, score;
 } fin_hyp;
 
@@ -35,6 +38,7 @@ struct stele_session {
     float *logits;                   /* [K, V], log-probabilities after log-softmax */
     float *attn_run;                 /* [Tmax, K, S]: step t, row r at (t * K + r) * S */
     int32_t *live_tok, *live_par;    /* [Tmax, K]: slot b after step t: token, row of step t */
+    float *live_lp;                  /* [Tmax, K]: that token's log-probability */
     int32_t *y;                      /* [K] previous tokens of the rows */
     int *parents;                    /* [K] */
     double *logp, *logp_new;         /* [K] */
@@ -45,15 +49,36 @@ struct stele_session {
     double greedy_logp;              /* greedy: summed log-probability so far */
     int greedy_n;                    /* greedy: tokens so far */
     const float **rows;              /* [Tmax] attention rows of one path */
+    /* trace (params.trace): nodes of every step, and the node of each live row of the previous
+     * (trace_prev) and the current (trace_cur) step, to link children to parents */
+    int tracing;
+    stele_trace_node *trace_nodes;   /* [Tmax, 2K] */
+    int32_t *trace_start;            /* [Tmax + 1] */
+    int32_t *trace_prev, *trace_cur; /* [K] each */
+    int trace_steps;
     /* results */
     stele_hypothesis *hyps;          /* [K] */
     int32_t *hyp_tok;                /* [K, Tmax] */
+    float *hyp_lp;                   /* [K, Tmax] per-token log-probabilities */
     char *text;                      /* [K, text_cap] */
     size_t text_cap;
     float *res_attn;                 /* [Tmax, Smax] */
     int32_t *src_word, *tgt_word, *word_align;
     float *word_attn;                /* [Tmax, Smax] */
     stele_result result;
+    /* protected spans (protect.c): n_prot > 0 when the current text was masked */
+    struct protect_ctx *prot;
+    int n_prot;
+    /* input normalization (normalize.c): this call's params.normalize, the input's case
+       pattern, the caller's text (read back while the result is assembled), the removed runs */
+    int normalize, casing, n_spans;
+    const char *orig;
+    char *norm_text, *norm_out;      /* [2 * (max_text_bytes + 1)], [norm_out_cap] */
+    size_t norm_out_cap;
+    unk_span *spans;                 /* [Smax] */
+    unk_place *places;               /* [Smax] */
+    size_t *span_order;              /* [Smax] */
+    int32_t *tgt_bytes;              /* [3 * Tmax] target word starts, ends; piece ends */
     /* profiling */
     int profile;
     stele_timings tim;
@@ -83,6 +108,10 @@ stele_status session_create(const stele_model *m, const stele_limits *limits,
  * text with no pieces. STELE_ERR_LIMIT / STELE_ERR_TEXT as stele_translate. */
 stele_status session_prepare_text(struct stele_session *s, const char *text, ptrdiff_t len,
                                   int *empty, stele_error *err);
+/* The same, masking the text's protected spans first when protect is set (session_assemble /
+ * session_empty_result then put them back into the hypotheses' texts). */
+stele_status session_prepare_protected(struct stele_session *s, const char *text, ptrdiff_t len,
+                                       int protect, int *empty, stele_error *err);
 /* STELE_ERR_ARGUMENT naming the first limit outside its range, else STELE_OK. */
 stele_status session_check_limits(const stele_limits *limits, stele_error *err);
 stele_status session_check_params(const stele_session *s, const stele_params *p,

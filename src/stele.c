@@ -8,6 +8,8 @@
 #include "error.h"
 #include "kernels.h"
 #include "lstm.h"
+#include "protect.h"
+#include "normalize.h"
 #include "session.h"
 
 const char *stele_status_name(stele_status status)
@@ -16,7 +18,7 @@ const char *stele_status_name(stele_status status)
         "STELE_OK", "STELE_ERR_ARGUMENT", "STELE_ERR_MEMORY", "STELE_ERR_IO", "STELE_ERR_HEADER",
         "STELE_ERR_DTYPE", "STELE_ERR_RANGE", "STELE_ERR_SHAPE", "STELE_ERR_MISSING",
         "STELE_ERR_CONFIG", "STELE_ERR_VERSION", "STELE_ERR_TOKENIZER", "STELE_ERR_TEXT",
-        "STELE_ERR_LIMIT", "STELE_ERR_INTERNAL"};
+        "STELE_ERR_LIMIT", "STELE_ERR_INTERNAL", "STELE_ERR_WEIGHTS"};
     if ((int)status < 0 || (size_t)status >= sizeof names / sizeof *names)
         return "STELE_ERR_UNKNOWN";
     return names[status];
@@ -24,7 +26,7 @@ const char *stele_status_name(stele_status status)
 
 stele_params stele_default_params(void)
 {
-    stele_params p = {5, 1, 0.2, 0.0, -1.0, -1.0};
+    stele_params p = {5, 1, 0.2, 0.0, -1.0, -1.0, 0, 1, 1};
     return p;
 }
 
@@ -43,11 +45,14 @@ void stele_session_free(stele_session *s)
     void *bufs[] = {s->spm_shared ? NULL : s->spm_scratch, s->src, s->memory, s->keys,
                     s->enc_shared ? NULL : s->enc_scratch, s->fh,
                     s->st[0].h, s->st[1].h, s->w.emb, s->logits, s->attn_run, s->live_tok,
-                    s->live_par, s->y, s->parents, s->logp, s->logp_new, s->cand_val, s->cand_idx,
+                    s->live_par, s->live_lp, s->hyp_lp, s->y, s->parents, s->logp, s->logp_new, s->cand_val, s->cand_idx,
                     s->fin, s->rows, s->hyps, s->hyp_tok, s->text, s->res_attn, s->src_word,
-                    s->tgt_word, s->word_align, s->word_attn};
+                    s->tgt_word, s->word_align, s->word_attn, s->trace_nodes, s->trace_start,
+                    s->trace_prev, s->norm_text, s->norm_out,
+                    s->spans, s->places, s->span_order, s->tgt_bytes};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
         free(bufs[i]);
+    protect_free(s->prot);
     free(s);
 }
 
@@ -121,6 +126,7 @@ stele_status session_create(const stele_model *m, const stele_limits *limits,
     s->attn_run = alloc((size_t)T * K * S, sizeof(float), &oom);
     s->live_tok = alloc((size_t)T * K, sizeof(int32_t), &oom);
     s->live_par = alloc((size_t)T * K, sizeof(int32_t), &oom);
+    s->live_lp = alloc((size_t)T * K, sizeof(float), &oom);
     s->y = alloc((size_t)K, sizeof(int32_t), &oom);
     s->parents = alloc((size_t)K, sizeof(int), &oom);
     s->logp = alloc((size_t)K, sizeof(double), &oom);
@@ -132,6 +138,7 @@ stele_status session_create(const stele_model *m, const stele_limits *limits,
     s->rows = alloc((size_t)T, sizeof(float *), &oom);
     s->hyps = alloc((size_t)K, sizeof(stele_hypothesis), &oom);
     s->hyp_tok = alloc((size_t)K * T, sizeof(int32_t), &oom);
+    s->hyp_lp = alloc((size_t)K * T, sizeof(float), &oom);
     size_t longest = 8;
     for (int i = 0; i < m->V; i++) {
         const char *p = spm_piece(m->spm, i);
@@ -140,11 +147,19 @@ stele_status session_create(const stele_model *m, const stele_limits *limits,
     }
     s->text_cap = (size_t)T * (longest + 8) + 16;   /* unk decodes to " \u2047 " */
     s->text = alloc((size_t)K * s->text_cap, 1, &oom);
+    normalize_alloc(s, &oom);
     s->res_attn = alloc((size_t)T * S, sizeof(float), &oom);
     s->src_word = alloc((size_t)S, sizeof(int32_t), &oom);
     s->tgt_word = alloc((size_t)T, sizeof(int32_t), &oom);
     s->word_align = alloc((size_t)T, sizeof(int32_t), &oom);
     s->word_attn = alloc((size_t)T * S, sizeof(float), &oom);
+    /* the trace: at most 2K ranked candidates per step (one for greedy) */
+    s->trace_nodes = alloc((size_t)T * 2 * K, sizeof(stele_trace_node), &oom);
+    s->trace_start = alloc((size_t)T + 1, sizeof(int32_t), &oom);
+    s->trace_prev = alloc(2 * (size_t)K, sizeof(int32_t), &oom);
+    s->trace_cur = s->trace_prev ? s->trace_prev + K : NULL;
+    s->prot = protect_create((size_t)lim.max_text_bytes, S, s->text_cap, K);
+    oom |= s->prot == NULL;
     if (st0)
         dec_state_bind(&s->st[0], m, K, st0);
     if (st1)
@@ -193,7 +208,7 @@ void session_encode(struct stele_session *s)
 {
     const struct stele_model *m = s->m;
     encoder_run(s->memory, s->fh, s->fc, m, s->src, s->S, s->enc_scratch);
-    attn_bind_memory(&s->mem, &m->attn, s->memory, s->S, s->keys);
+    attn_bind_memory(m->kern, &s->mem, &m->attn, s->memory, s->S, s->keys);
     if (m->attn.score == SCORE_NONE) {
         s->mem.S = s->S;
         s->mem.D = m->D;
@@ -221,6 +236,21 @@ static int word_index(const struct stele_model *m, const int32_t *ids, int n, in
     return w + 1;
 }
 
+/* Puts the masked spans back into every hypothesis' text (hyps[0] by its word alignment, the
+ * others by relative position: only hyps[0] has one). */
+static void restore_spans(struct stele_session *s)
+{
+    stele_result *r = &s->result;
+    for (int i = 0; s->n_prot > 0 && i < r->n_hyps; i++) {
+        const char *t = protect_restore(s->prot, i, s->hyps[i].text, r->n_source_words,
+                                        i == 0 ? r->n_target_words : -1,
+                                        i == 0 ? r->word_alignment : NULL,
+                                        i == 0 ? r->word_attention : NULL);
+        if (t)   /* NULL only on a sizing bug: the masked translation is still a translation */
+            s->hyps[i].text = t;
+    }
+}
+
 void session_assemble(struct stele_session *s)
 {
     const struct stele_model *m = s->m;
@@ -242,6 +272,8 @@ void session_assemble(struct stele_session *s)
     if (m->attn.score == SCORE_NONE) {
         r->attention = r->word_attention = NULL;
         r->word_alignment = NULL;
+        normalize_result(s);
+        restore_spans(s);
         return;
     }
     r->attention = s->res_attn;
@@ -267,6 +299,8 @@ void session_assemble(struct stele_session *s)
         }
         s->word_align[tw] = ns ? best : -1;
     }
+    normalize_result(s);
+    restore_spans(s);
 }
 
 stele_status session_check_params(const stele_session *s, const stele_params *p,
@@ -304,12 +338,18 @@ static void run(struct stele_session *s, const stele_params *p)
     if (s->profile)
         s->tim.encoder += stele_now() - t0;
     int Tmax = session_max_steps(s, p);
+    s->tracing = p->trace != 0;
+    s->trace_steps = 0;
     if (p->beam_size == 1)
         search_greedy(s, Tmax, p->alpha, p->beta);
     else
         search_beam(s, Tmax, p->beam_size, p->nbest, p->alpha, p->beta);
     double t1 = s->profile ? stele_now() : 0.0;
     session_assemble(s);
+    stele_result *r = &s->result;
+    r->n_trace_steps = s->tracing ? s->trace_steps : 0;
+    r->trace_step_start = s->tracing ? s->trace_start : NULL;
+    r->trace_nodes = s->tracing ? s->trace_nodes : NULL;
     if (s->profile)
         s->tim.search += stele_now() - t1;
 }
@@ -322,9 +362,28 @@ void session_empty_result(struct stele_session *s)
     memset(&s->hyps[0], 0, sizeof s->hyps[0]);
     s->hyps[0].text = s->text;
     s->hyps[0].tokens = s->hyp_tok;
+    s->hyps[0].token_logp = s->hyp_lp;
     r->n_hyps = 1;
     r->hyps = s->hyps;
     r->source_tokens = s->src;
+    normalize_result(s);
+    restore_spans(s);   /* a text of tags only masks to nothing */
+}
+
+stele_status session_prepare_protected(struct stele_session *s, const char *text, ptrdiff_t len,
+                                       int protect, int *empty, stele_error *err)
+{
+    s->n_prot = 0;
+    if (protect && text) {
+        size_t n = len < 0 ? strlen(text) : (size_t)len, mn = 0;
+        const char *masked = text;
+        s->n_prot = protect_mask(s->prot, text, n, &masked, &mn);
+        if (s->n_prot > 0 &&
+            session_prepare_text(s, masked, (ptrdiff_t)mn, empty, NULL) == STELE_OK)
+            return STELE_OK;
+        s->n_prot = 0;   /* refused: the error (byte offsets, counts) is the text's own */
+    }
+    return session_prepare_text(s, text, len, empty, err);
 }
 
 stele_status session_prepare_text(struct stele_session *s, const char *text, ptrdiff_t len,
@@ -335,6 +394,7 @@ stele_status session_prepare_text(struct stele_session *s, const char *text, ptr
         return stele_fail(err, STELE_ERR_LIMIT, "input has %zu bytes, the session's limit is %d "
                     "(max_text_bytes)", n, s->lim.max_text_bytes);
     size_t count = 0;
+    text = normalize_source(s, text, n, &n);
     stele_status st = spm_encode(s->m->spm, text, n, s->src, (size_t)s->Smax - 1, &count,
                                  s->spm_scratch, err);
     if (st == STELE_ERR_LIMIT)
@@ -363,7 +423,8 @@ stele_status stele_translate(stele_session *s, const char *text, ptrdiff_t len,
     if (st != STELE_OK)
         return st;
     int empty = 0;
-    st = session_prepare_text(s, text, len, &empty, err);
+    s->normalize = p.normalize != 0;
+    st = session_prepare_protected(s, text, len, p.protect, &empty, err);
     if (st != STELE_OK)
         return st;
     if (empty) {
@@ -398,6 +459,8 @@ stele_status stele_translate_ids(stele_session *s, const int32_t *ids, int n,
     }
     s->src[n] = s->m->eos_id;
     s->S = n + 1;
+    s->n_prot = 0;   /* ids: nothing to protect */
+    s->normalize = 0;   /* no text to normalize */
     run(s, &p);
     *out = &s->result;
     return STELE_OK;

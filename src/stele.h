@@ -74,8 +74,14 @@ typedef enum {
     STELE_ERR_TOKENIZER,       /* the embedded SentencePiece model is corrupt or unsupported */
     STELE_ERR_TEXT,            /* input text is not valid UTF-8 or contains NUL bytes */
     STELE_ERR_LIMIT,           /* input or request exceeds a session limit */
-    STELE_ERR_INTERNAL         /* a bug: please report it with the message */
+    STELE_ERR_INTERNAL,        /* a bug: please report it with the message */
+    STELE_ERR_WEIGHTS          /* a weight is NaN or infinite (the message names the tensor and
+                                  element); last so that the older codes keep their values */
 } stele_status;
+
+/* Largest model file (or byte buffer) stele_model_load{,_file} accepts: 1 GiB. Checked before
+   anything is read, so a huge or endless input costs no memory (shipped models are < 30 MB). */
+#define STELE_MAX_MODEL_BYTES ((size_t)1 << 30)
 
 /* "STELE_OK", "STELE_ERR_SHAPE", ... (never NULL). */
 const char *stele_status_name(stele_status status);
@@ -102,14 +108,41 @@ typedef struct {
     double alpha;              /* GNMT length penalty ((5+|Y|)/6)^alpha (0.2) */
     double beta;               /* GNMT coverage penalty weight (0: see scripts/search.py) */
     double len_a, len_b;       /* max output = floor(len_a * source + len_b); < 0: model's own */
+    int trace;                 /* 1: record the search's trace in the result (stele_trace_node;
+                                  0, the default, records nothing and costs nothing) */
+    int protect;               /* 1 (default): placeholders (%s, {0}, $1), markup (<b>..</b>,
+                                  &amp;) and mnemonics (_File) are kept out of the model and put
+                                  back in every hypothesis' text, each source placeholder exactly
+                                  once (src/protect.c: grammar and rules); tokens, attention and
+                                  alignment are then those of the masked text. 0: off */
+    int normalize;             /* 1 (default): inputs as people type them. ALL CAPS and Title Case
+                                  text (>= 2 words with letters, every cased letter upper case /
+                                  every word's first one) is translated in sentence case and the
+                                  pattern put back on the output; characters the tokenizer has no
+                                  piece for (emoji, symbols: <unk>) are removed before translation
+                                  and copied into the output beside the words they stood next to
+                                  (attention word alignment). 0: the text goes to the model as
+                                  given (scripts/search.py's raw path). stele_translate_ids: off. */
 } stele_params;
 
 stele_params stele_default_params(void);
 stele_limits stele_default_limits(void);
 
+/* The numeric kernels a model loaded now gets: "avx2+fma" where the CPU has AVX2 and FMA, else
+   "scalar" (native builds); "wasm-simd128" (WebAssembly). In native builds the environment
+   variable STELE_KERNELS=scalar|avx2 forces a set; when it names an unknown set, or avx2 on a
+   CPU without it, this returns NULL and stele_model_load fails with STELE_ERR_ARGUMENT. A
+   loaded model's set is "kernels" in stele_model_info_json. */
+const char *stele_kernels_name(void);
+
 typedef struct stele_model stele_model;
 typedef struct stele_session stele_session;
 
+/* Both refuse a model over STELE_MAX_MODEL_BYTES (STELE_ERR_LIMIT). stele_model_load_file reads
+   a regular file only (a folder, device or FIFO is STELE_ERR_IO), and reads and checks the
+      header (length field, JSON, structure) before the data. A tensor the config does not use is
+   refused (STELE_ERR_CONFIG), as is a non-finite weight (STELE_ERR_WEIGHTS). Other limits
+   (header size, tensor count): models/FORMAT.md "Limits". */
 stele_status stele_model_load(const void *bytes, size_t size, stele_model **out, stele_error *err);
 stele_status stele_model_load_file(const char *path, stele_model **out, stele_error *err);
 void stele_model_free(stele_model *model);
@@ -130,7 +163,33 @@ typedef struct {
     const int32_t *tokens;
     double logp;               /* summed log-probability */
     double score;              /* logp / lp + cp, the ranking score */
+    const float *token_logp;   /* [n_tokens] log-probability of each output piece (eos
+                                  included): the confidence; they sum to logp */
+    double mean_logp;          /* logp / n_tokens (0 without tokens): the sentence's confidence */
 } stele_hypothesis;
+
+/* The search, visible (params.trace): every candidate the search ranked at each step. Beam
+   search ranks, per step, the 2 * beam_size best extensions of the live hypotheses (all other
+   extensions score lower and are not recorded): an eos extension finishes, the beam_size best
+   others stay live, the rest are pruned. At the last allowed step the live ones finish as they
+   stand. Greedy search has one node per step. The nodes of step t are
+   trace_nodes[trace_step_start[t] .. trace_step_start[t + 1]), best logp first. */
+typedef enum {
+    STELE_TRACE_LIVE = 0,      /* kept: extended at the next step (or the search stopped early) */
+    STELE_TRACE_FINISHED = 1,  /* a complete hypothesis (ends in eos, or reached the max length) */
+    STELE_TRACE_PRUNED = 2     /* ranked but fell out of the beam */
+} stele_trace_status;
+
+typedef struct {
+    int32_t parent;            /* index of its parent in trace_nodes (a node of step t - 1);
+                                  -1 at step 0, whose parent is the start symbol */
+    int32_t token;             /* this step's token id */
+    int32_t status;            /* stele_trace_status */
+    int32_t rank;              /* a finished node returned in hyps: its index there (0 = the
+                                  result); else -1 */
+    double logp;               /* cumulative log-probability, this token included */
+    double score;              /* finished nodes: the ranking score (hyps[].score); else 0 */
+} stele_trace_node;
 
 typedef struct {
     int n_source;              /* source pieces, eos included */
@@ -147,16 +206,24 @@ typedef struct {
     const float *word_attention;           /* [n_target_words x n_source_words]: summed over
                                               source pieces, averaged over target pieces */
     const int32_t *word_alignment;         /* [n_target_words]: argmax source word */
+    /* The search's trace when params.trace was set (see stele_trace_node), else 0 and NULL.
+       Stored in buffers stele_session_create() sized for max_target_tokens steps of
+       2 * max_beam nodes: tracing allocates nothing. Empty input: no steps. */
+    int n_trace_steps;
+    const int32_t *trace_step_start;       /* [n_trace_steps + 1] */
+    const stele_trace_node *trace_nodes;   /* [trace_step_start[n_trace_steps]] */
 } stele_result;
 
 /* Translate UTF-8 text (len bytes, or NUL-terminated when len < 0). Empty or whitespace-only text
    gives an empty translation without running the model (no error): n_source 0, one hypothesis
    with no tokens, text "", score 0, no attention. Characters absent from the vocabulary become
-   <unk>. Invalid UTF-8 or NUL bytes: STELE_ERR_TEXT. More than limits.max_text_bytes bytes or
+   <unk> when params->normalize is 0 (else they are copied through, see stele_params). Invalid UTF-8 or NUL bytes: STELE_ERR_TEXT. More than limits.max_text_bytes bytes or
    limits.max_source_tokens pieces (eos included): STELE_ERR_LIMIT (the message gives both
    numbers). params NULL: stele_default_params(). beam_size above limits.max_beam:
    STELE_ERR_LIMIT; nbest outside 1..beam_size or non-finite alpha/beta/len: STELE_ERR_ARGUMENT.
-   The search is scripts/search.py's: greedy when beam_size is 1, else beam search. */
+   The search is scripts/search.py's: greedy when beam_size is 1, else beam search.
+   params->protect (the default): placeholders, markup and mnemonics are masked first and put
+   back into each hypothesis' text (stele_params.protect); text without them is unaffected. */
 stele_status stele_translate(stele_session *session, const char *text, ptrdiff_t len,
                              const stele_params *params, const stele_result **out,
                              stele_error *err);
@@ -166,6 +233,12 @@ stele_status stele_translate(stele_session *session, const char *text, ptrdiff_t
 stele_status stele_translate_ids(stele_session *session, const int32_t *ids, int n,
                                  const stele_params *params, const stele_result **out,
                                  stele_error *err);
+
+/* 1 when the model's metadata sets a low-confidence threshold (search.low_confidence_logp,
+   models/FORMAT.md) and the best hypothesis' summed log-probability is below it: the output is
+   more likely wrong than the model's usual outputs, and should not be shown as certain. Else 0
+   (always 0 for a model without the key). */
+int stele_low_confidence(const stele_model *model, const stele_result *result);
 
 /* Batched greedy translation: up to `capacity` sentences decoded together. Every decoder step is
    one GEMM over the sentences still running, so the weights are read once per step for all of
@@ -185,7 +258,7 @@ int stele_batch_capacity(const stele_batch *batch);
    1 <= n <= capacity; results[i] receives text i's result, valid until the next call on this
    batch or stele_batch_free(). params as stele_translate (NULL: stele_default_params() with
    beam_size 1), but beam_size must be 1 (beam search
-   keeps one sentence per session: use stele_translate). A text that stele_translate would refuse
+   keeps one sentence per session: use stele_translate) and trace 0. A text that stele_translate would refuse
    fails the whole call before any decoding, with the message prefixed "texts[i]: ". */
 stele_status stele_translate_batch(stele_batch *batch, const char *const *texts,
                                    const ptrdiff_t *lens, int n, const stele_params *params,

@@ -4,6 +4,8 @@
 #   make test-parsers     all of the below except the long fuzz runs
 #   make fuzz             each fuzz target for FUZZ_SECONDS (default 600), one after the other
 #   make fuzz-smoke       each fuzz target for 30 s (part of test-parsers)
+#   make fuzz-long        each fuzz target until FUZZ_RUNS executions (default 10 M), one after
+#                         the other, with its dictionary; not part of any test target
 #   make golden-tokenizer tokenizer goldens (also run by `make golden`)
 
 PARSER_CFLAGS ?= -std=c11 -O2 -g -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-function
@@ -18,18 +20,20 @@ TINY_MODELS   := $(sort $(wildcard tests/golden/tiny/*.safetensors))
 BAD_BASE      := tests/golden/tiny/bilstm-general-luong.safetensors
 
 FUZZ_SECONDS  ?= 600
-FUZZ_TARGETS  := safetensors spm tokenizer
+FUZZ_TARGETS  := safetensors spm tokenizer protect
 FUZZ_FLAGS    := -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer \
                  -fno-sanitize-recover=all
 FUZZ_MAXLEN_safetensors := 32768
 FUZZ_MAXLEN_spm         := 8192
 FUZZ_MAXLEN_tokenizer   := 2048
+FUZZ_MAXLEN_protect     := 2048
 FUZZ_SRC_safetensors    := src/json.c src/safetensors.c src/error.c
 FUZZ_SRC_spm            := src/sentencepiece.c src/error.c
 FUZZ_SRC_tokenizer      := src/sentencepiece.c src/error.c
+FUZZ_SRC_protect        := src/protect.c
 
 .PHONY: test-parsers test-parsers-native test-parsers-san test-bad-models fuzz fuzz-smoke \
-        fuzz-build golden-tokenizer
+        fuzz-build fuzz-long golden-tokenizer
 
 # The unit/golden tests link only the parser sources: they do not depend on the engine.
 $(PT)/native/%: tests/c/%.c $(PARSER_SRC) $(PARSER_HDR)
@@ -64,15 +68,13 @@ test-parsers-san: $(addprefix $(PT)/san/,$(PARSER_TESTS))
 # when src/engine.mk provides it, else every library source compiled here.
 ifneq ($(LIBSTELE_SAN),)
 BAD_LIB := $(LIBSTELE_SAN)
-BAD_ARCH := $(ENGINE_ARCH)
 else
 BAD_LIB := $(filter-out src/cli.c src/kernels_simd128.c,$(wildcard src/*.c))
-BAD_ARCH :=
 endif
 
 $(PT)/san/test_bad_models: tests/c/test_bad_models.c $(BAD_LIB) $(wildcard src/*.h) tests/c/testutil.h
 	@mkdir -p $(dir $@)
-	$(CC) $(PARSER_CFLAGS) $(BAD_ARCH) $(PARSER_SAN) $< $(BAD_LIB) -lm -o $@
+	$(CC) $(PARSER_CFLAGS) $(PARSER_SAN) $< $(BAD_LIB) -lm -o $@
 
 test-bad-models: $(PT)/san/test_bad_models
 	@echo "== test_bad_models (asan+ubsan)"
@@ -84,7 +86,7 @@ test-bad-models: $(PT)/san/test_bad_models
 test-parsers: test-parsers-native test-parsers-san test-bad-models fuzz-smoke
 
 # ---------------------------------------------------------------- fuzzing (clang libFuzzer)
-$(PT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PARSER_SRC) $(PARSER_HDR)
+$(PT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PARSER_SRC) $(PARSER_HDR) src/protect.c src/protect.h
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) $< $(FUZZ_SRC_$*) -lm -o $@
 
@@ -97,7 +99,7 @@ define fuzz_run
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  mkdir -p $(PT)/fuzz/corpus/$$t; cp -n tests/fuzz/corpus/$$t/* $(PT)/fuzz/corpus/$$t/ 2>/dev/null || true; \
 	  case $$t in safetensors) ml=$(FUZZ_MAXLEN_safetensors);; spm) ml=$(FUZZ_MAXLEN_spm);; \
-	    tokenizer) ml=$(FUZZ_MAXLEN_tokenizer);; esac; \
+	    tokenizer) ml=$(FUZZ_MAXLEN_tokenizer);; protect) ml=$(FUZZ_MAXLEN_protect);; esac; \
 	  echo "== fuzz_$$t for $(1) s"; \
 	  if ! $(PT)/fuzz/fuzz_$$t -max_total_time=$(1) -max_len=$$ml -print_final_stats=1 \
 	      -artifact_prefix=$(PT)/fuzz/artifacts/$$t- $(PT)/fuzz/corpus/$$t \
@@ -112,6 +114,31 @@ fuzz-smoke: fuzz-build
 
 fuzz: fuzz-build
 	$(call fuzz_run,$(FUZZ_SECONDS))
+
+# fuzz-long: a fixed number of executions rather than a time, so that a run on a busy machine
+# still covers as many inputs as one on a quiet machine. Each target gets its dictionary
+# (tests/fuzz/<target>.dict) and a working copy of its seeds; every target runs even when an
+# earlier one found something (the make fails at the end), and the combined log is
+# $(FUZZ_LOG) (one target's full output at a time also in $(PT)/fuzz/<target>-long.log).
+FUZZ_RUNS ?= 10000000
+FUZZ_LOG  ?= $(BUILD)/fuzz-long.log
+fuzz-long: fuzz-build
+	@mkdir -p $(PT)/fuzz/artifacts $(dir $(FUZZ_LOG)); : > $(FUZZ_LOG)
+	@failed=; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(PT)/fuzz/corpus/$$t; cp -n tests/fuzz/corpus/$$t/* $(PT)/fuzz/corpus/$$t/ 2>/dev/null || true; \
+	  case $$t in safetensors) ml=$(FUZZ_MAXLEN_safetensors);; spm) ml=$(FUZZ_MAXLEN_spm);; \
+	    tokenizer) ml=$(FUZZ_MAXLEN_tokenizer);; protect) ml=$(FUZZ_MAXLEN_protect);; esac; \
+	  echo "== fuzz_$$t until $(FUZZ_RUNS) executions, started $$(date -u +%FT%TZ)" | tee -a $(FUZZ_LOG); \
+	  start=$$(date +%s); \
+	  $(PT)/fuzz/fuzz_$$t -runs=$(FUZZ_RUNS) -max_len=$$ml -dict=tests/fuzz/$$t.dict \
+	      -print_final_stats=1 -artifact_prefix=$(PT)/fuzz/artifacts/$$t- \
+	      $(PT)/fuzz/corpus/$$t > $(PT)/fuzz/$$t-long.log 2>&1; rc=$$?; \
+	  grep -aE '^#[0-9]+ +(pulse|REDUCE|NEW|DONE)' $(PT)/fuzz/$$t-long.log | tail -n 3 >> $(FUZZ_LOG); \
+	  grep -aE '^stat::|^Done|ERROR|SUMMARY|artifact' $(PT)/fuzz/$$t-long.log | tee -a $(FUZZ_LOG); \
+	  echo "fuzz_$$t: exit $$rc after $$(( $$(date +%s) - start )) s" | tee -a $(FUZZ_LOG); \
+	  [ $$rc = 0 ] || failed="$$failed $$t"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz-long FAILED:$$failed (artifacts: $(PT)/fuzz/artifacts/)" | tee -a $(FUZZ_LOG); exit 1; fi
 
 # ---------------------------------------------------------------- goldens
 golden-tokenizer: corpus

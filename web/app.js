@@ -1,9 +1,20 @@
 // The page: controls, output, and the attention views. The engine runs in worker.js.
+import { buildSearchTree } from './search-view.js';
+
 const $ = (id) => document.getElementById(id);
 
 const EXAMPLES = {
   'ui-en-fr': ['Save the document', 'Open a new window', 'Delete the selected files?', 'Show hidden files'],
-  dates: ['29th March 2042', '3 juillet 1999', '7 января 2001', 'Monday, 14 February 2011'],
+  dates: ['29th March 2042', '3 juillet 1999', '7 января 2001', 'the fifth of March, 2021'],
+};
+// The written forms the dates model was trained on (scripts/data/dates.py, its docstring), each
+// also in lower and upper case; others may work, and a likely-wrong output is flagged.
+const FORMS = {
+  dates: ['5 March 2021 · March 5, 2021 · March 5th, 2021 · Mar 5 \'21 · Mar. 5, 2021 · 5-Mar-2021',
+    'Friday, 5 March 2021 · Fri 5 Mar 2021 · the 5th of March, 2021 · the fifth of March, 2021 · March fifth, 2021',
+    '5 mars 2021 · le 1er mars 2021 · le premier mars 2021 · vendredi cinq mars 2021 · 5 févr. 2021 · 5 mars 21',
+    '5 марта 2021 г. · 5 марта 2021 года · пятница, 5 марта 2021 г. · 5-е марта 2021 г. · пятое марта 2021 года · пятого марта 2021 года',
+    '05.03.2021 · 5.3.2021 · 2021-03-05 · 2021/3/5 · 2021.03.05 (day.month.year with dots, year first otherwise)'],
 };
 const DEBOUNCE_MS = 250;
 
@@ -87,7 +98,8 @@ function loadModel(name) {
   clearError();
   $('progress').value = 0;
   $('progress').removeAttribute('data-done');
-  $('load-text').textContent = `downloading ${name}…`;
+  $('load-text').textContent = `loading ${name}…`;
+  showModelDesc();
   $('model-info').textContent = '';
   document.body.dataset.ready = 'false';
   renderExamples(name);
@@ -96,26 +108,27 @@ function loadModel(name) {
   worker.postMessage({ type: 'load', model: name });
 }
 
-function onProgress({ loaded, total }) {
+function onProgress({ loaded, total, cached }) {
   const p = $('progress');
+  const from = cached ? 'from cache: ' : '';
   if (total) {
     p.max = total;
     p.value = loaded;
-    $('load-text').textContent = `${fmtBytes(loaded)} / ${fmtBytes(total)} (${Math.floor((100 * loaded) / total)} %)`;
+    $('load-text').textContent = `${from}${fmtBytes(loaded)} / ${fmtBytes(total)} (${Math.floor((100 * loaded) / total)} %)`;
   } else {
     p.removeAttribute('value');
-    $('load-text').textContent = `${fmtBytes(loaded)}`;
+    $('load-text').textContent = `${from}${fmtBytes(loaded)}`;
   }
 }
 
-function onReady({ model, ms, info, defaults }) {
+function onReady({ model, ms, info, cached }) {
   if (model !== state.model) return;
   state.ready = true;
   const p = $('progress');
   p.max = 1;
   p.value = 1;
   p.dataset.done = '';
-  $('load-text').textContent = `${fmtBytes(info.modelBytes)} · ready in ${Math.round(ms)} ms`;
+  $('load-text').textContent = `${fmtBytes(info.modelBytes)} ${cached ? 'from cache' : 'downloaded'} · ready in ${Math.round(ms)} ms`;
   const c = info.config ?? {};
   const arch = [c.encoder?.type, c.attention?.score && `${c.attention.score} attention`, c.decoder?.style && `${c.decoder.style} decoder`]
     .filter(Boolean).join(' · ');
@@ -146,6 +159,10 @@ function onWorkerError({ phase, id, code, message }) {
     state.shown = id;
     const [t, d] = explain(code, message);
     showError(t, d);
+    // The previous sentence's output and heatmap must not stay on screen as if they were this
+    // input's: the attention views read state.result.
+    state.result = null;
+    state.request = null;
     renderResult(null);
     $('output').dataset.input = state.inflight?.text ?? '';
   }
@@ -166,7 +183,7 @@ function params() {
   };
   const beam = clampInt($('beam'), 1, Number($('beam').max) || 16, 5);
   const nbest = clampInt($('nbest'), 1, beam, 1);
-  return { beam, nbest };
+  return { beam, nbest, trace: true };   // the trace feeds the Search view
 }
 
 function translateNow() {
@@ -219,6 +236,13 @@ for (const id of ['beam', 'nbest']) $(id).addEventListener('change', () => {
   $('nbest').value = p.nbest;
   translateNow();
 });
+// The picker's options are short names that fit a phone's width; the option's data-desc, the
+// full description, wraps below it.
+function showModelDesc() {
+  const o = $('model').selectedOptions[0];
+  $('model-desc').textContent = o ? o.dataset.desc ?? o.textContent : '';
+}
+
 $('model').addEventListener('change', () => {
   $('input').value = '';
   loadModel($('model').value);
@@ -227,6 +251,13 @@ $('model').addEventListener('change', () => {
 function renderExamples(model) {
   const box = $('examples');
   box.replaceChildren();
+  const forms = $('forms');
+  forms.hidden = !FORMS[model];
+  forms.querySelector('ul').replaceChildren(...(FORMS[model] ?? []).map((f) => {
+    const li = document.createElement('li');
+    li.textContent = f;
+    return li;
+  }));
   for (const ex of EXAMPLES[model] ?? []) {
     const b = document.createElement('button');
     b.type = 'button';
@@ -246,6 +277,10 @@ function renderResult(r) {
   const out = $('output'), list = $('nbest-list');
   list.replaceChildren();
   $('export-png').disabled = $('export-json').disabled = !r?.alignment;
+  // the model's calibrated flag (search.low_confidence_logp): a likely-wrong output is not shown
+  // as certain
+  $('low-confidence').hidden = !r?.lowConfidence;
+  out.classList.toggle('uncertain', !!r?.lowConfidence);
   if (!r) {
     out.textContent = '';
     $('stats').textContent = '';
@@ -282,24 +317,54 @@ const showPiece = (p) => (p === '</s>' ? '</s>' : p.replace(/\u2581/g, '▁'));
 function matrix() {
   const r = state.result;
   if (!r?.alignment) return null;
-  if (state.unit === 'word') {
-    const w = r.wordAlignment;
-    if (!w.weights || !w.rows || !w.cols) return null;
-    return { rows: w.rows, cols: w.cols, src: w.sourceWords, tgt: w.targetWords, w: w.weights, unit: 'word' };
-  }
+  if (state.unit === 'word') return wordMatrix(r);
   const a = r.alignment;
   return { rows: a.rows, cols: a.cols, src: r.sourceTokens.map(showPiece), tgt: r.targetTokens.map(showPiece), w: a.weights, unit: 'piece' };
 }
 
-// Sequential colour scale: near-white to deep indigo (monotonic lightness).
+// The engine's word weights sum each target word's attention over source words, which leave out
+// the source </s>, so its rows sum to less than 1. The page adds the </s> as a last column,
+// computed the engine's way (summed over the </s> pieces, averaged over the target word's
+// pieces), so that each row sums to 1 as the page says. The target </s> is no word: no row.
+function wordMatrix(r) {
+  const w = r.wordAlignment, a = r.alignment;
+  if (!w.weights || !w.rows || !w.cols) return null;
+  const cols = w.cols + 1, out = new Float32Array(w.rows * cols);
+  const eos = new Float64Array(w.rows), pieces = new Int32Array(w.rows);
+  for (let t = 0; t < a.rows; t++) {
+    const tw = w.targetWordOfPiece[t];
+    if (tw < 0) continue;
+    pieces[tw]++;
+    for (let j = 0; j < a.cols; j++) if (w.sourceWordOfPiece[j] < 0) eos[tw] += a.weights[t * a.cols + j];
+  }
+  for (let i = 0; i < w.rows; i++) {
+    out.set(w.weights.subarray(i * w.cols, (i + 1) * w.cols), i * cols);
+    out[i * cols + w.cols] = eos[i] / (pieces[i] || 1);
+  }
+  return { rows: w.rows, cols, src: [...w.sourceWords, '</s>'], tgt: w.targetWords, w: out, unit: 'word' };
+}
+
+// Sequential colour scale: near-white to deep indigo (monotonic lightness). In dark mode the
+// scale runs the other way, from the card's dark to near-white, so that a strong weight stands
+// out from the dark page instead of melting into it. Exported PNGs (white) keep the light one.
 const STOPS = [[247, 251, 255], [198, 219, 239], [107, 174, 214], [33, 113, 181], [8, 48, 107], [20, 12, 60]];
-function colour(v) {
-  const x = Math.min(1, Math.max(0, v)) * (STOPS.length - 1);
-  const i = Math.min(STOPS.length - 2, Math.floor(x)), f = x - i;
-  const c = STOPS[i].map((a, k) => Math.round(a + (STOPS[i + 1][k] - a) * f));
+const STOPS_DARK = [[30, 36, 46], [8, 48, 107], [33, 113, 181], [107, 174, 214], [198, 219, 239], [250, 252, 255]];
+const darkMode = window.matchMedia('(prefers-color-scheme: dark)');
+function colour(v, stops = darkMode.matches ? STOPS_DARK : STOPS) {
+  const x = Math.min(1, Math.max(0, v)) * (stops.length - 1);
+  const i = Math.min(stops.length - 2, Math.floor(x)), f = x - i;
+  const c = stops[i].map((a, k) => Math.round(a + (stops[i + 1][k] - a) * f));
   return `rgb(${c[0]}, ${c[1]}, ${c[2]})`;
 }
-$('legend-bar').style.background = `linear-gradient(to right, ${STOPS.map((_, i) => colour(i / (STOPS.length - 1))).join(', ')})`;
+function paintLegend() {
+  const n = STOPS.length - 1;
+  $('legend-bar').style.background = `linear-gradient(to right, ${STOPS.map((_, i) => colour(i / n)).join(', ')})`;
+}
+paintLegend();
+darkMode.addEventListener('change', () => {
+  paintLegend();
+  renderAttention();
+});
 
 const argmax = (m, i) => {
   let best = 0;
@@ -311,12 +376,24 @@ const argmax = (m, i) => {
 
 function renderAttention() {
   const m = matrix();
-  const grid = $('grid-wrap'), links = $('links-wrap');
+  const grid = $('grid-wrap'), links = $('links-wrap'), search = $('search-wrap');
   grid.replaceChildren();
   links.replaceChildren();
+  search.replaceChildren();
   renderTokens(m);
   grid.hidden = state.view !== 'grid';
   links.hidden = state.view !== 'links';
+  search.hidden = state.view !== 'search';
+  if (state.view === 'search') {   // the search tree (search-view.js) needs no attention
+    if (state.result?.trace) search.append(buildSearchTree(state.result.trace));
+    else {
+      const p = document.createElement('p');
+      p.className = 'muted small';
+      p.textContent = state.result ? 'No search to show for this input.' : 'Translate something to see its search.';
+      search.append(p);
+    }
+    return;
+  }
   if (!m) {
     const p = document.createElement('p');
     p.className = 'muted small';
@@ -606,13 +683,13 @@ $('export-png').addEventListener('click', () => {
   m.tgt.forEach((t, i) => ctx.fillText(t, rowW - 8, colH + i * cell + cell / 2));
   for (let i = 0; i < m.rows; i++) {
     for (let j = 0; j < m.cols; j++) {
-      ctx.fillStyle = colour(m.w[i * m.cols + j]);
+      ctx.fillStyle = colour(m.w[i * m.cols + j], STOPS);
       ctx.fillRect(rowW + j * cell, colH + i * cell, cell - 1, cell - 1);
     }
   }
   const ly = colH + m.rows * cell + 24;
   const g = ctx.createLinearGradient(rowW, 0, rowW + lw, 0);
-  STOPS.forEach((_, k) => g.addColorStop(k / (STOPS.length - 1), colour(k / (STOPS.length - 1))));
+  STOPS.forEach((_, k) => g.addColorStop(k / (STOPS.length - 1), colour(k / (STOPS.length - 1), STOPS)));
   ctx.fillStyle = g;
   ctx.fillRect(rowW, ly, lw, 12);
   ctx.fillStyle = '#1b1f24';

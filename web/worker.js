@@ -3,9 +3,9 @@
 // download, a compile or a translation.
 //
 // Messages in:  { type: 'load', model }                      model: a name under /models/
-//               { type: 'translate', id, text, beam, nbest }
-// Messages out: { type: 'progress', loaded, total }
-//               { type: 'ready', model, ms, info, defaults }
+//               { type: 'translate', id, text, beam, nbest, trace }
+// Messages out: { type: 'progress', loaded, total, cached }
+//               { type: 'ready', model, ms, info, defaults, cached }   cached: read from the cache
 //               { type: 'result', id, ms, result }
 //               { type: 'error', id?, phase, code, message }  phase: 'load' | 'translate'
 import { Translator, SteleError, simdSupported } from '../src/js/stele.js';
@@ -15,6 +15,79 @@ let loading = null;
 let generation = 0;   // a newer load supersedes one still downloading
 
 const modelUrl = (name) => new URL(`../models/${encodeURIComponent(name)}/model.safetensors`, import.meta.url);
+
+// ---------------------------------------------------------------- the model cache
+// A model is kept in Cache Storage under its URL plus "?sha256=<its hash>", the hash taken from
+// ../models/manifest.json (a few hundred bytes, fetched on every load; scripts/model-manifest.mjs).
+// So a later visit downloads nothing of an unchanged model, and a changed model (a new hash) is
+// downloaded again and replaces the old copy. Only bytes whose SHA-256 matches the manifest are
+// stored, so a model replaced between the two fetches is never kept under the wrong key.
+// No manifest (a static host without one), no Cache Storage or no crypto.subtle (plain http off
+// this machine is not a secure context), or any cache error: the model is just downloaded.
+// Offline (the manifest cannot be fetched at all): the newest cached copy of that model, if any.
+// A cached copy the engine refuses (say, from an older format) is deleted and downloaded again.
+// The service worker (sw.js) leaves model files to this cache.
+const MODEL_CACHE = 'stele-models-v1';
+
+async function openCache() {
+  try {
+    if (typeof caches === 'undefined' || !globalThis.crypto?.subtle) return null;
+    return await caches.open(MODEL_CACHE);
+  } catch {
+    return null;   // SecurityError in an insecure context, or storage disabled
+  }
+}
+
+// The model's SHA-256 from the manifest; null when there is none; 'offline' when the manifest
+// cannot be fetched at all.
+async function manifestHash(name) {
+  let res;
+  try {
+    res = await fetch(new URL('../models/manifest.json', import.meta.url), { cache: 'no-cache' });
+  } catch {
+    return 'offline';
+  }
+  try {
+    const m = res.ok ? await res.json() : null;
+    const h = m?.models?.[name]?.sha256;
+    return typeof h === 'string' && /^[0-9a-f]{64}$/.test(h) ? h : null;
+  } catch {
+    return null;
+  }
+}
+
+const hex = (buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, '0')).join('');
+
+// Where to load the model from: { source, cached, keep(bytes), forget() }. keep() stores a
+// verified download; forget() deletes the cached copy that source is.
+async function modelSource(name) {
+  const url = modelUrl(name);
+  const network = { source: url, cached: false, keep: null, forget: null };
+  const cache = await openCache();
+  if (!cache) return network;
+  try {
+    const hash = await manifestHash(name);
+    const copies = await cache.keys(url, { ignoreSearch: true });
+    if (hash === 'offline') {
+      const last = copies.at(-1);
+      const hit = last && (await cache.match(last));
+      return hit ? { source: hit, cached: true, keep: null, forget: () => cache.delete(last) } : network;
+    }
+    if (!hash) return network;
+    const key = `${url.href}?sha256=${hash}`;
+    const hit = await cache.match(key);
+    if (hit) return { source: hit, cached: true, keep: null, forget: () => cache.delete(key) };
+    const keep = async (bytes) => {
+      if (hex(await crypto.subtle.digest('SHA-256', bytes)) !== hash) return;
+      await cache.put(key, new Response(bytes, { headers: {
+        'content-type': 'application/octet-stream', 'content-length': String(bytes.byteLength) } }));
+      for (const old of copies) if (old.url !== key) await cache.delete(old);
+    };
+    return { source: url, cached: false, keep, forget: null };
+  } catch {
+    return network;
+  }
+}
 
 function fail(phase, e, id) {
   const code = e instanceof SteleError ? e.code : (e?.name || 'Error');
@@ -32,28 +105,58 @@ async function load(model) {
     return;
   }
   try {
-    let last = 0;
-    const t = await Translator.load(modelUrl(model), {
-      limits: { maxTextBytes: 2000 },
-      onProgress: ({ loaded, total }) => {
-        const now = performance.now();
-        if (now - last > 30 || loaded === total) {
-          last = now;
-          postMessage({ type: 'progress', loaded, total });
-        }
-      },
-    });
+    let from = await modelSource(model), t;
+    try {
+      t = await open(from);
+    } catch (e) {
+      if (!from.cached || gen !== generation) throw e;
+      await from.forget().catch(() => {});
+      from = await modelSource(model);
+      if (from.cached) throw e;   // it could not be deleted
+      t = await open(from);
+    }
     if (gen !== generation) return t.dispose();
     translator = t;
     const i = t.info;
     postMessage({
-      type: 'ready', model, ms: performance.now() - t0, defaults: t.defaults,
+      type: 'ready', model, ms: performance.now() - t0, defaults: t.defaults, cached: from.cached,
       info: { name: i.name, parameters: i.parameters, modelBytes: i.modelBytes, kernels: i.kernels,
         vocabSize: i.vocabSize, limits: i.limits, config: i.config },
     });
   } catch (e) {
     if (gen === generation) fail('load', e);
   }
+}
+
+// A Translator from modelSource()'s answer, reporting progress; a verified download is kept once
+// the engine has accepted it (a failure to store just costs the next visit a download).
+async function open(from) {
+  let last = 0;
+  // A download to keep is read here (one copy for the engine, one for the cache).
+  let source = from.source, copy = null;
+  if (from.keep) {
+    try {
+      source = await fetch(from.source);
+    } catch (e) {
+      throw new SteleError('STELE_ERR_IO', `model: cannot fetch ${from.source}: ${e.message}`);
+    }
+    if (source.ok) {
+      copy = source.clone().arrayBuffer();
+      copy.catch(() => {});   // a failed load is reported by the caller, not as an unhandled rejection
+    }
+  }
+  const t = await Translator.load(source, {
+    limits: { maxTextBytes: 2000 },
+    onProgress: ({ loaded, total }) => {
+      const now = performance.now();
+      if (now - last > 30 || loaded === total) {
+        last = now;
+        postMessage({ type: 'progress', loaded, total, cached: from.cached });
+      }
+    },
+  });
+  if (copy) await copy.then(from.keep).catch(() => {});
+  return t;
 }
 
 onmessage = async ({ data }) => {
@@ -66,7 +169,7 @@ onmessage = async ({ data }) => {
     if (!translator) return fail('translate', new SteleError('STELE_ERR_ARGUMENT', 'no model is loaded'), data.id);
     try {
       const t0 = performance.now();
-      const result = translator.translate(data.text, { beam: data.beam, nbest: data.nbest });
+      const result = translator.translate(data.text, { beam: data.beam, nbest: data.nbest, trace: !!data.trace });
       postMessage({ type: 'result', id: data.id, ms: performance.now() - t0, result });
     } catch (e) {
       fail('translate', e, data.id);

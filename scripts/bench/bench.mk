@@ -21,11 +21,11 @@ bench-deps: $(BENCH_NPM) $(DIST)/stele.wasm $(BENCH_DIR)/stele-native $(BENCH_DI
 
 $(BENCH_DIR)/stele-native: scripts/bench/native.c $(LIBSTELE) $(ENGINE_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(ENGINE_CFLAGS) $(ENGINE_ARCH) $< $(LIBSTELE) -lm -o $@
+	$(CC) $(ENGINE_CFLAGS) $< $(LIBSTELE) -lm -o $@
 
 $(BENCH_DIR)/kernels-native: scripts/bench/kernels.c $(LIBSTELE) $(ENGINE_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(ENGINE_CFLAGS) -O3 $(ENGINE_ARCH) $< $(LIBSTELE) -lm -o $@
+	$(CC) $(ENGINE_CFLAGS) -O3 $(ENGINE_AVX2) $< $(LIBSTELE) -lm -o $@
 
 $(BENCH_DIR)/kernels.wasm: scripts/bench/kernels.c src/kernels_simd128.c src/kernels_scalar.c \
     src/kernels_linear.h src/kernels.h

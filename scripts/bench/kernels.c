@@ -5,7 +5,8 @@
  * Built twice from this file:
  *   wasm   (emcc -msimd128 with src/kernels_simd128.c): exports kb_*; scripts/bench/roofline.mjs
  *          times the calls from JS;
- *   native (AVX2+FMA with build/libstele.a): main() runs the same measurements, prints JSON.
+ *   native (-mavx2 -mfma, with build/libstele.a's kernels_avx2): main() runs the same
+ *          measurements, prints JSON (exits 1 on a CPU without AVX2+FMA).
  * Each kb_* call repeats its work `reps` times and returns a value derived from the results so
  * that nothing is optimised away. */
 #define _POSIX_C_SOURCE 200809L
@@ -17,11 +18,13 @@
 #if defined(__wasm_simd128__)
 #include <wasm_simd128.h>
 #define KB_EXPORT(name) __attribute__((export_name(#name)))
+#define KB_KERNELS kernels_simd128
 #else
 #include <immintrin.h>
 #include <stdio.h>
 #include <time.h>
 #define KB_EXPORT(name)
+#define KB_KERNELS kernels_avx2
 #endif
 
 KB_EXPORT(kb_alloc)
@@ -82,7 +85,7 @@ float kb_linear(float *y, const float *x, const float *w, const float *b, int M,
                 int reps)
 {
     for (int r = 0; r < reps; r++)
-        k_linear(y, N, x, K, w, K, b, M, N, K, 0);
+        KB_KERNELS.linear(y, N, x, K, w, K, b, M, N, K, 0);
     return y[0] + y[(size_t)M * N - 1];
 }
 
@@ -95,7 +98,7 @@ float kb_gemvs(float *y, const float *x, float *const *w, const int *n, const in
 {
     for (int r = 0; r < reps; r++)
         for (int i = 0; i < count; i++)
-            k_linear(y, n[i], x, k[i], w[i], k[i], NULL, 1, n[i], k[i], 0);
+            KB_KERNELS.linear(y, n[i], x, k[i], w[i], k[i], NULL, 1, n[i], k[i], 0);
     return y[0];
 }
 
@@ -174,6 +177,10 @@ static volatile float sink;
 
 int main(int argc, char **argv)
 {
+    if (!kernels_avx2_usable()) {
+        fprintf(stderr, "kernels-native: this CPU does not run AVX2 and FMA instructions\n");
+        return 1;
+    }
     printf("[");
     for (int i = 1; i < argc; i++) {
         double best = 1e30, work = 0;

@@ -14,7 +14,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include "../../src/stele.h"
-#include "../../src/kernels.h"
 
 double stele_now(void);   /* src/decoder.c: the engine's clock */
 
@@ -186,7 +185,7 @@ int main(int argc, char **argv)
     pass(s, lines, ng < 20 ? ng : 20, 1, &tok, &errs, NULL);   /* warm-up */
     pass(s, lines, nb < 5 ? nb : 5, 5, &tok, &errs, NULL);
     batch_pass(batch, lines, ng < 40 ? ng : 40, &tok, &errs, NULL);
-    printf("{\"kernels\":\"%s\",\"load_s\":%.9f,", STELE_KERNELS_NAME, loads[2]);
+    printf("{\"kernels\":\"%s\",\"load_s\":%.9f,", stele_kernels_name(), loads[2]);
     long long gt, bt;
     int ge, be;
     if (want_outputs)

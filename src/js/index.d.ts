@@ -6,12 +6,19 @@ export const DEFAULT_MODEL: string;
 /** True when this runtime supports WebAssembly SIMD128, which stele.wasm needs. */
 export function simdSupported(): boolean;
 
+/** The URL of the model `name` shipped with the package (models/<name>/model.safetensors). */
+export function modelUrl(name: string): URL;
+
+/** Node: the models shipped with the package (each folder of models/ with model.safetensors). */
+export function shippedModels(): Promise<{ name: string; path: string; bytes: number }[]>;
+
 /** C status names, plus the JS-only STELE_ERR_DISPOSED and STELE_ERR_NO_SIMD. */
 export type SteleErrorCode =
   | 'STELE_ERR_ARGUMENT' | 'STELE_ERR_MEMORY' | 'STELE_ERR_IO' | 'STELE_ERR_HEADER'
   | 'STELE_ERR_DTYPE' | 'STELE_ERR_RANGE' | 'STELE_ERR_SHAPE' | 'STELE_ERR_MISSING'
   | 'STELE_ERR_CONFIG' | 'STELE_ERR_VERSION' | 'STELE_ERR_TOKENIZER' | 'STELE_ERR_TEXT'
-  | 'STELE_ERR_LIMIT' | 'STELE_ERR_INTERNAL' | 'STELE_ERR_DISPOSED' | 'STELE_ERR_NO_SIMD';
+  | 'STELE_ERR_LIMIT' | 'STELE_ERR_INTERNAL' | 'STELE_ERR_WEIGHTS' | 'STELE_ERR_DISPOSED'
+  | 'STELE_ERR_NO_SIMD';
 
 /** Every engine failure: code is the C status name, message the C message. */
 export class SteleError extends Error {
@@ -38,6 +45,8 @@ export interface Limits {
   maxTextBytes?: number;
 }
 
+/** A string without a path separator that is not an existing file is the name of a model
+ *  shipped with the package ('dates', 'ui-en-fr': models/<name>/model.safetensors). */
 export type ModelSource = string | URL | ArrayBuffer | ArrayBufferView | Response;
 
 export interface LoadOptions {
@@ -47,6 +56,7 @@ export interface LoadOptions {
   wasm?: string | URL | ArrayBuffer | ArrayBufferView | Response | WebAssembly.Module;
 }
 
+/** Unknown keys are refused (STELE_ERR_ARGUMENT). */
 export interface TranslateOptions {
   /** 1 = greedy search; 2..limits.maxBeam = beam search. Left out: translator.defaults. */
   beam?: number;
@@ -58,6 +68,17 @@ export interface TranslateOptions {
   beta?: number;
   /** Most output pieces, eos included (default: the model's len_a * sourceLength + len_b). */
   maxLength?: number;
+  /** true: the result carries the search's trace (Translation.trace). Default false: recording
+   *  it is extra work per step. translateBatch() with trace translates one text at a time. */
+  trace?: boolean;
+  /** Placeholders (%s, {0}, $1), markup (<b>..</b>, &amp;) and mnemonics (_File) kept out of
+   *  the model and put back, each source placeholder exactly once (default true). When on and
+   *  the text has such spans, tokens and alignments are those of the masked text. */
+  protect?: boolean;
+  /** true (default): ALL CAPS / Title Case input is translated in sentence case and the output
+   *  given the input's case pattern; characters outside the vocabulary (emoji, symbols) are
+   *  copied into the output beside the words they stood next to. false: the text as given. */
+  normalize?: boolean;
 }
 
 export interface Hypothesis {
@@ -66,6 +87,10 @@ export interface Hypothesis {
   score: number;
   /** Summed log-probability. */
   logp: number;
+  /** Log-probability of each output piece (eos included); they sum to logp. */
+  tokenLogp: number[];
+  /** logp / number of pieces (0 without any): the sentence's confidence. */
+  meanLogp: number;
   /** Output pieces ("▁Enregistrer", "</s>"). */
   tokens: string[];
   ids: Int32Array;
@@ -92,12 +117,22 @@ export interface WordAlignment {
   weights: Float32Array | null;
   /** [targetWord, sourceWord] with the largest weight, one per target word. */
   pairs: Array<[number, number]>;
+  /** The word of each source piece (sourceTokens), -1 for </s>, which no word includes. */
+  sourceWordOfPiece: Int32Array;
+  /** The word of each target piece (targetTokens), -1 for </s>. */
+  targetWordOfPiece: Int32Array;
 }
 
 export interface Translation {
   text: string;
   score: number;
   logp: number;
+  /** true when logp is below the model's calibrated threshold (search.low_confidence_logp in
+   *  models/FORMAT.md): a likely-wrong output. Always false for a model without one. */
+  lowConfidence: boolean;
+  /** Confidence of the best hypothesis: log-probability per target piece, and their mean. */
+  tokenLogp: number[];
+  meanLogp: number;
   sourceTokens: string[];
   targetTokens: string[];
   sourceIds: Int32Array;
@@ -107,6 +142,34 @@ export interface Translation {
   wordAlignment: WordAlignment;
   /** Best first; nbest[0] is the translation above. */
   nbest: Hypothesis[];
+  /** Only with options.trace (and a non-empty input): what the search considered. */
+  trace?: SearchTrace;
+}
+
+/** One candidate the search ranked at a step (stele_trace_node in src/stele.h). Beam search
+ *  ranks the 2 x beam best extensions of the live hypotheses per step: an eos extension
+ *  finishes, the beam best others stay live, the rest are pruned; at the last allowed step the
+ *  live ones finish. Greedy search has one node per step. */
+export interface TraceNode {
+  /** Index of the parent in steps[t - 1]; -1 at step 0 (the parent is the start symbol). */
+  parent: number;
+  /** The piece ("▁le", "</s>") and its id. */
+  token: string;
+  id: number;
+  /** Cumulative log-probability, this token included. */
+  logp: number;
+  /** live: extended at the next step (or the search stopped early); finished: a complete
+   *  hypothesis; pruned: fell out of the beam. */
+  status: 'live' | 'finished' | 'pruned';
+  /** Finished nodes only: the ranking score (as Hypothesis.score). */
+  score?: number;
+  /** Its index in nbest when it is a returned hypothesis (0: the translation); else -1. */
+  rank: number;
+}
+
+export interface SearchTrace {
+  /** steps[t]: the nodes of decoder step t, best logp first. */
+  steps: TraceNode[][];
 }
 
 export interface TranslatorInfo {
@@ -116,7 +179,8 @@ export interface TranslatorInfo {
   kernels: string;
   /** The model's config metadata (models/FORMAT.md). */
   config: Record<string, unknown>;
-  search: { len_a: number; len_b: number };
+  /** low_confidence_logp: the model's low-confidence threshold, when it has one. */
+  search: { len_a: number; len_b: number; low_confidence_logp?: number };
   parameters: number;
   tensorBytes: number;
   tensors: Record<string, { dtype: string; shape: number[]; bytes: number }>;
@@ -127,8 +191,12 @@ export interface TranslatorInfo {
   wasmMemoryBytes: number;
 }
 
+/** The largest model Translator.load accepts: 2 ** 30 bytes (the C STELE_MAX_MODEL_BYTES). */
+export const MAX_MODEL_BYTES: number;
+
 export class Translator {
-  /** source undefined: the embedded default model. */
+  /** source undefined: the embedded default model. Models over MAX_MODEL_BYTES (1 GiB), and
+   *  paths that are not regular files, are refused before reading (models/FORMAT.md "Limits"). */
   static load(source?: ModelSource, options?: LoadOptions): Promise<Translator>;
   readonly info: TranslatorInfo;
   /** The C engine's info JSON (what `stele info` prints). */
@@ -136,11 +204,14 @@ export class Translator {
   /** The search options translate() uses when left out (the C stele_default_params()). */
   readonly defaults: { beam: number; nbest: number; alpha: number; beta: number };
   readonly disposed: boolean;
+  /** A text with a lone UTF-16 surrogate is refused (STELE_ERR_TEXT, naming its index). */
   translate(text: string, options?: TranslateOptions): Translation;
   /**
    * The translations of texts, in order. With beam 1 the texts are decoded together,
    * batchSize (1..256, default 8) sentences at a time, refilled as sentences end: the same
    * outputs as one by one, about twice the throughput. With beam > 1, one by one.
+   * Options are checked the same on every path (unknown keys refused). Every entry must be a
+   * string: a hole of a sparse array or a non-string is a TypeError naming texts[i].
    */
   translateBatch(texts: string[], options?: TranslateOptions & { batchSize?: number }): Translation[];
   /** Frees everything; safe to call twice; any other use afterwards throws STELE_ERR_DISPOSED. */

@@ -12,6 +12,11 @@
 
 /** The embedded default model, relative to this file (package root = ../../). */
 export const DEFAULT_MODEL = '../../models/ui-en-fr/model.safetensors';
+// The models shipped with the package: models/<name>/model.safetensors. A name has no dots or
+// separators, so it never leaves that folder. Found by listing the folder, not from a fixed
+// list, so a model added to models/ (and to package.json "files") needs no code.
+const MODELS_DIR = '../../models/';
+const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
 const WASM_FILE = '../../dist/stele.wasm';
 
 const IS_NODE = typeof process === 'object' && process !== null && !!process.versions?.node;
@@ -44,57 +49,130 @@ export function simdSupported() {
   }
 }
 
+/** Largest model accepted (the C STELE_MAX_MODEL_BYTES, models/FORMAT.md "Limits"): checked
+ *  from a file's size or a Content-Length before reading, and on the running total while
+ *  reading, so a huge or endless source costs no memory. */
+export const MAX_MODEL_BYTES = 2 ** 30;
+// The header length limit (models/FORMAT.md): a first chunk announcing more is refused at once.
+const MAX_HEADER_BYTES = 2 ** 20;
+
+function tooBig(what, n, atLeast = '') {
+  return new SteleError('STELE_ERR_LIMIT', `${what} is ${atLeast}${n} bytes, over the ${MAX_MODEL_BYTES}-byte ` +
+    'model size limit (STELE_MAX_MODEL_BYTES)');
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+// Checks the header as soon as its bytes are in (b: the bytes read so far; total: the size when
+// known): the 8-byte length, then the header text as UTF-8 JSON, so that a file whose header
+// cannot be valid is refused before its data is read (the engine's own check, stricter, runs on
+// the whole file later). Returns true once the header has been checked.
+function checkHeader(b, total, what) {
+  if (b.length < 8) return false;
+  const n = Number(new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true));
+  if (n > MAX_HEADER_BYTES)
+    throw new SteleError('STELE_ERR_HEADER', `${what}: header length ${n} (bytes 0..8) is over the ${MAX_HEADER_BYTES}-byte header limit`);
+  if (total && n > total - 8)
+    throw new SteleError('STELE_ERR_HEADER', `${what}: header length ${n} (bytes 0..8) runs past the end of the ${total}-byte file`);
+  if (b.length < 8 + n) return false;
+  let h;
+  try {
+    h = JSON.parse(strictUtf8.decode(b.subarray(8, 8 + n)));
+  } catch (e) {
+    throw new SteleError('STELE_ERR_HEADER', `${what}: the header (bytes 8..${8 + n}) is not UTF-8 JSON: ${e.message}`);
+  }
+  if (h === null || typeof h !== 'object' || Array.isArray(h))
+    throw new SteleError('STELE_ERR_HEADER', `${what}: header is not a JSON object`);
+  return true;
+}
+
 function isFileUrl(u) {
   return u instanceof URL ? u.protocol === 'file:' : /^file:/i.test(u);
 }
 
 // Reads a Response body, reporting { loaded, total } (total 0 when the size is unknown).
-async function readResponse(res, onProgress, what) {
+// limit: the most bytes accepted (Content-Length, then the running total).
+async function readResponse(res, onProgress, what, limit = MAX_MODEL_BYTES) {
   if (!res.ok) throw new SteleError('STELE_ERR_IO', `${what}: HTTP ${res.status} ${res.statusText}`);
   const total = Number(res.headers?.get?.('content-length')) || 0;
+  if (total > limit) {
+    res.body?.cancel?.().catch(() => {});
+    throw tooBig(what, total);
+  }
   if (!res.body || typeof res.body.getReader !== 'function') {
     const b = new Uint8Array(await res.arrayBuffer());
+    if (b.length > limit) throw tooBig(what, b.length);
     onProgress?.({ loaded: b.length, total: total || b.length });
     return b;
   }
   const reader = res.body.getReader();
   let buf = new Uint8Array(total || 1 << 16);
-  let loaded = 0;
+  let loaded = 0, headerChecked = false;
   onProgress?.({ loaded: 0, total });
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
+    // A body longer than its Content-Length, or an endless one: stop at the limit.
+    if (loaded + value.length > limit) {
+      reader.cancel().catch(() => {});
+      throw tooBig(what, loaded + value.length, 'at least ');
+    }
     if (loaded + value.length > buf.length) {
-      const grown = new Uint8Array(Math.max(buf.length * 2, loaded + value.length));
+      const grown = new Uint8Array(Math.min(limit, Math.max(buf.length * 2, loaded + value.length)));
       grown.set(buf.subarray(0, loaded));
       buf = grown;
     }
     buf.set(value, loaded);
     loaded += value.length;
+    if (!headerChecked && what === 'model') {
+      try {
+        headerChecked = checkHeader(buf.subarray(0, loaded), total, what);
+      } catch (e) {
+        reader.cancel().catch(() => {});
+        throw e;
+      }
+    }
     onProgress?.({ loaded, total });
   }
   return buf.subarray(0, loaded);
 }
 
-async function readFile(path, onProgress) {
+// A regular file only: a folder, a device (/dev/zero never ends) or a FIFO (blocks, never ends)
+// is refused from its stat, as is a file over the size limit, before anything is read.
+async function readFile(path, onProgress, what) {
   const fs = await import('node:fs');
-  let total;
+  let st;
   try {
-    total = (await fs.promises.stat(path)).size;
+    st = await fs.promises.stat(path);
   } catch (e) {
     throw new SteleError('STELE_ERR_IO', `cannot read ${path}: ${e.message}`);
   }
+  if (!st.isFile())
+    throw new SteleError('STELE_ERR_IO', `${path} is ${st.isDirectory() ? 'a folder' :
+      st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isFIFO() ? 'a FIFO' : 'not a file'}, not a regular file`);
+  const total = st.size;
+  if (total > MAX_MODEL_BYTES) throw tooBig(path, total);
   const buf = new Uint8Array(total);
   let loaded = 0;
   onProgress?.({ loaded, total });
+  let headerError = null, headerChecked = false;
   try {
     for await (const chunk of fs.createReadStream(path, { highWaterMark: 1 << 20 })) {
       if (loaded + chunk.length > total) throw new Error('file grew while being read');
       buf.set(chunk, loaded);
       loaded += chunk.length;
+      if (!headerChecked && what === 'model') {
+        try {
+          headerChecked = checkHeader(buf.subarray(0, loaded), total, what);
+        } catch (e) {
+          headerError = e;
+          throw e;
+        }
+      }
       onProgress?.({ loaded, total });
     }
   } catch (e) {
+    if (headerError) throw headerError;
     throw new SteleError('STELE_ERR_IO', `cannot read ${path}: ${e.message}`);
   }
   return buf.subarray(0, loaded);
@@ -115,7 +193,7 @@ async function readSource(source, onProgress, what) {
     throw new TypeError(`${what}: expected a URL, a path, an ArrayBuffer, a Uint8Array or a Response`);
   if (IS_NODE && (isFileUrl(source) || (typeof source === 'string' && !/^[a-z][a-z0-9+.-]+:/i.test(source)))) {
     const { fileURLToPath } = await import('node:url');
-    return readFile(isFileUrl(source) ? fileURLToPath(source) : source, onProgress);
+    return readFile(isFileUrl(source) ? fileURLToPath(source) : source, onProgress, what);
   }
   let res;
   try {
@@ -124,6 +202,58 @@ async function readSource(source, onProgress, what) {
     throw new SteleError('STELE_ERR_IO', `${what}: cannot fetch ${source}: ${e.message}`);
   }
   return readResponse(res, onProgress, what);
+}
+
+/** The URL of the shipped model `name` (`Translator.load(name)` loads it). */
+export function modelUrl(name) {
+  if (typeof name !== 'string' || !MODEL_NAME.test(name))
+    throw new SteleError('STELE_ERR_ARGUMENT', `not a model name: ${String(name).slice(0, 100)}`);
+  return new URL(`${MODELS_DIR}${name}/model.safetensors`, import.meta.url);
+}
+
+/** Node: the models shipped with the package, [{ name, path, bytes }] sorted by name. */
+export async function shippedModels() {
+  const fs = await import('node:fs');
+  const { fileURLToPath } = await import('node:url');
+  const dir = fileURLToPath(new URL(MODELS_DIR, import.meta.url));
+  const out = [];
+  let names = [];
+  try {
+    names = fs.readdirSync(dir).sort();
+  } catch {
+    return out;   // no models/ folder: none shipped
+  }
+  for (const name of names) {
+    if (!MODEL_NAME.test(name)) continue;
+    const path = fileURLToPath(modelUrl(name));
+    try {
+      const st = fs.statSync(path);
+      if (st.isFile()) out.push({ name, path, bytes: st.size });
+    } catch {
+      // a folder without model.safetensors is not a model
+    }
+  }
+  return out;
+}
+
+// A string source without a path separator that is not an existing file names a shipped model
+// (in browsers, which cannot look: any valid name does). Paths and URLs pass through unchanged.
+async function resolveModelName(source) {
+  if (typeof source !== 'string' || /[/\\]/.test(source)) return source;
+  if (!IS_NODE) return MODEL_NAME.test(source) ? modelUrl(source) : source;
+  const fs = await import('node:fs');
+  const isFile = (p) => {
+    try {
+      return fs.statSync(p, { throwIfNoEntry: false })?.isFile() ?? false;
+    } catch {
+      return false;   // e.g. a NUL byte in the name: not a file; readSource reports it
+    }
+  };
+  if (isFile(source)) return source;
+  if (MODEL_NAME.test(source) && isFile(modelUrl(source))) return modelUrl(source);
+  const names = (await shippedModels()).map((m) => m.name).join(', ') || 'none';
+  throw new SteleError('STELE_ERR_IO', `"${source.slice(0, 200)}" is neither a model file nor the ` +
+    `name of a model (shipped: ${names}); \`stele models\` lists the models`);
 }
 
 let modulePromise = null;
@@ -163,6 +293,9 @@ const LAYOUT_FIELDS = [
   'rSourceWordOfPiece', 'rTargetWordOfPiece', 'rWordAttention', 'rWordAlignment',
   'hText', 'hNTokens', 'hTokens', 'hLogp', 'hScore', 'hSize',
   'timeTSize', 'tsNsec',
+  'rNTraceSteps', 'rTraceStepStart', 'rTraceNodes',
+  'tParent', 'tToken', 'tStatus', 'tRank', 'tLogp', 'tScore', 'tSize',
+  'hTokenLogp', 'hMeanLogp',
 ];
 
 const utf8 = new TextDecoder('utf-8');
@@ -293,6 +426,8 @@ function disposedError(what) {
 /** A loaded model: stele_model* plus the heap copy of its bytes (the C model borrows them). */
 class Model {
   constructor(engine, bytes) {
+    // As stele_model_load; checked here before the heap copy is made.
+    if (bytes.length > MAX_MODEL_BYTES) throw tooBig('model', bytes.length);
     this.engine = engine;
     this.ptr = 0;
     this.bytesPtr = engine.copyIn(bytes);
@@ -302,6 +437,9 @@ class Model {
       if (!this.ptr) throw engine.error();
       this.infoJson = engine.cstring(engine.x.stele_model_info_json(this.ptr));
       this.vocabSize = engine.x.stele_model_vocab_size(this.ptr);
+      // The model's low-confidence threshold (search.low_confidence_logp, models/FORMAT.md);
+      // -Infinity without one, so nothing is flagged (stele_low_confidence in C).
+      this.lowConfidenceLogp = JSON.parse(this.infoJson).search.low_confidence_logp ?? -Infinity;
       this.pieceCache = new Map();
     } catch (e) {
       engine.free(this.bytesPtr);
@@ -346,6 +484,7 @@ class Session {
   // One translation; the result is copied out of wasm memory before returning.
   translate(text, p) {
     const e = this.model.engine;
+    checkText(text);
     const bytes = utf8enc.encode(text);
     if (bytes.length > this.limits.maxTextBytes)
       throw new SteleError('STELE_ERR_LIMIT', `input has ${bytes.length} bytes, the session's ` +
@@ -353,7 +492,7 @@ class Session {
     const tp = e.copyIn(bytes, true);
     try {
       const r = trapped(() => e.x.stele_wasm_translate(this.ptr, tp, bytes.length, p.beam,
-        p.nbest, p.alpha, p.beta, p.lenA, p.lenB, e.err));
+        p.nbest, p.alpha, p.beta, p.lenA, p.lenB, p.trace ? 1 : 0, p.protect ? 1 : 0, p.normalize, e.err));
       if (!r) throw e.error();
       return readResult(this.model, r);
     } finally {
@@ -383,28 +522,34 @@ class Batch {
   // in the order of texts.
   translate(texts, p) {
     const e = this.model.engine, n = texts.length;
-    const encoded = texts.map((t, i) => {
-      const b = utf8enc.encode(t);
+    // Index loops, not map/forEach: those skip the holes of a sparse array, which would leave
+    // pointer slots of the heap block below uninitialised (stale memory read as text).
+    const encoded = new Array(n);
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      checkText(texts[i], `texts[${i}]`);
+      const b = utf8enc.encode(texts[i]);
       if (b.length > this.maxTextBytes)
         throw new SteleError('STELE_ERR_LIMIT', `texts[${i}]: input has ${b.length} bytes, ` +
           `the session's limit is ${this.maxTextBytes} (max_text_bytes)`);
-      return b;
-    });
-    const total = encoded.reduce((s, b) => s + b.length, 0);
+      encoded[i] = b;
+      total += b.length;
+    }
     const block = e.malloc(total + 3 + 8 * n);   // text bytes, then pointers and lengths
     const out = new Array(n);
     try {
       const ptrs = block + ((total + 3) & ~3), lens = ptrs + 4 * n;
       let at = block;
-      encoded.forEach((b, i) => {
+      for (let i = 0; i < n; i++) {
+        const b = encoded[i];
         e.u8.set(b, at);
         e.dv.setUint32(ptrs + 4 * i, at, true);
         e.dv.setInt32(lens + 4 * i, b.length, true);
         at += b.length;
-      });
+      }
       e.onResult = (i, r) => { out[i] = readResult(this.model, r); };
       const st = trapped(() => e.x.stele_wasm_translate_stream(this.ptr, ptrs, lens, n, p.alpha,
-        p.beta, p.lenA, p.lenB, e.err));
+        p.beta, p.lenA, p.lenB, p.protect ? 1 : 0, p.normalize, e.err));
       if (st !== 0) throw e.error();
       return out;
     } finally {
@@ -432,11 +577,15 @@ function readResult(m, r) {
   const nbest = [];
   for (let k = 0; k < nHyps; k++) {
     const h = hyps + k * L.hSize;
-    const ids = e.int32s(dv.getUint32(h + L.hTokens, true), dv.getInt32(h + L.hNTokens, true));
+    const nTok = dv.getInt32(h + L.hNTokens, true);
+    const ids = e.int32s(dv.getUint32(h + L.hTokens, true), nTok);
     nbest.push({
       text: e.cstring(dv.getUint32(h + L.hText, true)),
       score: dv.getFloat64(h + L.hScore, true),
       logp: dv.getFloat64(h + L.hLogp, true),
+      // confidence: each target piece's log-probability (eos included) and their mean
+      tokenLogp: Array.from(e.float32s(dv.getUint32(h + L.hTokenLogp, true), nTok)),
+      meanLogp: dv.getFloat64(h + L.hMeanLogp, true),
       tokens: Array.from(ids, (id) => m.piece(id)),
       ids,
     });
@@ -453,6 +602,11 @@ function readResult(m, r) {
     text: best.text,
     score: best.score,
     logp: best.logp,
+    // true: the best hypothesis' logp is below the model's calibrated threshold, so the output
+    // is likely wrong and should not be shown as certain (stele_low_confidence).
+    lowConfidence: best.logp < m.lowConfidenceLogp,
+    tokenLogp: best.tokenLogp,
+    meanLogp: best.meanLogp,
     sourceTokens: Array.from(sourceIds, (id) => m.piece(id)),
     targetTokens: best.tokens,
     sourceIds,
@@ -465,9 +619,46 @@ function readResult(m, r) {
       cols: nsw,
       weights: wordAtt ? e.float32s(wordAtt, ntw * nsw) : null,
       pairs: wordAl ? Array.from(pairsArr, (s, t) => [t, s]) : [],
+      // Each piece's word (-1 for </s>), so that a caller can see what the words leave out.
+      sourceWordOfPiece: srcWordOf,
+      targetWordOfPiece: tgtWordOf,
     },
     nbest,
+    ...(i32(L.rNTraceSteps) > 0 ? { trace: readTrace(m, r) } : {}),
   };
+}
+
+const TRACE_STATUS = ['live', 'finished', 'pruned'];
+
+// The search's trace (stele_trace_node in stele.h): steps[t] lists step t's ranked candidates,
+// best first; parent indexes steps[t - 1] (-1 at step 0).
+function readTrace(m, r) {
+  const e = m.engine, L = e.L, dv = e.dv;
+  const n = dv.getInt32(r + L.rNTraceSteps, true);
+  const start = e.int32s(dv.getUint32(r + L.rTraceStepStart, true), n + 1);
+  const base = dv.getUint32(r + L.rTraceNodes, true);
+  const steps = [];
+  for (let t = 0; t < n; t++) {
+    const nodes = [];
+    for (let i = start[t]; i < start[t + 1]; i++) {
+      const p = base + i * L.tSize;
+      const parent = dv.getInt32(p + L.tParent, true);
+      const id = dv.getInt32(p + L.tToken, true);
+      const status = TRACE_STATUS[dv.getInt32(p + L.tStatus, true)] ?? 'pruned';
+      const rank = dv.getInt32(p + L.tRank, true);
+      nodes.push({
+        parent: t === 0 ? -1 : parent - start[t - 1],
+        token: m.piece(id),
+        id,
+        logp: dv.getFloat64(p + L.tLogp, true),
+        status,
+        ...(status === 'finished' ? { score: dv.getFloat64(p + L.tScore, true) } : {}),
+        rank,
+      });
+    }
+    steps.push(nodes);
+  }
+  return { steps };
 }
 
 // Words as the native CLI prints them: the pieces of each word joined, each piece's leading
@@ -494,16 +685,58 @@ function intOption(v, name, def) {
   return v;
 }
 
+function boolOption(v, name, def) {
+  if (v === undefined || v === null) return def;
+  if (typeof v !== 'boolean') throw new TypeError(`${name} must be a boolean, got ${typeof v}`);
+  return v;
+}
+
 function numOption(v, name, def) {
   if (v === undefined || v === null) return def;
   if (typeof v !== 'number') throw new TypeError(`${name} must be a number, got ${typeof v}`);
   return v;
 }
 
-function objOption(v, name) {
+function objOption(v, name, known) {
   if (v === undefined || v === null) return {};
   if (typeof v !== 'object') throw new TypeError(`${name} must be an object, got ${typeof v}`);
+  // A misspelt key ({ nBest: 3 }) would otherwise be ignored silently and the default used.
+  if (known) {
+    for (const k of Object.keys(v))
+      if (!known.includes(k))
+        throw new SteleError('STELE_ERR_ARGUMENT', `${name}: unknown option "${k}" (known: ${known.join(', ')})`);
+  }
   return v;
+}
+
+const TRANSLATE_OPTIONS = ['beam', 'nbest', 'alpha', 'beta', 'maxLength', 'trace', 'protect', 'normalize'];
+const BATCH_OPTIONS = [...TRANSLATE_OPTIONS, 'batchSize'];
+
+// The index of the first unpaired UTF-16 surrogate in s, or -1. TextEncoder would turn it into
+// U+FFFD and the model would see <unk>: the text is refused instead, as invalid UTF-8 is in C.
+function loneSurrogate(s) {
+  if (typeof s.isWellFormed === 'function' && s.isWellFormed()) return -1;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    if (c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) { i++; continue; }
+    }
+    return i;
+  }
+  return -1;
+}
+
+// A text to translate: a string (TypeError otherwise, naming it; a hole of a sparse array is
+// "missing") with no lone surrogate (STELE_ERR_TEXT with its UTF-16 position).
+function checkText(t, what = 'text') {
+  if (typeof t !== 'string')
+    throw new TypeError(`${what} must be a string, got ${t === undefined ? 'undefined (missing)' : t === null ? 'null' : typeof t}`);
+  const k = loneSurrogate(t);
+  if (k >= 0)
+    throw new SteleError('STELE_ERR_TEXT', `${what === 'text' ? '' : `${what}: `}lone UTF-16 surrogate ` +
+      `U+${t.charCodeAt(k).toString(16).toUpperCase()} at index ${k} (not a Unicode character)`);
 }
 
 // ---------------------------------------------------------------- Translator
@@ -521,25 +754,28 @@ export class Translator {
   }
 
   /**
-   * Loads a model: source is a URL, a file path (Node), an ArrayBuffer/typed array or a fetch
-   * Response; undefined = the embedded default model (DEFAULT_MODEL).
+   * Loads a model: source is the name of a model shipped with the package ('dates',
+   * 'ui-en-fr'; see shippedModels()), a URL, a file path (Node), an ArrayBuffer/typed array or a
+   * fetch Response; undefined = the embedded default model (DEFAULT_MODEL).
    * options: { onProgress({ loaded, total }), limits: { maxSourceTokens, maxTargetTokens,
    * maxBeam, maxTextBytes }, wasm: URL | path | bytes | WebAssembly.Module }.
    */
   static async load(source, options = {}) {
-    const o = objOption(options, 'options');
+    const o = objOption(options, 'options', ['onProgress', 'limits', 'wasm']);
     if (o.onProgress !== undefined && typeof o.onProgress !== 'function')
       throw new TypeError('options.onProgress must be a function');
-    const lim = objOption(o.limits, 'options.limits');
+    const LIMITS = ['maxSourceTokens', 'maxTargetTokens', 'maxBeam', 'maxTextBytes'];
+    const lim = objOption(o.limits, 'options.limits', LIMITS);
     const limits = {};
-    for (const k of ['maxSourceTokens', 'maxTargetTokens', 'maxBeam', 'maxTextBytes']) {
+    for (const k of LIMITS) {
       const v = intOption(lim[k], `limits.${k}`, undefined);
       if (v !== undefined) {
         if (v < 1) throw new SteleError('STELE_ERR_ARGUMENT', `limits.${k} ${v} must be >= 1`);
         limits[k] = v;
       }
     }
-    const src = source ?? new URL(DEFAULT_MODEL, import.meta.url);
+    const src = source === undefined || source === null
+      ? new URL(DEFAULT_MODEL, import.meta.url) : await resolveModelName(source);
     const [engine, bytes] = await Promise.all([
       Engine.create(o.wasm),
       readSource(src, o.onProgress, 'model'),
@@ -600,12 +836,17 @@ export class Translator {
   /**
    * Translates one text. options: beam (1 = greedy), nbest, alpha (length penalty), beta
    * (coverage penalty): left out, the engine's defaults (see defaults); maxLength (output pieces
-   * incl. eos; default: the model's len_a * S + len_b).
+   * incl. eos; default: the model's len_a * S + len_b); trace (true: result.trace, the search's
+   * steps, see index.d.ts; off by default: recording it costs time). normalize (default true: ALL CAPS and
+   * Title Case input translated in sentence case and given its case back, characters outside the
+   * vocabulary such as emoji copied through; false: the text goes to the model as given).
+   * Unknown option keys are
+   * refused; a text with a lone UTF-16 surrogate is STELE_ERR_TEXT naming its index (it would become <unk>).
    */
   translate(text, options) {
     const s = this._live();
-    if (typeof text !== 'string') throw new TypeError(`text must be a string, got ${text === null ? 'null' : typeof text}`);
-    return s.translate(text, this._params(options));
+    checkText(text);
+    return s.translate(text, this._params(objOption(options, 'options', TRANSLATE_OPTIONS)));
   }
 
   /**
@@ -614,23 +855,36 @@ export class Translator {
    * a sentence that ends makes room for the next text): every decoder step reads the weights
    * once for all of them, so a list goes about twice as fast as one by one, with the same
    * outputs. With beam > 1 the texts are translated one by one.
-   * options: translate()'s, plus batchSize (1..256). Every text is checked before any work: a
-   * non-string throws TypeError, a text over the limits a SteleError naming texts[i].
+   * options: translate()'s, plus batchSize (1..256); the same options are accepted and refused
+   * on every path (an unknown key, or nbest outside 1..beam, is a STELE_ERR_ARGUMENT). Every
+   * entry is checked before any work: a non-string or a hole of a sparse array throws a
+   * TypeError naming texts[i]; a text with a lone surrogate or over the limits a SteleError
+   * naming texts[i].
    */
   translateBatch(texts, options) {
-    this._live();
+    const s = this._live();
     if (!Array.isArray(texts)) throw new TypeError('texts must be an array of strings');
-    const o = objOption(options, 'options');
+    const o = objOption(options, 'options', BATCH_OPTIONS);
     const batchSize = intOption(o.batchSize, 'batchSize', 8);
     if (batchSize < 1 || batchSize > 256)
       throw new SteleError('STELE_ERR_ARGUMENT', `batchSize ${batchSize} outside 1..256`);
-    const { batchSize: _omit, ...rest } = o;
-    const p = this._params(rest);
-    texts.forEach((t, i) => {
-      if (typeof t !== 'string') throw new TypeError(`texts[${i}] must be a string, got ${t === null ? 'null' : typeof t}`);
-    });
-    if (p.beam !== 1 || batchSize === 1 || texts.length < 2)
-      return texts.map((t) => this._session.translate(t, p));
+    const p = this._params(o);
+    // Every entry, holes of a sparse array included (forEach and map skip those), before any
+    // work, on every path below.
+    for (let i = 0; i < texts.length; i++) checkText(texts[i], `texts[${i}]`);
+    if (p.beam !== 1 || batchSize === 1 || texts.length < 2 || p.trace) {
+      const out = new Array(texts.length);
+      for (let i = 0; i < texts.length; i++) {
+        try {
+          out[i] = s.translate(texts[i], p);
+        } catch (e) {
+          if (e instanceof SteleError && !e.message.startsWith('texts['))
+            e.message = `texts[${i}]: ${e.message}`;
+          throw e;
+        }
+      }
+      return out;
+    }
     if (this._batch && this._batch.capacity !== batchSize) {
       this._batch.dispose();
       this._batch = null;
@@ -639,20 +893,36 @@ export class Translator {
     return this._batch.translate(texts, p);
   }
 
-  _params(options) {
-    const o = objOption(options, 'options');
+  // The search parameters of options (already checked for unknown keys), validated here in full
+  // with stele_translate's rules and messages, so that every path (one text, beam or greedy
+  // batch, batchSize 1) accepts and refuses the same options; the batched C path never sees nbest.
+  _params(o) {
     const x = this._engine.x;
     const beam = intOption(o.beam, 'beam', x.stele_wasm_default_param(0));
+    const nbest = intOption(o.nbest, 'nbest', x.stele_wasm_default_param(1));
+    const alpha = numOption(o.alpha, 'alpha', x.stele_wasm_default_param(2));
+    const beta = numOption(o.beta, 'beta', x.stele_wasm_default_param(3));
     const maxLength = intOption(o.maxLength, 'maxLength', undefined);
+    if (beam < 1) throw new SteleError('STELE_ERR_ARGUMENT', `beam_size ${beam} must be >= 1`);
+    const maxBeam = this._session.limits.maxBeam;
+    if (beam > maxBeam)
+      throw new SteleError('STELE_ERR_LIMIT', `beam_size ${beam} exceeds the session's max_beam ${maxBeam}`);
+    if (nbest < 1 || nbest > beam)
+      throw new SteleError('STELE_ERR_ARGUMENT', `nbest ${nbest} outside 1..beam_size (${beam})`);
+    if (!Number.isFinite(alpha) || !Number.isFinite(beta))
+      throw new SteleError('STELE_ERR_ARGUMENT', 'alpha, beta, len_a and len_b must be finite');
     if (maxLength !== undefined && maxLength < 1)
       throw new SteleError('STELE_ERR_ARGUMENT', `maxLength ${maxLength} must be >= 1`);
     return {
       beam,
-      nbest: intOption(o.nbest, 'nbest', x.stele_wasm_default_param(1)),
-      alpha: numOption(o.alpha, 'alpha', x.stele_wasm_default_param(2)),
-      beta: numOption(o.beta, 'beta', x.stele_wasm_default_param(3)),
+      nbest,
+      alpha,
+      beta,
       lenA: maxLength === undefined ? -1 : 0,
       lenB: maxLength === undefined ? -1 : maxLength,
+      trace: boolOption(o.trace, 'trace', false),
+      protect: boolOption(o.protect, 'protect', true),
+      normalize: boolOption(o.normalize, 'normalize', true) ? 1 : 0,
     };
   }
 

@@ -29,6 +29,15 @@ static const int32_t layout[] = {
     offsetof(stele_hypothesis, score), sizeof(stele_hypothesis),
     /* struct timespec, filled by the host's timespec_get (profiling clock) */
     sizeof(time_t), offsetof(struct timespec, tv_nsec),
+    /* the search's trace (params.trace) */
+    offsetof(stele_result, n_trace_steps), offsetof(stele_result, trace_step_start),
+    offsetof(stele_result, trace_nodes),
+    offsetof(stele_trace_node, parent), offsetof(stele_trace_node, token),
+    offsetof(stele_trace_node, status), offsetof(stele_trace_node, rank),
+    offsetof(stele_trace_node, logp), offsetof(stele_trace_node, score),
+    sizeof(stele_trace_node),
+    /* stele_hypothesis, continued: the confidence */
+    offsetof(stele_hypothesis, token_logp), offsetof(stele_hypothesis, mean_logp),
 };
 
 WASM_EXPORT(stele_wasm_layout)
@@ -88,9 +97,14 @@ int stele_wasm_default_limit(int which)
 WASM_EXPORT(stele_wasm_translate)
 const stele_result *stele_wasm_translate(stele_session *session, const char *text, int len,
                                          int beam_size, int nbest, double alpha, double beta,
-                                         double len_a, double len_b, stele_error *err)
+                                         double len_a, double len_b, int trace, int protect,
+                                         int normalize,
+                                         stele_error *err)
 {
     stele_params p = stele_default_params();
+    p.trace = trace;
+    p.protect = protect;
+    p.normalize = normalize;
     p.beam_size = beam_size;
     p.nbest = nbest;
     p.alpha = alpha;
@@ -143,9 +157,12 @@ static void forward_result(void *user, int index, const stele_result *result)
 WASM_EXPORT(stele_wasm_translate_stream)
 int stele_wasm_translate_stream(stele_batch *batch, const char *const *texts,
                                 const ptrdiff_t *lens, int n, double alpha, double beta,
-                                double len_a, double len_b, stele_error *err)
+                                double len_a, double len_b, int protect, int normalize,
+                                stele_error *err)
 {
     stele_params p = stele_default_params();
+    p.protect = protect;
+    p.normalize = normalize;
     p.beam_size = 1;
     p.nbest = 1;
     p.alpha = alpha;

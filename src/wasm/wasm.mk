@@ -26,6 +26,7 @@ $(DIST)/stele.wasm: $(WASM_SRC) $(ENGINE_HDR) src/wasm/wasm.mk src/wasm/imports.
 	@echo "$@: $$(stat -c %s $@) bytes"
 
 # JS API, CLI and npm package tests (tests/js/*.test.js, node --test): wasm-vs-native parity on
-# the shipped models' test sentences, API misuse, heap stability, npm pack + offline install.
+# the shipped models' test sentences, API misuse, heap stability, the CLIs, prepack, npm pack +
+# an offline install into a fresh project that runs every sh and js block of README.md.
 test-js: $(DIST)/stele.wasm $(BUILD)/stele
 	node --test tests/js/

@@ -9,6 +9,7 @@
  * header structure, dtypes, shapes, byte ranges, missing tensors and metadata, format/version,
  * config values (absurd sizes, unknown types, constraint violations, disagreement with the
  * tensors and the tokenizer), corrupt embedded tokenizer bytes. */
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 
@@ -153,6 +154,7 @@ static size_t base_size, base_hlen;
 static json_value *base_header;
 static const char *outdir;
 static int n_cases;
+static const char *want_text;   /* when set, the message must contain it (it names the fault) */
 
 /* A file from a header text and the base model's data section (optionally patched). */
 static uint8_t *assemble(const char *header, size_t *size) {
@@ -184,9 +186,12 @@ static void run(const char *name, stele_status want, const uint8_t *b, size_t si
     stele_error err;
     memset(&err, 0, sizeof err);
     stele_status st = stele_model_load(copy, size, &m, &err);
-    CHECK(st == want && err.status == st && err.message[0] && m == NULL,
-          "case %d %s: got %s \"%s\", want %s", n_cases, name, t_status_name(st), err.message,
-          t_status_name(want));
+    CHECK(st == want && err.status == st && err.message[0] && m == NULL &&
+          (!want_text || strstr(err.message, want_text)),
+          "case %d %s: got %s \"%s\", want %s%s%s", n_cases, name, t_status_name(st),
+          err.message, t_status_name(want), want_text ? " naming " : "",
+          want_text ? want_text : "");
+    want_text = NULL;
     printf("%3d %-34s %-19s %s\n", n_cases, name, t_status_name(st), err.message);
     stele_model_free(m);
     free(copy);
@@ -341,6 +346,66 @@ static void tensor_cases(void) {
     (void)r3;
 }
 
+/* Non-finite weights (a NaN or an infinity makes every translation garbage): refused at load,
+ * naming the tensor and the element. */
+static void weight_cases(void) {
+    size_t b, e, b2, e2;
+    const float nan_ = NAN, inf = INFINITY, ninf = -INFINITY, big = 3e38f;
+    offsets("generator.bias", &b, &e);
+    want_text = "tensor generator.bias element 3 is NaN";
+    run_patched("weights-nan", STELE_ERR_WEIGHTS, 8 + base_hlen + b + 12, &nan_, 4);
+    offsets("src_embed.weight", &b, &e);
+    want_text = "tensor src_embed.weight element 0 is +Inf";
+    run_patched("weights-inf", STELE_ERR_WEIGHTS, 8 + base_hlen + b, &inf, 4);
+    size_t last = (e - b) / 4 - 1;
+    char msg[96];
+    snprintf(msg, sizeof msg, "tensor src_embed.weight element %zu is -Inf", last);
+    want_text = msg;
+    run_patched("weights-minus-inf-last", STELE_ERR_WEIGHTS, 8 + base_hlen + e - 4, &ninf, 4);
+    /* Two finite biases whose sum (the bias stele uses) overflows. */
+    offsets("enc_layers.0.bias_ih_l0", &b, &e);
+    offsets("enc_layers.0.bias_hh_l0", &b2, &e2);
+    uint8_t *m = malloc(base_size);
+    memcpy(m, base, base_size);
+    memcpy(m + 8 + base_hlen + b + 4, &big, 4);
+    memcpy(m + 8 + base_hlen + b2 + 4, &big, 4);
+    want_text = "enc_layers.0.bias_ih_l0 + bias_hh_l0 element 1 is +Inf";
+    run("weights-bias-sum-overflows", STELE_ERR_WEIGHTS, m, base_size);
+    free(m);
+}
+
+/* Limits on the header (models/FORMAT.md "Limits"), and tensors the config does not use. */
+static void limit_cases(void) {
+    size_t gb, ge;
+    offsets("generator.bias", &gb, &ge);
+    char r[160];
+    snprintf(r, sizeof r, "{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[%zu,%zu]}", gb, gb);
+    want_text = "tensor zz.extra is not used";
+    EDIT("extra-tensor-unknown", STELE_ERR_CONFIG, {"zz.extra", r});
+    /* a correctly spelt tensor of another architecture (this one has score general) */
+    want_text = "tensor attention.v.weight is not used";
+    EDIT("extra-tensor-other-architecture", STELE_ERR_CONFIG, {"attention.v.weight", r});
+    /* 1,100 (empty) tensors: over the 1,024-tensor limit, refused before any is parsed */
+    sb h = {0};
+    sb_puts(&h, "{");
+    for (int i = 0; i < 1100; i++)
+        sb_printf(&h, "%s\"t%d\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[0,0]}",
+                  i ? "," : "", i);
+    sb_puts(&h, "}");
+    want_text = "over the limit of 1024 tensors";
+    run_header("header-1100-tensors", STELE_ERR_HEADER, h.b);
+    free(h.b);
+    /* a header over 1 MiB (padding in a metadata string) */
+    sb big = {0};
+    sb_puts(&big, "{\"__metadata__\":{\"pad\":\"");
+    for (int i = 0; i < (1 << 20) / 64 + 1; i++)
+        sb_puts(&big, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+    sb_puts(&big, "\"}}");
+    want_text = "limit";
+    run_header("header-over-1-MiB", STELE_ERR_HEADER, big.b);
+    free(big.b);
+}
+
 static void metadata_cases(void) {
     EDIT("metadata-missing", STELE_ERR_VERSION, {"__metadata__", NULL});
     EDIT("metadata-not-object", STELE_ERR_HEADER, {"__metadata__", "\"stele\""});
@@ -369,11 +434,31 @@ static void config_cases(void) {
          {CFG("tgt_vocab"), "1e12"});
     EDIT("config-sizes-product", STELE_ERR_CONFIG, {CFG("encoder/hidden"), "60000"},
          {CFG("decoder/hidden"), "60000"});
+    /* a size under the per-field maximum whose products are too large: the message names it */
+    want_text = "encoder.hidden 1000000";
+    EDIT("config-encoder-hidden-1e6", STELE_ERR_CONFIG, {CFG("encoder/hidden"), "1e6"});
+    want_text = "4 x decoder.hidden x";
+    EDIT("config-decoder-hidden-1e6", STELE_ERR_CONFIG, {CFG("decoder/hidden"), "1000000"});
     EDIT("config-encoder-gru", STELE_ERR_CONFIG, {CFG("encoder/type"), "\"gru\""});
     EDIT("config-score-unknown", STELE_ERR_CONFIG, {CFG("attention/score"), "\"cosine\""});
     EDIT("config-encoder-missing", STELE_ERR_CONFIG, {CFG("encoder"), NULL});
     EDIT("config-tie-missing", STELE_ERR_CONFIG, {CFG("tie_embeddings"), NULL});
     EDIT("config-gnmt-with-luong", STELE_ERR_CONFIG, {CFG("decoder/placement"), "\"gnmt\""});
+    /* residual_from 1 (layer 1 cannot have one) and above the layer count (none would): refused
+     * (models/FORMAT.md "Config"); the base model has 1 layer on each side. */
+    want_text = "encoder.residual_from 1";
+    EDIT("config-enc-residual-from-1", STELE_ERR_CONFIG, {CFG("encoder/residual_from"), "1"});
+    want_text = "decoder.residual_from 1";
+    EDIT("config-dec-residual-from-1", STELE_ERR_CONFIG, {CFG("decoder/residual_from"), "1"});
+    want_text = "encoder.residual_from 2 is above encoder.layers 1";
+    EDIT("config-enc-residual-above-layers", STELE_ERR_CONFIG, {CFG("encoder/residual_from"), "2"});
+    want_text = "decoder.residual_from 3 is above decoder.layers 2";
+    EDIT("config-dec-residual-above-layers", STELE_ERR_CONFIG, {CFG("decoder/residual_from"), "3"},
+         {CFG("decoder/layers"), "2"});
+    /* gnmt placement without attention (it appends a context that does not exist). */
+    want_text = "gnmt needs an attention";
+    EDIT("config-gnmt-without-attention", STELE_ERR_CONFIG, {CFG("decoder/placement"), "\"gnmt\""},
+         {CFG("decoder/style"), "\"bahdanau\""}, {CFG("attention/score"), "\"none\""});
     EDIT("config-vocab-sides-differ", STELE_ERR_CONFIG, {CFG("tgt_vocab"), "77"});
     EDIT("config-eos-out-of-range", STELE_ERR_CONFIG, {CFG("eos_id"), "100000"});
     /* Valid configs that disagree with the tensors or the tokenizer. */
@@ -462,6 +547,8 @@ int main(int argc, char **argv) {
 
     container_cases();
     tensor_cases();
+    weight_cases();
+    limit_cases();
     metadata_cases();
     config_cases();
     tokenizer_cases();

@@ -110,13 +110,40 @@ static void errors(void) {
     CHECK(st_open(b, 16, NULL, &err) == STELE_ERR_ARGUMENT, "NULL out");
     CHECK(st_open(b, 16, &f, NULL) == STELE_ERR_HEADER, "NULL err allowed");
     /* Over the header size limit (the file is big enough to hold it). */
-    size_t big = (16u << 20) + 64;
+    size_t big = ST_MAX_HEADER_BYTES + 64;
     uint8_t *hb = calloc(1, big);
-    uint64_t n = (16u << 20) + 8;
+    uint64_t n = ST_MAX_HEADER_BYTES + 8;
     for (int i = 0; i < 8; i++) hb[i] = (uint8_t)(n >> (8 * i));
     CHECK(st_open(hb, big, &f, &err) == STELE_ERR_HEADER && strstr(err.message, "limit"),
           "limit: %s", err.message);
+    CHECK(ST_MAX_HEADER_BYTES == 1u << 20, "header limit is 1 MiB (models/FORMAT.md)");
     free(hb);
+    /* Tensor count: ST_MAX_TENSORS (plus __metadata__) are accepted, one more is refused
+     * before any entry is parsed (a 200,000-entry header would otherwise be accepted). */
+    for (unsigned extra = 0; extra < 2; extra++) {
+        unsigned count = ST_MAX_TENSORS + extra;
+        size_t cap = 64 + (size_t)count * 64, k = 0;
+        char *h = malloc(cap);
+        k += (size_t)snprintf(h + k, cap - k, "{\"__metadata__\":{}");
+        for (unsigned i = 0; i < count; i++)
+            k += (size_t)snprintf(h + k, cap - k, ",\"t%u\":{\"dtype\":\"U8\",\"shape\":[0],"
+                                  "\"data_offsets\":[0,0]}", i);
+        k += (size_t)snprintf(h + k, cap - k, "}");
+        uint8_t *fb = malloc(8 + k);
+        for (int i = 0; i < 8; i++) fb[i] = (uint8_t)((uint64_t)k >> (8 * i));
+        memcpy(fb + 8, h, k);
+        f = NULL;
+        stele_status st = st_open(fb, 8 + k, &f, &err);
+        if (extra == 0)
+            CHECK(st == STELE_OK && st_count(f) == ST_MAX_TENSORS, "%u tensors: %s", count,
+                  err.message);
+        else
+            CHECK(st == STELE_ERR_HEADER && strstr(err.message, "1026 entries") &&
+                  strstr(err.message, "1024 tensors"), "%u tensors: %s", count, err.message);
+        st_close(f);
+        free(fb);
+        free(h);
+    }
 
     bad("bad JSON", "{\"a\":", 0, STELE_ERR_HEADER, "file byte 16: unexpected end");
     bad("trailing garbage", "{} x", 0, STELE_ERR_HEADER, "file byte 11");

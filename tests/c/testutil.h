@@ -50,7 +50,7 @@ static inline const char *t_status_name(int st) {
     static const char *names[] = {"STELE_OK", "STELE_ERR_ARGUMENT", "STELE_ERR_MEMORY",
         "STELE_ERR_IO", "STELE_ERR_HEADER", "STELE_ERR_DTYPE", "STELE_ERR_RANGE",
         "STELE_ERR_SHAPE", "STELE_ERR_MISSING", "STELE_ERR_CONFIG", "STELE_ERR_VERSION",
-        "STELE_ERR_TOKENIZER", "STELE_ERR_TEXT", "STELE_ERR_LIMIT", "STELE_ERR_INTERNAL"};
+        "STELE_ERR_TOKENIZER", "STELE_ERR_TEXT", "STELE_ERR_LIMIT", "STELE_ERR_INTERNAL", "STELE_ERR_WEIGHTS"};
     return st >= 0 && st < (int)(sizeof names / sizeof names[0]) ? names[st] : "?";
 }
 

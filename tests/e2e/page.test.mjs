@@ -6,6 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -25,12 +26,15 @@ const SENTENCES = {
   dates: ['29th March 2042', '3 juillet 1999', '7 января 2001'],
 };
 const DATE = 'Monday, 14 February 2011';
+// Not a date: the dates model's output for it is flagged low-confidence (models/dates/README.md).
+const NOT_A_DATE = 'hello';
 // The README's picture: this sentence with one heatmap cell hovered.
 const PICTURE = { 'ui-en-fr': 'Delete the selected files?', dates: '29th March 2042' };
 const OUT = path.join(ROOT, 'build/e2e');
 
 let server, origin, context, page, profile;
 const problems = [];         // console errors, page errors, foreign requests
+const modelHits = [];        // every model file request the server answered (the downloads)
 const translators = {};
 
 async function nodeTranslate(model, text, opts) {
@@ -41,6 +45,7 @@ async function nodeTranslate(model, text, opts) {
 before(async () => {
   mkdirSync(OUT, { recursive: true });
   server = createStaticServer();
+  server.on('request', (req) => { if (req.url.includes('.safetensors')) modelHits.push(req.url); });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   origin = `http://127.0.0.1:${server.address().port}`;
   profile = mkdtempSync(path.join(tmpdir(), 'stele-e2e-'));
@@ -96,6 +101,60 @@ async function translate(text) {
     document.body.dataset.busy === 'false', text, { timeout: 30_000 });
 }
 
+// Every element that shows text (own text nodes), visible and enabled, whose colour has less than
+// 4.5:1 contrast (WCAG AA) with the background it sits on; and the body's background luminance.
+// Backgrounds are composed from <html> down (alpha included), from computed styles only.
+function contrastReport() {
+  const rgba = (c) => {
+    const m = /rgba?\(([^)]+)\)/.exec(c);
+    const v = m ? m[1].split(/[\s,/]+/).filter(Boolean).map(Number) : [0, 0, 0, 0];
+    return [v[0], v[1], v[2], v[3] ?? 1];
+  };
+  const over = (top, under) => [0, 1, 2].map((k) => top[k] * top[3] + under[k] * (1 - top[3])).concat(1);
+  const lum = (c) => {
+    const f = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
+  };
+  const bgOf = (el) => {
+    const chain = [];
+    for (let e = el; e; e = e.parentElement) chain.unshift(e);
+    return chain.reduce((c, e) => over(rgba(getComputedStyle(e).backgroundColor), c), [255, 255, 255, 1]);
+  };
+  const bad = [];
+  let checked = 0;
+  for (const el of document.body.querySelectorAll('*')) {
+    if (![...el.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.data.trim())) continue;
+    if (!el.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true }) || el.closest(':disabled, select, svg, .sr-only')) continue;
+    const bg = bgOf(el), fg = over(rgba(getComputedStyle(el).color), bg);
+    const [hi, lo] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+    const ratio = (hi + 0.05) / (lo + 0.05);
+    checked++;
+    if (ratio < 4.5) bad.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}.${el.className} "${el.textContent.trim().slice(0, 30)}": ${ratio.toFixed(2)}`);
+  }
+  return { bodyBg: lum(bgOf(document.body)), checked, bad };
+}
+
+// The model picker's labels at the current width: elements of the model card cut off
+// (scrollWidth > clientWidth), and <select> options whose text is wider than the select's room
+// for it (a select clips its label without any overflow to measure).
+function pickerOverflow() {
+  const out = [];
+  const card = document.getElementById('model-h').closest('section');
+  for (const el of card.querySelectorAll('*')) {
+    if (el.clientWidth > 0 && el.scrollWidth > el.clientWidth) out.push(`${el.tagName.toLowerCase()}#${el.id}: ${el.scrollWidth} > ${el.clientWidth}`);
+  }
+  const sel = document.getElementById('model'), cs = getComputedStyle(sel);
+  const ctx = document.createElement('canvas').getContext('2d');
+  ctx.font = `${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+  // Chromium draws the drop-down arrow in about 20 px of the padding box.
+  const room = sel.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - 20;
+  for (const o of sel.options) {
+    const w = ctx.measureText(o.textContent).width;
+    if (w > room) out.push(`option ${o.value}: ${Math.ceil(w)} px of text in ${Math.floor(room)} px`);
+  }
+  return out;
+}
+
 async function pageParams() {
   return { beam: Number(await page.inputValue('#beam')), nbest: Number(await page.inputValue('#nbest')) };
 }
@@ -104,6 +163,7 @@ async function checkResult(model, text) {
   const opts = await pageParams();
   const want = await nodeTranslate(model, text, opts);
   assert.equal(await page.textContent('#output'), want.text, `${model}: "${text}"`);
+  assert.equal(await page.isVisible('#low-confidence'), want.lowConfidence, `${model}: "${text}" flag`);
   const hyps = await page.$$eval('#nbest-list .hyp', (els) => els.map((e) => e.textContent));
   if (opts.nbest > 1) assert.deepEqual(hyps, want.nbest.map((h) => h.text), 'n-best list');
   const grid = await page.$eval('#heatmap', (t) => ({
@@ -124,7 +184,8 @@ async function checkResult(model, text) {
 test('the page: load, translate, heatmap, hover, errors, offline, dates model, screenshot', async (t) => {
   await page.goto(`${origin}/${MAIN === 'dates' ? '?model=dates' : ''}`);
   await waitReady(MAIN);
-  assert.match(await page.textContent('#load-text'), /ready in \d+ ms/);
+  assert.match(await page.textContent('#load-text'), /downloaded · ready in \d+ ms/);
+  assert.ok(modelHits.some((u) => u.includes(`/${MAIN}/`)), 'the first visit downloads the model');
   const texts = await page.evaluate(() => window.__loadTexts);
   assert.ok(texts.some((x) => /^[\d.]+ [KM]B \/ [\d.]+ [KM]B \(\d+ %\)$/.test(x)), `progress in bytes and %: ${texts.join(' | ')}`);
   assert.equal(await page.$eval('#progress', (p) => p.value / p.max), 1);
@@ -132,6 +193,28 @@ test('the page: load, translate, heatmap, hover, errors, offline, dates model, s
   let last;
   for (const s of SENTENCES[MAIN]) last = await checkResult(MAIN, await translate(s).then(() => s));
   assertClean();
+
+  await t.test('a second visit reads the model from Cache Storage: no model request', async () => {
+    const hits = modelHits.length, seen = [];
+    const onRequest = (r) => { if (r.url().includes('.safetensors')) seen.push(r.url()); };
+    context.on('request', onRequest);
+    try {
+      await page.reload();
+      await waitReady(MAIN);
+    } finally {
+      context.off('request', onRequest);
+    }
+    assert.deepEqual(seen, [], 'the browser requested no model file');
+    assert.equal(modelHits.length, hits, 'the server sent no model file');
+    assert.match(await page.textContent('#load-text'), /from cache · ready in \d+ ms/);
+    // The cache key: the server's manifest gives each model's size and SHA-256.
+    const { models } = await (await fetch(`${origin}/models/manifest.json`)).json();
+    const bytes = readFileSync(modelFile(MAIN));
+    assert.deepEqual(models[MAIN], { path: `${MAIN}/model.safetensors`, bytes: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex') });
+    await translate(SENTENCES[MAIN][0]);
+    await checkResult(MAIN, SENTENCES[MAIN][0]);
+  });
 
   await t.test('hovering a cell highlights its source and target tokens', async () => {
     const first = await nodeTranslate(MAIN, PICTURE[MAIN], await pageParams());
@@ -181,26 +264,76 @@ test('the page: load, translate, heatmap, hover, errors, offline, dates model, s
   });
 
   await t.test('word view, links view, JSON export', async () => {
-    const want = await nodeTranslate(MAIN, PICTURE[MAIN], await pageParams());
-    await page.click('label[for="unit-word"]');
-    const w = want.wordAlignment;
-    assert.equal(await page.$$eval('#heatmap td.cell', (c) => c.length), w.rows * w.cols);
-    const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#export-json')]);
-    const doc = JSON.parse(readFileSync(await dl.path(), 'utf8'));
-    assert.equal(doc.output, want.text);
-    assert.deepEqual(doc.source, w.sourceWords);
-    assert.equal(doc.weights.length, w.rows);
-    await page.click('label[for="unit-piece"]');
-    await page.click('label[for="view-links"]');
-    assert.ok(await page.$$eval('#links line.link', (l) => l.length) > 0);
-    await page.hover('#links .ln-tok[data-side="tgt"][data-i="1"]');
-    assert.ok(await page.$$eval('#links line.link.hl', (l) => l.length) > 0, 'hovering a target token marks its links');
-    await page.locator('#links-wrap').screenshot({ path: path.join(OUT, 'links.png') });
-    await page.mouse.move(0, 0);
-    const [png] = await Promise.all([page.waitForEvent('download'), page.click('#export-png')]);
-    assert.deepEqual([...readFileSync(await png.path()).subarray(1, 4)], [0x50, 0x4e, 0x47]);
-    await png.saveAs(path.join(OUT, 'export.png'));
-    await page.click('label[for="view-grid"]');
+    // Back to subwords and the heatmap even on a failure, so that the tests after it still run.
+    try {
+      const want = await nodeTranslate(MAIN, PICTURE[MAIN], await pageParams());
+      await page.click('label[for="unit-word"]');
+      const w = want.wordAlignment;
+      // The words plus the source </s> as columns.
+      assert.equal(await page.$$eval('#heatmap td.cell', (c) => c.length), w.rows * (w.cols + 1));
+      const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#export-json')]);
+      const doc = JSON.parse(readFileSync(await dl.path(), 'utf8'));
+      assert.equal(doc.output, want.text);
+      assert.deepEqual(doc.source, [...w.sourceWords, '</s>']);
+      assert.equal(doc.weights.length, w.rows);
+      doc.weights.forEach((row, i) => {
+        const sum = row.reduce((a, b) => a + b, 0);
+        assert.ok(Math.abs(sum - 1) <= 1e-5, `word row ${i} sums to ${sum}`);
+        for (let j = 0; j < w.cols; j++) assert.ok(Math.abs(row[j] - w.weights[i * w.cols + j]) <= 1e-6, 'the engine\'s word weights');
+      });
+      await page.click('label[for="unit-piece"]');
+      await page.click('label[for="view-links"]');
+      assert.ok(await page.$$eval('#links line.link', (l) => l.length) > 0);
+      await page.hover('#links .ln-tok[data-side="tgt"][data-i="1"]');
+      assert.ok(await page.$$eval('#links line.link.hl', (l) => l.length) > 0, 'hovering a target token marks its links');
+      await page.locator('#links-wrap').screenshot({ path: path.join(OUT, 'links.png') });
+      await page.mouse.move(0, 0);
+      const [png] = await Promise.all([page.waitForEvent('download'), page.click('#export-png')]);
+      assert.deepEqual([...readFileSync(await png.path()).subarray(1, 4)], [0x50, 0x4e, 0x47]);
+      await png.saveAs(path.join(OUT, 'export.png'));
+    } finally {
+      await page.click('label[for="unit-piece"]');
+      await page.click('label[for="view-grid"]');
+    }
+  });
+
+  await t.test('search view: one column per step, the chosen path marked, hover and focus show scores', async () => {
+    try {
+      const want = await nodeTranslate(MAIN, PICTURE[MAIN], { ...await pageParams(), trace: true });
+      const steps = want.trace.steps;
+      await page.click('label[for="view-search"]');
+      const tree = await page.$eval('#search-tree', (svg) => ({
+        steps: Number(svg.dataset.steps),
+        columns: svg.querySelectorAll('g.step').length,
+        perColumn: [...svg.querySelectorAll('g.step')].map((g) => g.querySelectorAll('g.node').length),
+        chosen: [...svg.querySelectorAll('g.node.chosen')].map((g) => [Number(g.dataset.step), g.querySelector('text').textContent]),
+        chosenEdges: svg.querySelectorAll('path.edge.chosen').length,
+        best: svg.querySelectorAll('g.node.chosen.finished[data-rank="0"]').length,
+        nbest: svg.querySelectorAll('g.node.nbest').length,
+        finished: svg.querySelectorAll('g.node.finished').length,
+        pruned: svg.querySelectorAll('g.node.pruned').length,
+      }));
+      assert.equal(tree.steps, steps.length, 'data-steps');
+      assert.equal(tree.columns, steps.length, 'one column per search step');
+      assert.deepEqual(tree.perColumn, steps.map((s) => s.length), 'one node per ranked candidate');
+      const cut = (p) => (p.length > 10 ? `${p.slice(0, 9)}…` : p);
+      assert.deepEqual(tree.chosen, want.targetTokens.map((p, i) => [i, cut(p)]), 'the chosen path spells the output');
+      assert.equal(tree.chosenEdges, want.targetTokens.length - 1);
+      assert.equal(tree.best, 1, 'the best hypothesis ends the chosen path');
+      assert.equal(tree.nbest, want.nbest.length);
+      assert.equal(tree.finished, steps.flat().filter((n) => n.status === 'finished').length);
+      assert.equal(tree.pruned, steps.flat().filter((n) => n.status === 'pruned').length);
+      await page.hover('#search-tree g.node[data-rank="0"]');
+      assert.match(await page.textContent('#search-info'), /"<\/s>", cumulative logp -?\d+\.\d{4}, finished, score -?\d+\.\d{4}, n-best #1$/);
+      assert.equal(await page.$$eval('#search-tree g.node.on-path', (g) => g.length), want.targetTokens.length);
+      await page.locator('#search-wrap').screenshot({ path: path.join(OUT, 'search.png') });
+      await page.mouse.move(0, 0);
+      await page.focus('#search-tree g.node[tabindex="0"]');
+      await page.keyboard.press('ArrowLeft');
+      assert.match(await page.textContent('#search-info'), new RegExp(`^step ${want.targetTokens.length - 1}: `));
+    } finally {
+      await page.click('label[for="view-grid"]');
+    }
   });
 
   await t.test('translates as you type (debounced), without Enter', async () => {
@@ -212,12 +345,29 @@ test('the page: load, translate, heatmap, hover, errors, offline, dates model, s
     await checkResult(MAIN, text);
   });
 
-  await t.test('errors are shown in the page', async () => {
+  await t.test('errors are shown in the page, and clear the previous result', async () => {
+    const onScreen = () => page.evaluate(() => ({
+      output: document.getElementById('output').textContent,
+      stats: document.getElementById('stats').textContent,
+      nbest: document.querySelectorAll('#nbest-list li').length,
+      heatmap: document.querySelectorAll('#heatmap td.cell').length,
+      tokens: document.querySelectorAll('#src-tokens .tok, #tgt-tokens .tok').length,
+      exports: [...document.querySelectorAll('#export-png, #export-json')].map((b) => b.disabled),
+    }));
+    await translate(SENTENCES[MAIN][0]);
+    const good = await onScreen();
+    assert.ok(good.output && good.heatmap > 0 && good.tokens > 0, 'a result is shown first');
     await translate('x'.repeat(2100));
     assert.equal(await page.isVisible('#error'), true);
     assert.match(await page.textContent('#error'), /Input too long/);
+    assert.deepEqual(await onScreen(), { output: '', stats: '', nbest: 0, heatmap: 0, tokens: 0, exports: [true, true] },
+      'nothing of the previous sentence stays on screen');
+    await page.click('label[for="view-links"]');
+    assert.equal(await page.$$eval('#links line', (l) => l.length), 0, 'nor in the links view');
+    await page.click('label[for="view-grid"]');
     await translate(SENTENCES[MAIN][1]);
     assert.equal(await page.isVisible('#error'), false);
+    assert.ok((await onScreen()).heatmap > 0);
   });
 
   await t.test('a browser without WebAssembly SIMD128 gets a message in the page', async () => {
@@ -242,6 +392,32 @@ test('the page: load, translate, heatmap, hover, errors, offline, dates model, s
     }
   });
 
+  await t.test('without Cache Storage (an insecure context) the page downloads the model', async () => {
+    // The worker as served, in a scope whose caches throws as it does outside a secure context.
+    const workerJs = readFileSync(path.join(ROOT, 'web/worker.js'), 'utf8');
+    const route = '**/worker.js';
+    await context.route(route, (r) => r.fulfill({ status: 200, contentType: 'text/javascript',
+      body: `Object.defineProperty(self, 'caches', { get() { throw new DOMException('insecure', 'SecurityError'); } });\n${workerJs}` }));
+    const p2 = await context.newPage();
+    p2.on('console', (m) => { if (m.type() === 'error') problems.push(`console error (no-cache page): ${m.text()}`); });
+    p2.on('pageerror', (e) => problems.push(`page error (no-cache page): ${e.message}`));
+    const hits = modelHits.length;
+    try {
+      await p2.goto(`${origin}/?model=dates`);
+      await p2.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 60_000 });
+      assert.match(await p2.textContent('#load-text'), /downloaded · ready/);
+      assert.equal(await p2.isVisible('#error'), false);
+      assert.deepEqual(modelHits.slice(hits).map((u) => u.split('?')[0]), ['/models/dates/model.safetensors']);
+      // Nothing was kept: the cache (read from the page, where it works) has no dates model.
+      assert.equal(await p2.evaluate(() => caches.open('stele-models-v1')
+        .then((c) => c.keys()).then((k) => k.filter((r) => r.url.includes('/dates/')).length)), 0);
+    } finally {
+      await p2.close();
+      await context.unroute(route);
+      await page.evaluate(() => fetch('worker.js').then((r) => r.text()));
+    }
+  });
+
   await t.test('translating and reloading work offline once loaded', async () => {
     await context.setOffline(true);
     try {
@@ -257,12 +433,20 @@ test('the page: load, translate, heatmap, hover, errors, offline, dates model, s
     }
   });
 
-  await t.test('usable at 375 px wide', async () => {
+  await t.test('usable at 375 px wide; the picker labels fit at 375 and 1280 px', async () => {
     await page.setViewportSize({ width: 375, height: 800 });
     await page.waitForTimeout(400);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `page overflows by ${overflow} px at 375 px`);
+    assert.deepEqual(await page.evaluate(pickerOverflow), [], 'picker labels at 375 px');
     await page.screenshot({ path: path.join(OUT, 'narrow.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.waitForTimeout(400);
+    assert.deepEqual(await page.evaluate(pickerOverflow), [], 'picker labels at 1280 px');
+    await page.screenshot({ path: path.join(OUT, 'wide.png') });
+    const light = await page.evaluate(contrastReport);
+    assert.ok(light.checked > 20, `checked ${light.checked} texts`);
+    assert.deepEqual(light.bad, [], 'light mode: text contrast >= 4.5:1');
     await page.setViewportSize({ width: 1100, height: 900 });
   });
 
@@ -285,13 +469,74 @@ test('the page: load, translate, heatmap, hover, errors, offline, dates model, s
     assert.equal(await page.isVisible('#error'), false);
   });
 
-  await t.test('switching to the dates model and translating a date', async () => {
+  await t.test('switching to the dates model (a cached copy the engine refuses is replaced)', async () => {
+    // A broken copy under the current hash's key: the page must delete it and download the model;
+    // and a copy of an older version (another hash), which the new copy must replace.
+    const kept = () => page.evaluate(async () => {
+      const c = await caches.open('stele-models-v1');
+      const out = [];
+      for (const k of await c.keys()) if (k.url.includes('/dates/')) out.push((await (await c.match(k)).arrayBuffer()).byteLength);
+      return out;
+    });
+    await page.evaluate(async () => {
+      const { models } = await (await fetch('/models/manifest.json')).json();
+      const c = await caches.open('stele-models-v1');
+      const url = new URL('/models/dates/model.safetensors', location.href);
+      await c.put(`${url}?sha256=${'0'.repeat(64)}`, new Response('an older version'));
+      await c.put(`${url}?sha256=${models.dates.sha256}`, new Response('not a safetensors file'));
+    });
+    assert.deepEqual(await kept(), [16, 22]);
+    const hits = modelHits.length;
     await page.selectOption('#model', 'dates');
     await waitReady('dates');
+    assert.match(await page.textContent('#load-text'), /downloaded · ready/);
+    assert.equal(modelHits.length, hits + 1);
+    assert.deepEqual(await kept(), [readFileSync(modelFile('dates')).length], 'the good copy replaced the broken one');
     await translate(DATE);
     const want = await checkResult('dates', DATE);
     assert.match(want.text, /^\d{4}-\d{2}-\d{2}$/);
+    assert.equal(want.lowConfidence, false);
+    assert.equal(await page.isVisible('#forms'), true, 'the dates model lists its forms');
+    await translate(NOT_A_DATE);
+    assert.equal((await checkResult('dates', NOT_A_DATE)).lowConfidence, true);
+    assert.equal(await page.isVisible('#low-confidence'), true);
     await page.screenshot({ path: path.join(OUT, 'dates.png'), fullPage: true });
+  });
+
+  // The study's baseline: the same recipe without attention. The page translates with it and
+  // says there is no attention to draw instead of drawing an empty heatmap.
+  await t.test('the no-attention model (ui-en-fr-none): same text as the Node API, no heatmap', { skip: !existsSync(modelFile('ui-en-fr-none')) }, async () => {
+    await page.selectOption('#model', 'ui-en-fr-none');
+    await waitReady('ui-en-fr-none');
+    const text = 'Open the file';
+    await translate(text);
+    const want = await nodeTranslate('ui-en-fr-none', text, await pageParams());
+    assert.equal(want.alignment, null, 'the engine gives no attention for this model');
+    assert.equal(await page.textContent('#output'), want.text);
+    assert.equal(await page.$$eval('#heatmap td.cell', (c) => c.length), 0);
+    assert.match(await page.textContent('#grid-wrap'), /No attention to show/);
+  });
+
+  await t.test('dark mode (prefers-color-scheme): dark background, text contrast >= 4.5:1', async () => {
+    const p2 = await context.newPage();
+    p2.on('console', (m) => { if (m.type() === 'error') problems.push(`console error (dark page): ${m.text()}`); });
+    p2.on('pageerror', (e) => problems.push(`page error (dark page): ${e.message}`));
+    try {
+      await p2.emulateMedia({ colorScheme: 'dark' });
+      await p2.goto(`${origin}/?model=dates`);
+      await p2.waitForFunction(() => document.body.dataset.ready === 'true' &&
+        document.querySelectorAll('#heatmap td.cell').length > 0, null, { timeout: 60_000 });
+      const dark = await p2.evaluate(contrastReport);
+      assert.ok(dark.bodyBg < 0.05, `body background luminance ${dark.bodyBg.toFixed(3)} is dark`);
+      assert.ok(dark.checked > 20, `checked ${dark.checked} texts`);
+      assert.deepEqual(dark.bad, [], 'dark mode: text contrast >= 4.5:1');
+      await p2.screenshot({ path: path.join(OUT, 'dark.png'), fullPage: true });
+      await p2.setViewportSize({ width: 375, height: 800 });
+      await p2.waitForTimeout(300);
+      await p2.screenshot({ path: path.join(OUT, 'dark-narrow.png'), fullPage: true });
+    } finally {
+      await p2.close();
+    }
   });
 
   assertClean();

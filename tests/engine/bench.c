@@ -3,7 +3,6 @@
  * LSTM, attention, output layer, search bookkeeping). Models and test splits that do not exist
  * yet are skipped. STELE_BENCH_ROOT=DIR reads DIR/models; STELE_BENCH_LIMIT=N uses N sentences. */
 #include "golden.h"
-#include "../../src/kernels.h"
 
 typedef struct {
     const char *name, *test;
@@ -52,7 +51,12 @@ int main(void)
     int limit = lim ? atoi(lim) : 0;
     if (!root || !*root)
         root = ".";
-    printf("bench-native: kernels %s, one thread\n", STELE_KERNELS_NAME);
+    const char *kernels = stele_kernels_name();
+    if (!kernels) {
+        printf("bench-native: STELE_KERNELS names a kernel set this CPU lacks\n");
+        return 1;
+    }
+    printf("bench-native: kernels %s, one thread\n", kernels);
     for (size_t k = 0; k < sizeof MODELS / sizeof *MODELS; k++) {
         char mp[512];
         snprintf(mp, sizeof mp, "%s/models/%s/model.safetensors", root, MODELS[k].name);

@@ -150,6 +150,8 @@ static void note(double *worst, double d, const char *what, const char *name, in
 static stele_params trace_params(const trace_file *t)
 {
     stele_params p = stele_default_params();
+    p.protect = 0;   /* the reference translates the raw text: no protected spans */
+    p.normalize = 0;   /* the reference ran on the raw text (scripts/golden.py) */
     const char *s = st_meta(t->st, "params");
     char e[64];
     json_value *j = s ? json_parse(s, strlen(s), e, sizeof e) : NULL;

@@ -1,5 +1,7 @@
-/* Every k_* kernel (the SIMD path this build selected) against its scalar reference ks_*, on
- * sizes that exercise the vector bodies and all the tails. */
+/* Every kernel of every SIMD kernel set this build has and this CPU runs (native: avx2+fma;
+ * WebAssembly: simd128) against its scalar reference ks_*, on sizes that exercise the vector
+ * bodies and all the tails; and (native) the choice of the set: STELE_KERNELS and its errors. */
+#define _POSIX_C_SOURCE 200809L   /* setenv */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +32,7 @@ static double maxdiff(const float *a, const float *b, int n)
 
 static int failures;
 static double worst[8];
+static const kernels *KS;   /* the set under test */
 static void check(int which, const char *what, double d, double tol, int a, int b, int c)
 {
     if (d > worst[which])
@@ -40,15 +43,19 @@ static void check(int which, const char *what, double d, double tol, int a, int 
     }
 }
 
-int main(void)
+static void test_set(void)
 {
     enum { MAXN = 4200 };
+    memset(worst, 0, sizeof worst);
     float *x = malloc(sizeof(float) * 8 * MAXN), *w = malloc(sizeof(float) * 70 * MAXN);
     float *y1 = malloc(sizeof(float) * 8 * MAXN), *y2 = malloc(sizeof(float) * 8 * MAXN);
     float *b = malloc(sizeof(float) * MAXN), *c1 = malloc(sizeof(float) * 8 * MAXN);
     float *c2 = malloc(sizeof(float) * 8 * MAXN);
-    if (!x || !w || !y1 || !y2 || !b || !c1 || !c2)
-        return 2;
+    if (!x || !w || !y1 || !y2 || !b || !c1 || !c2) {
+        printf("FAIL out of memory\n");
+        failures++;
+        return;
+    }
     static const int Ms[] = {1, 2, 3, 4, 5, 6}, Ns[] = {1, 3, 4, 7, 33, 64}, Ks[] = {1, 7, 8, 15, 16,
                                                                               17, 100, 256};
     for (size_t mi = 0; mi < sizeof Ms / sizeof *Ms; mi++)
@@ -62,7 +69,7 @@ int main(void)
                     fill(y1, M * ldy);
                     memcpy(y2, y1, sizeof(float) * M * ldy);
                     const float *bias = (K & 1) ? b : NULL;
-                    k_linear(y1, ldy, x, ldx, w, ldw, bias, M, N, K, acc);
+                    KS->linear(y1, ldy, x, ldx, w, ldw, bias, M, N, K, acc);
                     ks_linear(y2, ldy, x, ldx, w, ldw, bias, M, N, K, acc);
                     check(0, "linear", maxdiff(y1, y2, M * ldy), 1e-4 * (1 + K / 16.0), M, N, K);
                 }
@@ -71,7 +78,7 @@ int main(void)
             for (int N = 1; N <= 80; N += 9) {
                 fill(x, M * S);
                 fill(w, S * N);
-                k_weighted_sum(y1, N, x, S, w, M, S, N);
+                KS->weighted_sum(y1, N, x, S, w, M, S, N);
                 ks_weighted_sum(y2, N, x, S, w, M, S, N);
                 check(1, "weighted_sum", maxdiff(y1, y2, M * N), 1e-5 * S, M, S, N);
             }
@@ -82,7 +89,7 @@ int main(void)
                 x[i] *= 4.0f;   /* gates in [-8, 8): saturating and linear regions */
             fill(c1, M * H);
             memcpy(c2, c1, sizeof(float) * M * H);
-            k_lstm_gates(y1, c1, x, 4 * H, M, H);
+            KS->lstm_gates(y1, c1, x, 4 * H, M, H);
             ks_lstm_gates(y2, c2, x, 4 * H, M, H);
             check(2, "lstm_gates h", maxdiff(y1, y2, M * H), 1e-6, M, H, 0);
             check(2, "lstm_gates c", maxdiff(c1, c2, M * H), 1e-6, M, H, 0);
@@ -93,7 +100,7 @@ int main(void)
             x[i] *= 10.0f;
         memcpy(y1, x, sizeof(float) * n);
         memcpy(y2, x, sizeof(float) * n);
-        k_tanh(y1, n);
+        KS->tanh_inplace(y1, n);
         ks_tanh(y2, n);
         check(3, "tanh", maxdiff(y1, y2, n), 1e-6, n, 0, 0);
     }
@@ -102,7 +109,7 @@ int main(void)
             fill(w, S * A);
             fill(x, A);
             fill(b, A);
-            k_additive_scores(y1, w, x, b, S, A);
+            KS->additive_scores(y1, w, x, b, S, A);
             ks_additive_scores(y2, w, x, b, S, A);
             check(4, "additive_scores", maxdiff(y1, y2, S), 1e-6 * A, S, A, 0);
         }
@@ -114,7 +121,7 @@ int main(void)
             x[i] *= 8.0f;
         if (n > 8)
             x[n / 2] = x[n - 1] = 40.0f;   /* a tie for the maximum: the first index wins */
-        int a1 = k_log_softmax(y1, x, n), a2 = ks_log_softmax(y2, x, n);
+        int a1 = KS->log_softmax(y1, x, n), a2 = ks_log_softmax(y2, x, n);
         check(5, "log_softmax", maxdiff(y1, y2, n), 1e-5, n, 0, 0);
         if (a1 != a2 || (n > 8 && a1 != n / 2)) {
             printf("FAIL log_softmax argmax %d vs %d (n %d)\n", a1, a2, n);
@@ -122,14 +129,102 @@ int main(void)
         }
         memcpy(y1, x, sizeof(float) * n);
         memcpy(y2, x, sizeof(float) * n);
-        k_softmax(y1, n);
+        KS->softmax(y1, n);
         ks_softmax(y2, n);
         check(6, "softmax", maxdiff(y1, y2, n), 1e-6, n, 0, 0);
     }
+    /* A vocabulary-sized tail far below one maximum, like a trained model's logits: in a float
+     * sum, terms under half an ulp of the running sum vanish (log of a sequential float sum came
+     * out 2.6e-5 low on such data, of an 8-lane one 3.3e-6), so every set must sum in double and
+     * agree with a double reference up to the rounding of y (half an ulp of 22 = 9.5e-7). */
+    for (int n = 8000, rep = 0; rep < 2; rep++, n += 7) {
+        fill(x, n);
+        for (int i = 0; i < n; i++)
+            x[i] = 2.0f * x[i] - 18.0f;   /* [-22, -14) */
+        x[n / 3] = 0.0f;
+        double sum = 0.0;
+        for (int i = 0; i < n; i++)
+            sum += exp((double)x[i]);
+        double lse = log(sum), d = 0.0;
+        KS->log_softmax(y1, x, n);
+        ks_log_softmax(y2, x, n);
+        for (int i = 0; i < n; i++) {
+            double d1 = fabs(y1[i] - (x[i] - lse)), d2 = fabs(y2[i] - (x[i] - lse));
+            d = d1 > d ? d1 : d;
+            d = d2 > d ? d2 : d;
+        }
+        check(5, "log_softmax vs double", d, 2e-6, n, 0, 0);
+    }
     printf("kernels (%s vs scalar): max abs diff linear %.2g, weighted_sum %.2g, lstm_gates %.2g, "
-           "tanh %.2g, additive %.2g, log_softmax %.2g, softmax %.2g: %s\n", STELE_KERNELS_NAME,
+           "tanh %.2g, additive %.2g, log_softmax %.2g, softmax %.2g: %s\n", KS->name,
            worst[0], worst[1], worst[2], worst[3], worst[4], worst[5], worst[6],
            failures ? "FAIL" : "ok");
     free(x); free(w); free(y1); free(y2); free(b); free(c1); free(c2);
+}
+
+#ifndef __wasm__
+/* kernels_select() and stele_model_load() under STELE_KERNELS=value (NULL: unset): the set's
+ * name, or the error's status and message. */
+static void expect_select(const char *value, const char *want_name, const char *want_msg)
+{
+    if (value)
+        setenv("STELE_KERNELS", value, 1);
+    else
+        unsetenv("STELE_KERNELS");
+    const kernels *k = NULL;
+    stele_error err = {STELE_OK, ""};
+    stele_status st = kernels_select(&k, &err);
+    const char *name = stele_kernels_name();
+    stele_model *m = NULL;
+    stele_error lerr = {STELE_OK, ""};
+    stele_status lst = stele_model_load(NULL, 0, &m, &lerr);   /* kernels first, then bytes */
+    int ok = want_name ? st == STELE_OK && k && strcmp(k->name, want_name) == 0 && name &&
+                             strcmp(name, want_name) == 0 && lst != STELE_ERR_ARGUMENT
+                       : st == STELE_ERR_ARGUMENT && err.status == st && !name &&
+                             strstr(err.message, want_msg) && lst == STELE_ERR_ARGUMENT &&
+                             strcmp(lerr.message, err.message) == 0;
+    printf("%s STELE_KERNELS=%s: %s\n", ok ? "ok  " : "FAIL", value ? value : "(unset)",
+           st == STELE_OK && k ? k->name : err.message);
+    failures += !ok;
+    stele_model_free(m);
+}
+#endif
+
+int main(void)
+{
+    int sets = 0;
+#ifdef __wasm__
+    KS = &kernels_simd128;
+    test_set();
+    sets++;
+#else
+    const char *env = getenv("STELE_KERNELS");
+    printf("kernel set selected here: %s (STELE_KERNELS=%s)\n",
+           stele_kernels_name() ? stele_kernels_name() : "none, an error", env ? env : "unset");
+    if (kernels_avx2_usable()) {
+        KS = &kernels_avx2;
+        test_set();
+        sets++;
+    }
+    char *saved = env ? strdup(env) : NULL;
+    const char *best = kernels_avx2_usable() ? "avx2+fma" : "scalar";
+    expect_select(NULL, best, NULL);
+    expect_select("", best, NULL);
+    expect_select("scalar", "scalar", NULL);
+    if (kernels_avx2_usable())
+        expect_select("avx2", "avx2+fma", NULL);
+    else
+        expect_select("avx2", NULL, "STELE_KERNELS=avx2: ");
+    expect_select("foo", NULL, "STELE_KERNELS=foo: unknown kernel set (scalar, avx2)");
+    expect_select("AVX2", NULL, "unknown kernel set");
+    if (saved)
+        setenv("STELE_KERNELS", saved, 1);
+    else
+        unsetenv("STELE_KERNELS");
+    free(saved);
+#endif
+    if (!sets)
+        printf("no SIMD kernel set on this CPU: the scalar set is the reference itself\n");
+    printf("kernels: %s\n", failures ? "FAIL" : "ok");
     return failures ? 1 : 0;
 }

@@ -9,7 +9,8 @@
  * STELE_SHIPPED_ROOT=DIR reads DIR/models and DIR/tests/golden instead of ./ (default). */
 #include "golden.h"
 
-static const char *const MODELS[] = {"dates", "ui-en-fr"};
+/* ui-en-fr-none: the single-vector (attention.score "none") baseline of the attention study */
+static const char *const MODELS[] = {"dates", "ui-en-fr", "ui-en-fr-none"};
 
 static int int_list(const json_value *a, int32_t *out, int cap)
 {
@@ -45,6 +46,7 @@ static void check_outputs(const stele_model *m, const char *name, const char *pa
     stele_params g = stele_default_params(), b = stele_default_params();
     g.beam_size = 1;
     b.beam_size = 5;
+    g.normalize = b.normalize = 0;   /* the goldens are the model's raw outputs */
     b.nbest = 2;
     char *line = text, *end = text + size;
     while (line < end && (limit <= 0 || n < limit)) {

@@ -2,7 +2,9 @@
 // (always SteleError or TypeError, never a raw wasm trap), dispose, and a heap that does not grow.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, openSync, ftruncateSync, writeSync, closeSync, rmSync, mkdtempSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
@@ -71,6 +73,9 @@ test('result shape, nbest, alignment, info, translateBatch, maxLength', async ()
   assert.equal(w.rows, w.targetWords.length);
   assert.equal(w.cols, w.sourceWords.length);
   assert.equal(w.pairs.length, w.rows);
+  assert.deepEqual([...w.targetWordOfPiece].slice(-1), [-1], 'the target </s> is in no word');
+  assert.equal(w.sourceWordOfPiece.length, r.sourceTokens.length);
+  assert.equal(Math.max(...w.sourceWordOfPiece) + 1, w.cols);
   const info = t.info;
   assert.equal(info.kernels, 'wasm-simd128');
   assert.ok(info.parameters > 0 && info.vocabSize > 0 && info.modelBytes > 0);
@@ -99,6 +104,42 @@ test('result shape, nbest, alignment, info, translateBatch, maxLength', async ()
   const short = t.translate(SENT, { beam: 1, maxLength: 2 });
   assert.ok(short.targetTokens.length <= 2);
   t.dispose();
+});
+
+// A copy of a model file with its search metadata's low_confidence_logp set (undefined: removed).
+function withThreshold(bytes, value) {
+  const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+  const search = JSON.parse(header.__metadata__.search ?? '{}');
+  if (value === undefined) delete search.low_confidence_logp;
+  else search.low_confidence_logp = value;
+  header.__metadata__.search = JSON.stringify(search);
+  let h = new TextEncoder().encode(JSON.stringify(header));
+  const padded = new Uint8Array(Math.ceil(h.length / 8) * 8).fill(0x20);
+  padded.set(h);
+  h = padded;
+  const out = new Uint8Array(8 + h.length + bytes.length - 8 - n);
+  new DataView(out.buffer).setBigUint64(0, BigInt(h.length), true);
+  out.set(h, 8);
+  out.set(bytes.subarray(8 + n), 8 + h.length);
+  return out;
+}
+
+test('lowConfidence follows the model\'s search.low_confidence_logp', async () => {
+  const bytes = new Uint8Array(readFileSync(SMALL_MODEL));
+  const flagged = async (value, opts) => {
+    const t = await Translator.load(withThreshold(bytes, value));
+    const r = [t.translate(SENT, opts), t.translate('', opts), ...t.translateBatch([SENT], { beam: 1 })];
+    assert.equal(t.info.search.low_confidence_logp, value);
+    t.dispose();
+    assert.equal(r[1].lowConfidence, false, 'an empty input is never flagged');
+    return [r[0].lowConfidence, r[2].lowConfidence];
+  };
+  assert.deepEqual(await flagged(0), [true, true]);             // every logp < 0
+  assert.deepEqual(await flagged(-1e6), [false, false]);
+  assert.deepEqual(await flagged(undefined), [false, false]);
+  assert.deepEqual(await flagged(0, { beam: 1 }), [true, true]);
+  await assert.rejects(Translator.load(withThreshold(bytes, 1)), isStele('STELE_ERR_CONFIG'));
 });
 
 test('misuse gives SteleError or TypeError, never a wasm trap', async () => {
@@ -145,7 +186,13 @@ test('misuse gives SteleError or TypeError, never a wasm trap', async () => {
   assert.throws(() => t.translate('a '.repeat(1000)), (e) => isStele('STELE_ERR_LIMIT')(e) && /max_source_tokens/.test(e.message));
   assert.equal(t.translate('').text, '');
   assert.equal(t.translate('   ').text, '');
-  assert.equal(typeof t.translate('\ud800 lone surrogate').text, 'string');
+  // a lone surrogate would become U+FFFD, i.e. <unk>: refused, naming its position
+  assert.throws(() => t.translate('ab\ud800 lone surrogate'),
+    (e) => isStele('STELE_ERR_TEXT')(e) && /U\+D800 at index 2/.test(e.message));
+  assert.throws(() => t.translate('x\udc00'), (e) => isStele('STELE_ERR_TEXT')(e) && /index 1/.test(e.message));
+  assert.throws(() => t.translate('\ud83d'), isStele('STELE_ERR_TEXT'));
+  assert.throws(() => t.translateBatch([SENT, 'ok\ud800'], { beam: 1 }),
+    (e) => isStele('STELE_ERR_TEXT')(e) && /texts\[1\]/.test(e.message));
   assert.equal(typeof t.translate('😀 ☃ 東京').text, 'string');
   // still usable after every error
   assert.ok(t.translate(SENT).text.length > 0);
@@ -157,9 +204,107 @@ test('misuse gives SteleError or TypeError, never a wasm trap', async () => {
   assert.throws(() => t.info, isStele('STELE_ERR_DISPOSED'));
 });
 
+test('translateBatch checks every entry (sparse arrays) and every option on every path', async () => {
+  const t = await Translator.load(SMALL_MODEL);
+  const sparse = () => {
+    const a = [SENT];
+    a[2] = SENT;   // a[1] is a hole: forEach/map would skip it
+    return a;
+  };
+  const holeError = (e) => e instanceof TypeError && /texts\[1\]/.test(e.message) && /missing/.test(e.message);
+  for (const opts of [{ beam: 1 }, { beam: 1, batchSize: 1 }, { beam: 1, batchSize: 2 }, { beam: 3 }, {}])
+    assert.throws(() => t.translateBatch(sparse(), opts), holeError, JSON.stringify(opts));
+  // a hole at the end, and an undefined/object/number entry, on the batched and one-by-one paths
+  const a = [SENT, SENT];
+  a.length = 3;
+  assert.throws(() => t.translateBatch(a, { beam: 1 }), (e) => e instanceof TypeError && /texts\[2\]/.test(e.message));
+  for (const bad of [undefined, {}, 7, new String('x')])
+    for (const beam of [1, 2])
+      assert.throws(() => t.translateBatch([SENT, bad], { beam }), (e) => e instanceof TypeError && /texts\[1\]/.test(e.message));
+  // nbest (and every other option) is validated as translate() does, whatever the path
+  for (const nbest of [2, 999, -3, 0])
+    for (const opts of [{ beam: 1 }, { beam: 1, batchSize: 1 }, { beam: 1, batchSize: 4 }]) {
+      assert.throws(() => t.translate(SENT, { beam: opts.beam, nbest }), isStele('STELE_ERR_ARGUMENT'));
+      assert.throws(() => t.translateBatch([SENT, SENT], { ...opts, nbest }), isStele('STELE_ERR_ARGUMENT'),
+        `nbest ${nbest} ${JSON.stringify(opts)}`);
+    }
+  assert.throws(() => t.translateBatch([SENT, SENT], { beam: 1, alpha: Infinity }), isStele('STELE_ERR_ARGUMENT'));
+  assert.throws(() => t.translateBatch([SENT, SENT], { beam: 17 }), isStele('STELE_ERR_LIMIT'));
+  assert.throws(() => t.translateBatch([SENT, SENT], { beam: 0 }), isStele('STELE_ERR_ARGUMENT'));
+  // unknown keys (a typo would otherwise silently give the default)
+  assert.throws(() => t.translate(SENT, { nBest: 3 }), (e) => isStele('STELE_ERR_ARGUMENT')(e) && /nBest/.test(e.message));
+  assert.throws(() => t.translate(SENT, { batchSize: 3 }), isStele('STELE_ERR_ARGUMENT'));
+  assert.throws(() => t.translateBatch([SENT, SENT], { beam: 1, batchsize: 3 }), isStele('STELE_ERR_ARGUMENT'));
+  await assert.rejects(Translator.load(SMALL_MODEL, { limit: {} }), isStele('STELE_ERR_ARGUMENT'));
+  await assert.rejects(Translator.load(SMALL_MODEL, { limits: { maxbeam: 4 } }), isStele('STELE_ERR_ARGUMENT'));
+  // the valid options still work on every path, with the same results
+  const one = t.translate(SENT, { beam: 1, nbest: 1 }).text;
+  for (const opts of [{ beam: 1, nbest: 1 }, { beam: 1, batchSize: 1 }, { beam: 1, batchSize: 4, maxLength: 100 }])
+    assert.deepEqual(t.translateBatch([SENT, SENT, SENT], opts).map((r) => r.text), [one, one, one]);
+  assert.equal(t.translateBatch([SENT, SENT], { beam: 3, nbest: 2 })[1].nbest.length, 2);
+  t.dispose();
+});
+
+test('hostile model sources: refused from their size, type or header length, before reading', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'stele-api-'));
+  // A sparse file of `size` bytes starting with `head` (no disk space, no time).
+  const sparse = (name, head, size) => {
+    const f = path.join(dir, name), fd = openSync(f, 'w');
+    writeSync(fd, head);
+    ftruncateSync(fd, size);
+    closeSync(fd);
+    return f;
+  };
+  try {
+    await assert.rejects(Translator.load(dir), (e) => isStele('STELE_ERR_IO')(e) && /folder/.test(e.message));
+    await assert.rejects(Translator.load('/dev/zero'), (e) => isStele('STELE_ERR_IO')(e) && /device/.test(e.message));
+    const fifo = path.join(dir, 'fifo');
+    if (spawnSync('mkfifo', [fifo]).status === 0)
+      await assert.rejects(Translator.load(fifo), (e) => isStele('STELE_ERR_IO')(e) && /FIFO/.test(e.message));
+    const bad = Buffer.from('\x10\0\0\0\0\0\0\0{not json}      ', 'latin1');
+    await assert.rejects(Translator.load(sparse('big.safetensors', bad, 2 ** 30 + 1)),
+      (e) => isStele('STELE_ERR_LIMIT')(e) && /1073741825 bytes/.test(e.message));
+    // a header length over 1 MiB: refused after the first chunk, not after 512 MiB
+    const huge = Buffer.from([0, 0, 0x20, 0, 0, 0, 0, 0, 0x7b]);
+    const rss = process.memoryUsage().rss;
+    await assert.rejects(Translator.load(sparse('hdr.safetensors', huge, 512 * 2 ** 20)),
+      (e) => isStele('STELE_ERR_HEADER')(e) && /header length 2097152/.test(e.message));
+    // the same from a Response: an endless body, and a Content-Length over the limit
+    let sent = 0;
+    const endless = new ReadableStream({
+      pull(c) { c.enqueue(sent++ ? new Uint8Array(1 << 16) : new Uint8Array(huge)); },
+    });
+    await assert.rejects(Translator.load(new Response(endless)), isStele('STELE_ERR_HEADER'));
+    assert.ok(sent < 8, `read ${sent} chunks of an endless body`);
+    const lying = new Response(new Uint8Array(16), { headers: { 'content-length': String(2 ** 31) } });
+    await assert.rejects(Translator.load(lying), isStele('STELE_ERR_LIMIT'));
+    // a broken JSON header in a 900 MiB file: refused once the header is in, not after reading
+    // 900 MiB (and copying them into the wasm heap), nor as STELE_ERR_MEMORY
+    const t0 = Date.now();
+    await assert.rejects(Translator.load(sparse('json.safetensors', bad, 900 * 2 ** 20)),
+      (e) => isStele('STELE_ERR_HEADER')(e) && /not UTF-8 JSON/.test(e.message));
+    const bad2 = Buffer.concat([Buffer.from([4, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('[1] ')]);
+    await assert.rejects(Translator.load(sparse('array.safetensors', bad2, 900 * 2 ** 20)),
+      (e) => isStele('STELE_ERR_HEADER')(e) && /not a JSON object/.test(e.message));
+    assert.ok(process.memoryUsage().rss - rss < 256 * 2 ** 20, 'a hostile file did not cost its size in memory');
+    assert.ok(Date.now() - t0 < 15000, 'the 900 MiB files were not read');
+    // a NaN weight: refused by the wasm engine as by the native one, naming tensor and element
+    const m = Buffer.from(readFileSync(SMALL_MODEL));
+    const n = Number(m.readBigUInt64LE(0));
+    const [b] = JSON.parse(m.subarray(8, 8 + n).toString())['generator.bias'].data_offsets;
+    m.writeFloatLE(NaN, 8 + n + b + 8);
+    await assert.rejects(Translator.load(m),
+      (e) => isStele('STELE_ERR_WEIGHTS')(e) && /tensor generator.bias element 2 is NaN/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('large limits grow the wasm memory; views follow the growth', async () => {
+  // 2048 x 2048 at beam 16: the session's per-step attention record alone (T x K x S floats) is
+  // 256 MiB; 4096 x 4096 needs 1 GiB of it and, with the other buffers, passes wasm32's 2 GiB.
   const small = await Translator.load(SMALL_MODEL);
-  const big = await Translator.load(SMALL_MODEL, { limits: { maxSourceTokens: 4096, maxTargetTokens: 4096, maxTextBytes: 1 << 24 } });
+  const big = await Translator.load(SMALL_MODEL, { limits: { maxSourceTokens: 2048, maxTargetTokens: 2048, maxTextBytes: 1 << 24 } });
   assert.ok(big.info.wasmMemoryBytes > small.info.wasmMemoryBytes, `${big.info.wasmMemoryBytes} > ${small.info.wasmMemoryBytes}`);
   assert.equal(big.info.limits.maxTextBytes, 1 << 24);
   const a = small.translate(SENT, { nbest: 2 }), b = big.translate(SENT, { nbest: 2 });

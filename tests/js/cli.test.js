@@ -2,7 +2,10 @@
 // schema and values, same text output, exit codes and error lines.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { CLI, NATIVE, SMALL_MODEL, TOL, run } from './common.js';
 
 const skip = !existsSync(NATIVE) && 'build/stele missing';
@@ -12,6 +15,10 @@ function compareJson(a, b, where) {
   assert.deepEqual(Object.keys(a).sort(), Object.keys(b).sort(), where);
   for (const k of Object.keys(a)) {
     if (typeof a[k] === 'number') assert.ok(Math.abs(a[k] - b[k]) <= TOL, `${where}.${k}: ${a[k]} vs ${b[k]}`);
+    else if (k === 'token_logp') {   // float32 sums in another order (SIMD128 vs AVX2)
+      assert.equal(a[k].length, b[k].length, `${where}.${k}`);
+      a[k].forEach((v, i) => assert.ok(Math.abs(v - b[k][i]) <= TOL, `${where}.${k}[${i}]: ${v} vs ${b[k][i]}`));
+    }
     else if (Array.isArray(a[k]) && a[k].length && typeof a[k][0] === 'object' && !Array.isArray(a[k][0]))
       a[k].forEach((x, i) => compareJson(x, b[k][i], `${where}.${k}[${i}]`));
     else if (k === 'attention' || k === 'word_attention') {
@@ -61,8 +68,8 @@ test('text output, --align pairs, errors and exit codes match the native CLI', {
   assert.match(bad.stderr, /^STELE_ERR_IO: /);
 });
 
-test('info prints the engine\'s model info', { skip }, () => {
-  const js = run('node', [CLI, 'info', SMALL_MODEL]), nat = run(NATIVE, ['info', SMALL_MODEL]);
+test('info --json prints the engine\'s model info', { skip }, () => {
+  const js = run('node', [CLI, 'info', '--json', SMALL_MODEL]), nat = run(NATIVE, ['info', '--json', SMALL_MODEL]);
   assert.equal(js.status, 0);
   const a = JSON.parse(js.stdout), b = JSON.parse(nat.stdout);
   assert.equal(a.kernels, 'wasm-simd128');
@@ -81,5 +88,56 @@ test('translate --batch N: the one-by-one lines, in order, in both CLIs', { skip
     assert.equal(bat.stdout, one.stdout, `${cli[0]} --batch 3`);
     assert.equal(bat.status, one.status);
     assert.equal(run(cli[0], [...cli[1], 'translate', '-m', SMALL_MODEL, '--batch', '3', 'x']).status, 2);
+  }
+});
+
+test('stdin lines over max_text_bytes: refused as before, in both CLIs, without buffering them', { skip }, () => {
+  // lines of 70,000 bytes (CRLF), exactly 65,536 (+ CR), 65,537, a multi-byte character split
+  // across the limit, and short ones around them: the same stdout, stderr and exit code
+  const input = `3 mars 2021\n${'x'.repeat(70000)}\r\n1 May 2000\n${'7'.repeat(65536)}\r\n` +
+    `${'8'.repeat(65537)}\n${'é'.repeat(32768)}\n${'é'.repeat(32769)}\nlast`;
+  for (const extra of [[], ['--json'], ['--beam', '1', '--batch', '3']]) {
+    const a = ['translate', '-m', SMALL_MODEL, ...extra];
+    const js = run('node', [CLI, ...a], { input }), nat = run(NATIVE, a, { input });
+    assert.equal(js.status, 1, extra.join(' '));
+    assert.equal(nat.status, 1);
+    assert.equal(js.stderr, nat.stderr, extra.join(' '));
+    assert.match(js.stderr, /^STELE_ERR_LIMIT: input has 70000 bytes, the session's limit is 65536 \(max_text_bytes\)$/m);
+    assert.equal(js.stdout.split('\n').length, 9);
+    if (!extra.includes('--json')) assert.equal(js.stdout, nat.stdout, extra.join(' '));
+  }
+  // a 128 MiB line: the Node CLI's peak RSS stays far below it (readline buffered it whole:
+  // about 3.5 bytes of RSS per byte)
+  if (existsSync('/usr/bin/time')) {
+    const r = spawnSync('bash', ['-c', `{ head -c ${128 << 20} /dev/zero | tr '\\0' a; printf '\\n1 May 2000\\n'; } | ` +
+      `/usr/bin/time -f 'maxrss %M' node ${CLI} translate -m ${SMALL_MODEL}`], { encoding: 'utf8' });
+    const kb = Number(/maxrss (\d+)/.exec(r.stderr)?.[1]);
+    assert.equal(r.stdout.split('\n').length, 3);
+    assert.match(r.stderr, /input has 134217728 bytes/);
+    assert.ok(kb > 0 && kb < 256 * 1024, `peak RSS ${kb} KB for a 128 MiB line`);
+  }
+});
+
+test('--json prints null for a non-finite score in both CLIs', { skip }, () => {
+  // every token but eos gets a logit of -3e38: the other n-best hypotheses score -Infinity
+  const dir = mkdtempSync(path.join(tmpdir(), 'stele-cli-'));
+  try {
+    const b = Buffer.from(readFileSync(SMALL_MODEL));
+    const n = Number(b.readBigUInt64LE(0));
+    const h = JSON.parse(b.subarray(8, 8 + n).toString());
+    const eos = JSON.parse(h.__metadata__.config).eos_id;
+    const [s, e] = h['generator.bias'].data_offsets;
+    for (let i = 0; i < (e - s) / 4; i++) b.writeFloatLE(i === eos ? 3e38 : -3e38, 8 + n + s + 4 * i);
+    const m = path.join(dir, 'inf.safetensors');
+    writeFileSync(m, b);
+    const a = ['translate', '-m', m, '--json', '--beam', '4', '--nbest', '4', '1 May 2000'];
+    for (const [cmd, pre] of [['node', [CLI]], [NATIVE, []]]) {
+      const r = run(cmd, [...pre, ...a]);
+      assert.equal(r.status, 0, r.stderr);
+      const o = JSON.parse(r.stdout);
+      assert.ok(o.nbest.some((x) => x.score === null), `${cmd}: ${r.stdout.slice(0, 300)}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
