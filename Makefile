@@ -30,11 +30,13 @@ $(CORPUS)/dates/test.src: scripts/data/dates.py scripts/data/dates_unseen.py
 $(CORPUS)/ui-en-fr/test.en: scripts/data/ui_en_fr.py
 	$(PY) scripts/data/ui_en_fr.py --out $(CORPUS)/ui-en-fr --cache $(BUILD)/debcache
 
-# Retrains both shipped models from scratch (one at a time: the machine has 2 cores), exports
+# Retrains every shipped model from scratch (one at a time: the machine has 2 cores): dates,
+# ui-en-fr, scenes-caption, then scenes-vqa (whose CNN starts from scenes-caption's); exports
 # them, evaluates them and rewrites their model cards' score tables.
 models: setup-train corpus
-	rm -rf $(TRAIN)/dates $(TRAIN)/ui-en-fr
-	$(MAKE) model-dates model-ui-en-fr
+	rm -rf $(TRAIN)/dates $(TRAIN)/ui-en-fr $(TRAIN)/scenes-caption
+	$(MAKE) model-dates model-ui-en-fr model-scenes-caption
+	$(MAKE) models-vqa
 
 # DEVICE=cuda (or cpu) picks where train.py runs; left empty, train.py uses a GPU when PyTorch sees one.
 # TRAIN_ARGS: more train.py options, e.g. TRAIN_ARGS="--max-epochs 15 --max-minutes 10".
@@ -53,8 +55,9 @@ corpus_of = $(shell $(PY) -c 'import json,sys; print(json.load(open(sys.argv[1])
 # model.safetensors, keeps a copy of train.json (the card's dev-loss curve), regenerates the
 # model's goldens (tests/golden/<name>.*), scores it and rewrites its card.
 # dates also gets its low-confidence threshold (calibrated on dev with the native engine, written
-# into the model file before the goldens) and the unseen split's scores in its card.
-export-dates: $(BUILD)/stele
+# into the model file before the goldens) and the unseen split's scores in its card; ui-en-fr a
+# mean-logp threshold (scripts/confidence.py --rule usable).
+export-dates export-ui-en-fr: $(BUILD)/stele
 export-%: corpus
 	@[ -n "$(TRAIN_DIR)" ] || { echo "usage: make export-$* TRAIN_DIR=<training folder>" >&2; exit 2; }
 	$(PY) scripts/export.py --train $(TRAIN_DIR) --config scripts/configs/$*.json --out models/$*/model.safetensors \
@@ -63,6 +66,9 @@ export-%: corpus
 	install -m 644 $(TRAIN_DIR)/train.json models/$*/train.json
 	$(if $(filter dates,$*),$(PY) scripts/confidence.py \
 	    --model models/$*/model.safetensors --corpus $(CORPUS)/$* --splits dev test unseen \
+	    --out models/$*/confidence.json)
+	$(if $(filter ui-en-fr,$*),$(PY) scripts/confidence.py --rule usable --src-ext en --tgt-ext fr \
+	    --model models/$*/model.safetensors --corpus $(CORPUS)/$* --splits dev test \
 	    --out models/$*/confidence.json)
 	$(PY) scripts/golden.py --only shipped --name $* --models models --corpus $(CORPUS) --out tests/golden
 	$(PY) scripts/evaluate.py --model models/$*/model.safetensors --corpus $(CORPUS)/$(call corpus_of,$*) \
@@ -127,6 +133,7 @@ demo:
 # e2e: Debian's chromium (apt) driven by playwright-core (npm ci) against the page: outputs equal
 # the Node API's, heatmap, hover, errors, offline, 375 px, dates model; `make e2e UPDATE_SCREENSHOT=1`
 # also rewrites web/screenshot.png (the README's picture).
+# tests/e2e/images.test.mjs: the Images view; UPDATE_SCREENSHOT=1 also rewrites web/screenshot-images.png.
 e2e: $(DIST)/stele.wasm
 	bash scripts/setup-web.sh e2e
 	node --test tests/e2e/
@@ -141,3 +148,81 @@ soak: $(DIST)/stele.wasm
 
 clean:
 	rm -rf $(BUILD)/stele $(BUILD)/obj $(BUILD)/tests
+
+# ---------------------------------------------------------------- images (issue 12; helper P's block)
+# The scenes corpus (Fashion-MNIST scenes + captions, scripts/data/scenes.py) and the page's
+# sprite atlas + test scenes (web/scenes/). Fashion-MNIST: `make setup-train` installs it.
+corpus: $(CORPUS)/scenes/test.npz
+
+$(CORPUS)/scenes/test.npz: scripts/data/scenes.py
+	$(PY) scripts/data/scenes.py --out $(CORPUS)/scenes --web web/scenes
+
+# The captioning model: train (scripts/train_caption.py, resumable; DEVICE and TRAIN_ARGS as for
+# model-%), then export-scenes-caption: export, the single-image classifier ceiling, the test
+# split's reference outputs and scores together with the engine's goldens
+# (tests/golden/scenes-caption.{outputs.jsonl,trace.safetensors}), and the model card.
+.PHONY: model-scenes-caption export-scenes-caption card-scenes-caption golden-caption
+model-scenes-caption: $(CORPUS)/scenes/test.npz
+	$(PY) scripts/train_caption.py --config scripts/configs/scenes-caption.json --corpus $(CORPUS)/scenes \
+	    --out $(TRAIN)/scenes-caption $(if $(DEVICE),--device $(DEVICE)) $(TRAIN_ARGS)
+	$(MAKE) export-scenes-caption TRAIN_DIR=$(TRAIN)/scenes-caption
+
+export-scenes-caption: $(CORPUS)/scenes/test.npz
+	@[ -n "$(TRAIN_DIR)" ] || { echo "usage: make export-scenes-caption TRAIN_DIR=<training folder>" >&2; exit 2; }
+	$(PY) scripts/export.py --train $(TRAIN_DIR) --config scripts/configs/scenes-caption.json \
+	    --out models/scenes-caption/model.safetensors --corpus-info $(CORPUS)/scenes/packages.json
+	install -m 644 $(TRAIN_DIR)/train.json models/scenes-caption/train.json
+	$(PY) scripts/classifier_ceiling.py --config scripts/configs/scenes-caption.json --corpus $(CORPUS)/scenes \
+	    --out models/scenes-caption/ceiling.json
+	$(PY) scripts/evaluate_caption.py --model models/scenes-caption/model.safetensors --corpus $(CORPUS)/scenes \
+	    --out models/scenes-caption/scores.json --golden tests/golden/scenes-caption
+	$(MAKE) card-scenes-caption
+
+card-scenes-caption:
+	$(PY) scripts/model_card_caption.py --model models/scenes-caption/model.safetensors \
+	    --scores models/scenes-caption/scores.json --ceiling models/scenes-caption/ceiling.json \
+	    --out models/scenes-caption/README.md
+
+# `make golden` also rewrites the tiny caption model + trace and the shipped caption goldens.
+golden: golden-caption
+golden-caption: $(CORPUS)/scenes/test.npz
+	$(PY) scripts/golden_caption.py --out tests/golden --models models --corpus $(CORPUS)
+
+# ---------------------------------------------------------------- VQA (issue 13; helper Q's block)
+# Questions + answers over the scenes corpus' scenes (scripts/data/scenes_vqa.py).
+corpus: $(CORPUS)/scenes-vqa/test.jsonl
+
+$(CORPUS)/scenes-vqa/test.jsonl: scripts/data/scenes_vqa.py $(CORPUS)/scenes/test.npz
+	$(PY) scripts/data/scenes_vqa.py --scenes $(CORPUS)/scenes --out $(CORPUS)/scenes-vqa
+
+# The VQA model (attention) and its no-attention baseline: trained one after the other (the
+# baseline reuses the frozen caption-CNN features), exported, evaluated (scores.json + card), and
+# its goldens. Needs models/scenes-caption/model.safetensors (the CNN comes from it).
+.PHONY: models-vqa vqa-train vqa-export vqa-eval vqa-golden
+VQA_FLAGS ?= --threads 1
+VQA_DIR   := models/scenes-vqa
+VQA_FEATS := $(TRAIN)/scenes-vqa-features
+
+models-vqa: vqa-train vqa-export vqa-eval vqa-golden
+
+vqa-train: corpus models/scenes-caption/model.safetensors
+	$(PY) scripts/train_vqa.py --config scripts/configs/scenes-vqa.json --corpus $(CORPUS)/scenes-vqa \
+	    --scenes $(CORPUS)/scenes --out $(TRAIN)/scenes-vqa --feature-cache $(VQA_FEATS) $(VQA_FLAGS)
+	$(PY) scripts/train_vqa.py --config scripts/configs/scenes-vqa-baseline.json \
+	    --corpus $(CORPUS)/scenes-vqa --scenes $(CORPUS)/scenes --out $(TRAIN)/scenes-vqa-baseline \
+	    --feature-cache $(VQA_FEATS) $(VQA_FLAGS)
+
+vqa-export:
+	$(PY) scripts/export_vqa.py --train $(TRAIN)/scenes-vqa --baseline-train $(TRAIN)/scenes-vqa-baseline \
+	    --corpus $(CORPUS)/scenes-vqa --scenes-info $(CORPUS)/scenes/packages.json --out $(VQA_DIR)
+
+vqa-eval:
+	$(PY) scripts/evaluate_vqa.py --model $(VQA_DIR)/model.safetensors \
+	    --baseline $(TRAIN)/scenes-vqa-baseline/best.pt --corpus $(CORPUS)/scenes-vqa \
+	    --scenes $(CORPUS)/scenes --splits dev test --out $(VQA_DIR)/scores.json \
+	    --card $(VQA_DIR)/README.md --train-json $(VQA_DIR)/train.json
+
+# `make golden` also rewrites the tiny VQA model + trace and the shipped VQA goldens.
+golden: vqa-golden
+vqa-golden:
+	$(PY) scripts/golden_vqa.py --out tests/golden --models models --corpus $(CORPUS)

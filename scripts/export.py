@@ -11,20 +11,31 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import stio  # noqa: E402
-from model import Seq2Seq  # noqa: E402
+from model import Seq2Seq, VQA  # noqa: E402
+from words import WordVocab  # noqa: E402
 
 FORMAT_VERSION = 1
 
 
 def export(model, sp_bytes, path, search=None, training=None, extra=None):
-    """Write model (a Seq2Seq) and its SentencePiece model bytes to path."""
+    """Write model (a Seq2Seq) and its tokenizer to path: for text models sp_bytes is the
+    SentencePiece model (tokenizer.spm); for image models a WordVocab or a list of words
+    (tokenizer.words). VQA models (task "vqa"): see export_vqa."""
     cfg = model.cfg
+    if cfg.get("task") == "vqa":
+        return export_vqa(model, sp_bytes, path, training, extra)
     tensors = {}
     for name, t in model.state_dict().items():
         if cfg["tie_embeddings"] and name == "generator.weight":
             continue  # the same storage as tgt_embed.weight
         tensors[name] = t.detach().cpu().float().numpy()
-    tensors["tokenizer.spm"] = np.frombuffer(sp_bytes, dtype=np.uint8)
+    if cfg.get("task", "translate") == "caption":
+        vocab = sp_bytes if isinstance(sp_bytes, WordVocab) else WordVocab(sp_bytes)
+        if vocab.get_piece_size() != cfg["tgt_vocab"]:
+            raise ValueError(f"{vocab.get_piece_size()} words for tgt_vocab {cfg['tgt_vocab']}")
+        tensors["tokenizer.words"] = np.frombuffer(vocab.to_bytes(), dtype=np.uint8)
+    else:
+        tensors["tokenizer.spm"] = np.frombuffer(sp_bytes, dtype=np.uint8)
     meta = {"format": "stele", "format_version": str(FORMAT_VERSION),
             "config": json.dumps(cfg, sort_keys=True),
             "special_tokens": json.dumps({k: cfg[k] for k in
@@ -35,19 +46,74 @@ def export(model, sp_bytes, path, search=None, training=None, extra=None):
 
 
 def load(path):
-    """Rebuild (model, SentencePieceProcessor, metadata) from the file alone."""
+    """Rebuild (model, tokenizer, metadata) from the file alone: the tokenizer is a
+    SentencePieceProcessor for text models, a WordVocab for image (caption) models."""
     tensors, meta = stio.load(path)
     if meta.get("format") != "stele":
         raise ValueError(f"{path}: not a stele model")
     cfg = json.loads(meta["config"])
+    if cfg.get("task") == "vqa":
+        return load_vqa(tensors, meta)
     model = Seq2Seq(cfg)
-    sp = spm.SentencePieceProcessor(model_proto=tensors.pop("tokenizer.spm").tobytes())
+    if cfg.get("task", "translate") == "caption":
+        sp = WordVocab.from_bytes(tensors.pop("tokenizer.words"))
+    else:
+        sp = spm.SentencePieceProcessor(model_proto=tensors.pop("tokenizer.spm").tobytes())
     state = {k: torch.from_numpy(v) for k, v in tensors.items()}
     if cfg["tie_embeddings"]:
         state["generator.weight"] = state["tgt_embed.weight"]
     model.load_state_dict(state, strict=True)
     model.eval()
     return model, sp, meta
+
+
+def answers_bytes(answers):
+    answers = list(answers)
+    for a in answers:
+        if not a or "\n" in a:
+            raise ValueError(f"bad answer {a!r} (empty or containing a newline)")
+    if len(set(answers)) != len(answers):
+        raise ValueError("duplicate answers")
+    return "\n".join(answers).encode("utf-8")
+
+
+def export_vqa(model, vocab_answers, path, training=None, extra=None):
+    """A VQA model (model.VQA, task "vqa") to one file: its state_dict, tokenizer.words (the
+    question vocabulary, a WordVocab or a word list) and answers.words (the Na answer strings
+    joined by "\n", line i = answer i). vocab_answers = (vocabulary, answers). The mean-pool
+    baseline (pool "mean") is refused: only attention models are shipped."""
+    cfg = model.cfg
+    if cfg.get("pool", "attention") != "attention":
+        raise ValueError("only attention VQA models are exported (pool mean is Python-only)")
+    vocab, answers = vocab_answers
+    vocab = vocab if isinstance(vocab, WordVocab) else WordVocab(vocab)
+    if vocab.get_piece_size() != cfg["src_vocab"]:
+        raise ValueError(f"{vocab.get_piece_size()} words for src_vocab {cfg['src_vocab']}")
+    if len(answers) != cfg["answers"]:
+        raise ValueError(f"{len(answers)} answers for answers {cfg['answers']}")
+    tensors = {name: t.detach().cpu().float().numpy() for name, t in model.state_dict().items()}
+    tensors["tokenizer.words"] = np.frombuffer(vocab.to_bytes(), dtype=np.uint8)
+    tensors["answers.words"] = np.frombuffer(answers_bytes(answers), dtype=np.uint8)
+    meta = {"format": "stele", "format_version": str(FORMAT_VERSION),
+            "config": json.dumps(cfg, sort_keys=True),
+            "special_tokens": json.dumps({"pad_id": cfg["pad_id"], "unk_id": cfg["unk_id"]}),
+            "training": json.dumps(training or {})}
+    meta.update(extra or {})
+    stio.save(path, tensors, meta)
+
+
+def load_vqa(tensors, meta):
+    """-> (model (VQA, eval mode, model.answers = the answer strings), WordVocab, metadata)."""
+    cfg = json.loads(meta["config"])
+    model = VQA(cfg)
+    vocab = WordVocab.from_bytes(tensors.pop("tokenizer.words"))
+    answers = tensors.pop("answers.words").tobytes().decode("utf-8").split("\n")
+    if vocab.get_piece_size() != cfg["src_vocab"] or len(answers) != cfg["answers"]:
+        raise ValueError("tokenizer.words / answers.words do not match src_vocab / answers")
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in tensors.items()}, strict=True)
+    model.answers = answers
+    model.eval()
+    return model, vocab, meta
 
 
 def main():
@@ -63,12 +129,17 @@ def main():
     model = Seq2Seq(best["config"])
     model.load_state_dict(best["model"])
     model.eval()
-    sp_bytes = open(os.path.join(args.train, "spm.model"), "rb").read()
+    if model.cfg.get("task") == "caption":    # image models: the word vocabulary (train_caption.py)
+        with open(os.path.join(args.train, "words.txt"), encoding="utf-8") as f:
+            sp_bytes = WordVocab(line.rstrip("\n") for line in f if line.strip())
+    else:
+        sp_bytes = open(os.path.join(args.train, "spm.model"), "rb").read()
     tinfo = json.load(open(os.path.join(args.train, "train.json")))
     training = {k: tinfo[k] for k in ("parameters", "train_pairs", "epochs", "best_dev_loss",
                                       "train_seconds", "threads")}
     # where it ran and why it stopped, for the model card (absent from older train.json files)
-    training.update({k: tinfo[k] for k in ("device", "torch", "stopped") if k in tinfo})
+    training.update({k: tinfo[k] for k in ("device", "torch", "stopped", "doubly_stochastic")
+                     if k in tinfo})
     extra = {"name": conf["name"]}
     if args.corpus_info:
         info = json.load(open(args.corpus_info))

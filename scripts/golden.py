@@ -166,6 +166,8 @@ def make_shipped(models_dir, corpus_dir, outdir, only=None):
         if only and name != only:
             continue
         model, sp, meta = load(path)
+        if model.cfg.get("task") == "caption":
+            continue   # image models: scripts/golden_caption.py
         conf = json.load(open(os.path.join(os.path.dirname(__file__), "configs", f"{name}.json")))
         # the corpus, not the model name: ui-en-fr-none is tested on ui-en-fr's test split
         src_file = os.path.join(corpus_dir, conf.get("corpus", name),

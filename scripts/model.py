@@ -61,8 +61,33 @@ i, f, o sigmoid, g tanh; c' = f*c + i*g; h' = o*tanh(c').
 The source is the SentencePiece ids followed by eos_id; the decoder starts from bos_id.
 Dropout (training only) acts on embeddings, between layers and on o_t; it does not exist at
 inference.
+
+Image models (task "caption", encoder.type "cnn"; see models/FORMAT.md "Image models"):
+  task            "translate" (absent = translate) | "caption"
+  image           {"height", "width", "channels" (1 or 3), "mean", "std"}: pixels p (u8) enter
+                  as x = (p / 255 - mean) / std, each operation one float32 IEEE operation
+                  (pixel_table gives the 256 values), a [channels, height, width] tensor.
+  encoder         {"type": "cnn", "channels": [C_0, ..., C_{n-1}]}: block i is
+                  x = maxpool2x2(relu(conv3x3(x) + b)) (cnn.{i}.weight [C_i, C_{i-1}, 3, 3],
+                  stride 1, zero padding 1; max-pool 2x2 stride 2, floor: 21 -> 10). The final
+                  map [D = C_{n-1}, h, w] gives the memory a_l, l = row * w + col (row-major),
+                  S = h * w locations of D features. No source embedding, no encoder LSTM.
+  encoder.position "none" (default) | "learned": memory_position.weight [S, D] is added to the
+                  memory, a_l = map[:, row, col] + P_l. Without it the decoder cannot tell WHERE
+                  anything is: the additive score and the context only see the features' content,
+                  and a CNN's features are (away from the zero-padded border) translation-
+                  equivariant; captions that name places need it.
+  bridge          from the mean of the memory: f_h = f_c = (1/S) sum_l a_l (position included).
+  attention.gate  true (bahdanau style, top placement only): beta_t = sigmoid(w_g . q + b_g)
+                  (attention.gate [1, Hd] + bias [1], q = the query s_{t-1}); the context is
+                  c_t = beta_t * sum_l alpha_tl a_l (this gated c_t enters the LSTM input and the
+                  projection). The attention row reported is alpha_t (not gated).
+  decoder         bahdanau style only; everything else as for text. src_vocab == tgt_vocab (one
+                  word vocabulary, stored as tokenizer.words).
+Training adds the doubly stochastic penalty lambda * sum_l (1 - sum_t alpha_tl)^2 (train_caption.py).
 """
 import copy
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -82,18 +107,70 @@ MASK_VALUE = -1e9   # padding scores (training batches only); never -inf (all-ma
 def merge_config(overrides):
     cfg = copy.deepcopy(DEFAULT_CONFIG)
     for k, v in overrides.items():
-        if isinstance(v, dict):
+        # a cnn encoder replaces the LSTM encoder's keys (layers, hidden, ...) instead of
+        # merging into them; sections absent from the defaults (image) are taken whole
+        if isinstance(v, dict) and k in cfg and not (k == "encoder" and v.get("type") == "cnn"):
             cfg[k].update(v)
         else:
-            cfg[k] = v
+            cfg[k] = copy.deepcopy(v)
     return cfg
+
+
+def feature_grid(cfg):
+    """(h, w) of the CNN's final feature map: each block halves with floor (MaxPool2d(2))."""
+    h, w = cfg["image"]["height"], cfg["image"]["width"]
+    for _ in cfg["encoder"]["channels"]:
+        h, w = h // 2, w // 2
+    return h, w
+
+
+def _check_image(cfg):
+    enc, img = cfg["encoder"], cfg.get("image")
+    if enc["type"] != "cnn":
+        raise ValueError("task caption needs encoder.type cnn")
+    if not isinstance(img, dict):
+        raise ValueError("task caption needs an image section")
+    for k in ("height", "width", "channels"):
+        if not isinstance(img.get(k), int) or isinstance(img.get(k), bool) or img[k] < 1:
+            raise ValueError(f"image.{k} {img.get(k)!r}")
+    if img["channels"] not in (1, 3):
+        raise ValueError(f"image.channels {img['channels']} (1 or 3)")
+    for k in ("mean", "std"):
+        if not isinstance(img.get(k), (int, float)) or isinstance(img.get(k), bool):
+            raise ValueError(f"image.{k} {img.get(k)!r}")
+    if not img["std"] > 0:
+        raise ValueError(f"image.std {img['std']!r} (must be > 0)")
+    if enc.get("position", "none") not in ("none", "learned"):
+        raise ValueError(f"encoder.position {enc.get('position')!r} (none or learned)")
+    ch = enc.get("channels")
+    if not isinstance(ch, list) or not ch or any(
+            not isinstance(c, int) or isinstance(c, bool) or c < 1 for c in ch):
+        raise ValueError(f"encoder.channels {ch!r} (a non-empty list of positive integers)")
+    h, w = img["height"], img["width"]
+    for i in range(len(ch)):
+        if h < 2 or w < 2:
+            raise ValueError(f"encoder.channels: block {i} would pool a {h}x{w} map to nothing")
+        h, w = h // 2, w // 2
+    if cfg["decoder"]["style"] != "bahdanau":
+        raise ValueError("task caption needs decoder.style bahdanau")
+    if cfg["src_vocab"] != cfg["tgt_vocab"]:
+        raise ValueError("task caption needs src_vocab == tgt_vocab (one word vocabulary)")
 
 
 def check_config(cfg):
     """Raise ValueError naming the first inconsistent key."""
     enc, att, dec = cfg["encoder"], cfg["attention"], cfg["decoder"]
-    if enc["type"] not in ("lstm", "bilstm"):
-        raise ValueError(f"encoder.type {enc['type']!r}")
+    task = cfg.get("task", "translate")
+    if task not in ("translate", "caption"):
+        raise ValueError(f"task {task!r}")
+    if task == "caption":
+        _check_image(cfg)
+    elif enc["type"] not in ("lstm", "bilstm"):
+        raise ValueError(f"encoder.type {enc['type']!r}"
+                         + (" (needs task caption)" if enc["type"] == "cnn" else ""))
+    gate = att.get("gate", False)
+    if not isinstance(gate, bool):
+        raise ValueError(f"attention.gate {gate!r} (true or false)")
     if att["score"] not in ("none", "dot", "general", "additive", "concat"):
         raise ValueError(f"attention.score {att['score']!r}")
     if dec["style"] not in ("bahdanau", "luong"):
@@ -104,25 +181,33 @@ def check_config(cfg):
         raise ValueError("decoder.placement gnmt needs decoder.style bahdanau")
     if dec["placement"] == "gnmt" and att["score"] == "none":
         raise ValueError("decoder.placement gnmt needs an attention (attention.score is none)")
-    for part, sub in (("encoder", enc), ("decoder", dec)):
+    if gate and (att["score"] == "none" or dec["style"] != "bahdanau"
+                 or dec["placement"] != "top"):
+        raise ValueError("attention.gate needs an attention score, decoder.style bahdanau and "
+                         "decoder.placement top")
+    image = enc["type"] == "cnn"
+    for part, sub in ((("decoder", dec),) if image else (("encoder", enc), ("decoder", dec))):
         # layer 1 cannot have a residual (its input size differs) and r above the layer count
         # would mean none: both refused, as the C loader does (models/FORMAT.md "Config")
         if sub["residual_from"] == 1 or sub["residual_from"] > sub["layers"]:
             raise ValueError(f"{part}.residual_from {sub['residual_from']} (0 or 2..{part}.layers)")
-    D = enc["hidden"] * (2 if enc["type"] == "bilstm" else 1)
+    if image:
+        D = enc["channels"][-1]
+    else:
+        D = enc["hidden"] * (2 if enc["type"] == "bilstm" else 1)
     if att["score"] == "dot" and dec["hidden"] != D:
         raise ValueError(f"attention.score dot needs decoder.hidden == encoder output size {D}")
     if cfg["tie_embeddings"] and dec["out"] != cfg["emb"]:
         raise ValueError("tie_embeddings needs decoder.out == emb")
     if cfg["bridge"] not in ("zero", "linear"):
         raise ValueError(f"bridge {cfg['bridge']!r}")
-    for part in (enc, dec):
+    for part in ((dec,) if image else (enc, dec)):
         if part["layers"] < 1:
             raise ValueError("layers must be >= 1")
 
 
 class Attention(nn.Module):
-    def __init__(self, score, Hd, D, A):
+    def __init__(self, score, Hd, D, A, gate=False):
         super().__init__()
         self.score = score
         if score == "general":
@@ -134,6 +219,8 @@ class Attention(nn.Module):
         elif score == "concat":
             self.linear = nn.Linear(Hd + D, A, bias=False)
             self.v = nn.Linear(A, 1, bias=False)
+        if gate:   # Show, Attend and Tell's gating scalar beta_t = sigmoid(f_beta(q))
+            self.gate = nn.Linear(Hd, 1, bias=True)
         self.Hd = Hd
 
     def keys(self, memory):
@@ -168,18 +255,36 @@ class Seq2Seq(nn.Module):
         check_config(cfg)
         self.cfg = cfg
         enc, att, dec = cfg["encoder"], cfg["attention"], cfg["decoder"]
-        E, H, Hd, O = cfg["emb"], enc["hidden"], dec["hidden"], dec["out"]
-        bi = enc["type"] == "bilstm"
-        self.D = D = H * (2 if bi else 1)
+        E, Hd, O = cfg["emb"], dec["hidden"], dec["out"]
+        self.is_image = enc["type"] == "cnn"
         self.has_attn = att["score"] != "none"
+        self.gated = bool(att.get("gate", False))
+        if self.is_image:
+            chans = enc["channels"]
+            self.D = D = chans[-1]
+            self.cnn = nn.ModuleList(
+                nn.Conv2d(cfg["image"]["channels"] if i == 0 else chans[i - 1], c, 3, padding=1)
+                for i, c in enumerate(chans))
+            if enc.get("position", "none") == "learned":
+                h, w = feature_grid(cfg)
+                self.memory_position = nn.Embedding(h * w, D)
+                with torch.no_grad():
+                    self.memory_position.weight.normal_(0.0, 0.1)
+            self.register_buffer("pixel_table", torch.from_numpy(pixel_table(cfg["image"])),
+                                 persistent=False)
+        else:
+            H = enc["hidden"]
+            bi = enc["type"] == "bilstm"
+            self.D = D = H * (2 if bi else 1)
+            self.src_embed = nn.Embedding(cfg["src_vocab"], E)
         C = D if self.has_attn else 0        # context size entering the decoder
-        self.src_embed = nn.Embedding(cfg["src_vocab"], E)
         self.tgt_embed = nn.Embedding(cfg["tgt_vocab"], E)
-        self.enc_layers = nn.ModuleList(
-            nn.LSTM(E if l == 0 else D, H, batch_first=True, bidirectional=bi)
-            for l in range(enc["layers"]))
+        if not self.is_image:
+            self.enc_layers = nn.ModuleList(
+                nn.LSTM(E if l == 0 else D, H, batch_first=True, bidirectional=bi)
+                for l in range(enc["layers"]))
         if self.has_attn:
-            self.attention = Attention(att["score"], Hd, D, att["dim"])
+            self.attention = Attention(att["score"], Hd, D, att["dim"], self.gated)
         gnmt = dec["placement"] == "gnmt"
         luong = dec["style"] == "luong"
         cells = []
@@ -223,6 +328,31 @@ class Seq2Seq(nn.Module):
         fc = torch.cat(list(c), dim=1)
         return x, fh, fc
 
+    def normalize(self, pixels):
+        """u8 pixels [B, H, W] (1 channel) or [B, H, W, C] (interleaved) -> float32
+        [B, C, H, W], x = (p / 255 - mean) / std (pixel_table)."""
+        p = pixels if torch.is_tensor(pixels) else torch.from_numpy(np.ascontiguousarray(pixels))
+        if p.dtype != torch.uint8:
+            raise ValueError(f"pixels must be uint8, got {p.dtype}")
+        img = self.cfg["image"]
+        shape = (img["height"], img["width"]) + ((img["channels"],) if img["channels"] > 1 else ())
+        if tuple(p.shape[1:]) != shape:
+            raise ValueError(f"pixels {tuple(p.shape)}: expected [B, {', '.join(map(str, shape))}]")
+        x = self.pixel_table[p.long()]
+        return x.unsqueeze(1) if x.dim() == 3 else x.permute(0, 3, 1, 2).contiguous()
+
+    def encode_image(self, x):
+        """x [B, C, H, W] normalised -> (memory [B, S, D] row-major over the final grid,
+        f_h = f_c = mean of the memory [B, D])."""
+        for conv in self.cnn:
+            x = F.max_pool2d(torch.relu(conv(x)), 2)
+        B, D, h, w = x.shape
+        memory = x.permute(0, 2, 3, 1).reshape(B, h * w, D)
+        if hasattr(self, "memory_position"):
+            memory = memory + self.memory_position.weight
+        mean = memory.mean(dim=1)
+        return memory, mean, mean
+
     def init_state(self, memory, fh, fc):
         dec = self.cfg["decoder"]
         B, L, Hd = memory.shape[0], dec["layers"], dec["hidden"]
@@ -253,6 +383,8 @@ class Seq2Seq(nn.Module):
         if self.has_attn and not luong:
             query = state["h"][0] if gnmt else state["h"][-1]
             ctx, attn = self.attention(query, memory, keys, mask)
+            if self.gated:
+                ctx = torch.sigmoid(self.attention.gate(query)) * ctx
         if luong:
             x = torch.cat([emb, state["feed"]], dim=1)
         else:
@@ -297,6 +429,254 @@ class Seq2Seq(nn.Module):
             out.append(o)
         return self.generator(self.dropout(torch.stack(out, dim=1)))
 
+    def caption_forward(self, x, tgt_in):
+        """Image models, teacher forcing: x [B, C, H, W] normalised, tgt_in [B, T] starting with
+        bos. Returns (logits [B, T, V], attention [B, T, S]; zeros for score none)."""
+        memory, fh, fc = self.encode_image(x)
+        keys = self.memory_keys(memory)
+        state = self.init_state(memory, fh, fc)
+        out, rows = [], []
+        for t in range(tgt_in.shape[1]):
+            state, _, attn, o = self.step(tgt_in[:, t], state, memory, keys, None, logits=False)
+            out.append(o)
+            rows.append(attn if attn is not None else memory.new_zeros(memory.shape[:2]))
+        return self.generator(self.dropout(torch.stack(out, dim=1))), torch.stack(rows, dim=1)
+
+
+def pixel_table(image):
+    """The 256 input values x = (p / 255 - mean) / std of an image config, each step a float32
+    IEEE operation (p / 255 a correctly rounded division, then the subtraction, then the
+    division), exactly what a C float computation of the same expression gives."""
+    p = np.arange(256, dtype=np.float32)
+    return ((p / np.float32(255.0)) - np.float32(image["mean"])) / np.float32(image["std"])
+
 
 def count_parameters(model):
     return sum(p.numel() for p in model.parameters())
+
+
+# ---- visual question answering (task "vqa", issue 13) ------------------------------------------
+# "Show, Ask, Attend and Answer" (Kazemi & Elqursh 2017). Config (models/FORMAT.md "VQA models"):
+#   task        "vqa"
+#   image       as for caption models; encoder {"type": "cnn", "channels": [...]} (the caption CNN)
+#   l2norm      true: each location's feature vector phi_l is l2-normalised before use:
+#               phi_l / max(||phi_l||_2, 1e-12) (torch.nn.functional.normalize)
+#   question    {"emb": Eq, "hidden": Hq}: q_embed [Vq, Eq] -> ONE LSTM layer (q_lstm, gates i, f,
+#               g, o as nn.LSTM) over the question ids (no bos/eos); s = the final hidden state [Hq]
+#   glimpses    G (1..4); attention {"hidden": A}
+#               u_l = relu(W1 [phi_l; s] + b1)   glimpse.conv1 [A, D + Hq, 1, 1]: a 1x1
+#                                                convolution over the map with s tiled over every
+#                                                location; input channels phi FIRST, then s
+#               e_{g,l} = (W2 u_l + b2)_g         glimpse.conv2 [G, A, 1, 1]
+#               alpha_g = softmax_l(e_g); x_g = sum_l alpha_{g,l} phi_l
+#   classifier  {"hidden": F}: h = relu(fc1 [x_1; ...; x_G; s] + b) (classifier.fc1 [F, G*D + Hq]),
+#               logits = fc2 h + b (classifier.fc2 [Na, F]); p = softmax(logits);
+#               answer = argmax (lowest index among ties)
+#   src_vocab Vq, answers Na, pad_id 0, unk_id 1; dropout (training only) on the classifier's
+#   input and hidden layer.
+#   pool        (training-only key, absent from shipped models) "mean": the no-attention
+#               baseline: x = (1/S) sum_l phi_l, h = relu(fc1 [x; s] + b) (fc1 [F, D + Hq]); no
+#               glimpse module. The engine does not run it.
+VQA_DEFAULTS = {"l2norm": True, "question": {"emb": 64, "hidden": 128}, "glimpses": 2,
+                "attention": {"hidden": 128}, "classifier": {"hidden": 256}, "dropout": 0.1,
+                "pad_id": 0, "unk_id": 1}
+
+
+def merge_vqa_config(overrides):
+    cfg = copy.deepcopy(VQA_DEFAULTS)
+    for k, v in overrides.items():
+        if isinstance(v, dict) and isinstance(cfg.get(k), dict):
+            cfg[k].update(v)
+        else:
+            cfg[k] = copy.deepcopy(v)
+    cfg["task"] = "vqa"
+    return cfg
+
+
+def _positive_int(v):
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 1
+
+
+def check_vqa_config(cfg):
+    """Raise ValueError naming the first inconsistent key of a task "vqa" config."""
+    if cfg.get("task") != "vqa":
+        raise ValueError(f"task {cfg.get('task')!r} (expected vqa)")
+    _check_image({**cfg, "decoder": {"style": "bahdanau"}, "src_vocab": 0, "tgt_vocab": 0})
+    if not isinstance(cfg.get("l2norm"), bool):
+        raise ValueError(f"l2norm {cfg.get('l2norm')!r} (true or false)")
+    pool = cfg.get("pool", "attention")
+    if pool not in ("attention", "mean"):
+        raise ValueError(f"pool {pool!r} (attention or mean)")
+    for sec, keys in (("question", ("emb", "hidden")), ("attention", ("hidden",)),
+                      ("classifier", ("hidden",))):
+        if not isinstance(cfg.get(sec), dict):
+            raise ValueError(f"{sec} section missing")
+        for k in keys:
+            if not _positive_int(cfg[sec].get(k)):
+                raise ValueError(f"{sec}.{k} {cfg[sec].get(k)!r} (a positive integer)")
+    g = cfg.get("glimpses")
+    if not _positive_int(g) or g > 4:
+        raise ValueError(f"glimpses {g!r} (1..4)")
+    for k in ("src_vocab", "answers"):
+        if not _positive_int(cfg.get(k)):
+            raise ValueError(f"{k} {cfg.get(k)!r} (a positive integer)")
+    if cfg["src_vocab"] < 2:
+        raise ValueError("src_vocab must hold at least <pad> and <unk>")
+    if (cfg.get("pad_id"), cfg.get("unk_id")) != (0, 1):
+        raise ValueError("pad_id must be 0 and unk_id 1")
+
+
+class Glimpses(nn.Module):
+    """The two 1x1 convolutions: e = conv2(relu(conv1([phi; tile(s)]))), one map per glimpse."""
+
+    def __init__(self, D, Hq, A, G):
+        super().__init__()
+        self.conv1 = nn.Conv2d(D + Hq, A, 1)
+        self.conv2 = nn.Conv2d(A, G, 1)
+
+    def forward(self, phi, s, scene=None):
+        """phi [B_img, S, D], s [B, Hq], scene [B] (question b is about image scene[b]; None:
+        B_img == B, one image per question) -> scores e [B, G, S] (before the softmax).
+        A 1x1 convolution is a linear map of each location's channel vector, so conv1 over the
+        [D + Hq, S] map with s tiled over the S locations is W1a phi_l + (W1b s + b1), W1 =
+        [W1a | W1b]: the image half is computed once per image, the question half once per
+        question (the same math as the tiled concatenation; float sums in another order)."""
+        D = phi.shape[2]
+        w1 = self.conv1.weight.flatten(1)
+        p = F.linear(phi, w1[:, :D])                               # [B_img, S, A]
+        q = F.linear(s, w1[:, D:], self.conv1.bias)                # [B, A]
+        u = torch.relu((p if scene is None else p[scene]) + q[:, None, :])
+        return F.linear(u, self.conv2.weight.flatten(1), self.conv2.bias).transpose(1, 2)
+
+
+class Classifier(nn.Module):
+    def __init__(self, n_in, Fh, Na, dropout):
+        super().__init__()
+        self.fc1 = nn.Linear(n_in, Fh)
+        self.fc2 = nn.Linear(Fh, Na)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, v):
+        h = torch.relu(self.fc1(self.dropout(v)))
+        return self.fc2(self.dropout(h)), h
+
+
+class VQA(nn.Module):
+    """Image + question -> answer logits, with G attention glimpses (see the config notes above).
+    Parameter names are the file's tensor names (models/FORMAT.md "VQA models")."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        check_vqa_config(cfg)
+        self.cfg = cfg
+        chans = cfg["encoder"]["channels"]
+        self.D = D = chans[-1]
+        Eq, Hq = cfg["question"]["emb"], cfg["question"]["hidden"]
+        self.G = G = cfg["glimpses"]
+        self.mean_pool = cfg.get("pool", "attention") == "mean"
+        self.cnn = nn.ModuleList(
+            nn.Conv2d(cfg["image"]["channels"] if i == 0 else chans[i - 1], c, 3, padding=1)
+            for i, c in enumerate(chans))
+        self.register_buffer("pixel_table", torch.from_numpy(pixel_table(cfg["image"])),
+                             persistent=False)
+        self.q_embed = nn.Embedding(cfg["src_vocab"], Eq, padding_idx=None)
+        self.q_lstm = nn.LSTM(Eq, Hq, num_layers=1, batch_first=True)
+        if not self.mean_pool:
+            self.glimpse = Glimpses(D, Hq, cfg["attention"]["hidden"], G)
+        n_in = (D if self.mean_pool else G * D) + Hq
+        self.classifier = Classifier(n_in, cfg["classifier"]["hidden"], cfg["answers"],
+                                     cfg.get("dropout", 0.0))
+
+    normalize = Seq2Seq.normalize
+
+    def encode_image(self, x):
+        """x [B, C, H, W] normalised -> phi [B, S, D] (row-major over the final grid; l2
+        normalised per location when l2norm)."""
+        for conv in self.cnn:
+            x = F.max_pool2d(torch.relu(conv(x)), 2)
+        B, D, h, w = x.shape
+        phi = x.permute(0, 2, 3, 1).reshape(B, h * w, D)
+        if self.cfg["l2norm"]:
+            phi = F.normalize(phi, p=2.0, dim=2, eps=1e-12)
+        return phi
+
+    def encode_question(self, q, q_len):
+        """q [B, T] ids (pad 0 past each length), q_len [B] >= 1 -> s [B, Hq], the LSTM's hidden
+        state after each question's last word."""
+        if int(q_len.min()) < 1:
+            raise ValueError("empty question")
+        packed = nn.utils.rnn.pack_padded_sequence(self.q_embed(q), q_len.cpu(), batch_first=True,
+                                                   enforce_sorted=False)
+        _, (h, _) = self.q_lstm(packed)
+        return h[-1]
+
+    def answer_from(self, phi, s, scene=None):
+        """phi [B_img, S, D], s [B, Hq], scene [B] indices into phi (None: B_img == B) ->
+        dict(logits [B, Na], glimpses alpha [B, G, S] (None for mean pooling), scores e
+        [B, G, S], x [B, G*D], hidden h [B, F])."""
+        if self.mean_pool:
+            x = phi.mean(dim=1)
+            x = x if scene is None else x[scene]
+            e = alpha = None
+        else:
+            e = self.glimpse(phi, s, scene)
+            alpha = torch.softmax(e, dim=2)
+            x = torch.bmm(alpha, phi if scene is None else phi[scene]).flatten(1)  # [x_1; ...]
+        logits, h = self.classifier(torch.cat([x, s], dim=1))
+        return {"logits": logits, "glimpses": alpha, "scores": e, "x": x, "hidden": h}
+
+    def forward(self, x, q, q_len, scene=None):
+        """x [B_img, C, H, W] normalised images; q [B, T], q_len [B]; scene [B] (optional):
+        question b is about image scene[b] (several questions share one CNN pass). Returns
+        answer_from's dict plus phi [B_img, S, D] and s [B, Hq]."""
+        phi = self.encode_image(x)
+        s = self.encode_question(q, q_len)
+        out = self.answer_from(phi, s, scene)
+        out.update(phi=phi, s=s)
+        return out
+
+
+@torch.no_grad()
+def vqa_answer(model, pixels, ids):
+    """One image (u8 [H, W] or [H, W, C]) and one question's ids -> the engine's result: dict
+    answer (argmax, lowest index among ties), probs [Na] (float32 softmax), logits, glimpses
+    [G, S], phi [S, D], s [Hq], top (5 best answers by probability, ties by index)."""
+    model.eval()
+    if not ids:
+        raise ValueError("empty question")
+    x = model.normalize(np.asarray(pixels, np.uint8)[None])
+    q = torch.tensor([ids], dtype=torch.long)
+    out = model(x, q, torch.tensor([len(ids)]))
+    logits = out["logits"][0]
+    probs = torch.softmax(logits, dim=0)
+    p = probs.numpy()
+    order = sorted(range(len(p)), key=lambda i: (-p[i], i))
+    return {"answer": order[0], "probs": p, "logits": logits.numpy(),
+            "glimpses": None if out["glimpses"] is None else out["glimpses"][0].numpy(),
+            "scores": None if out["scores"] is None else out["scores"][0].numpy(),
+            "phi": out["phi"][0].numpy(), "s": out["s"][0].numpy(),
+            "x": out["x"][0].numpy(), "hidden": out["hidden"][0].numpy(), "top": order[:5]}
+
+
+@torch.no_grad()
+def vqa_answer_scene(model, pixels, id_lists):
+    """One image and several questions (lists of ids): the CNN runs once; -> a list of dicts as
+    vqa_answer's (answer, probs, logits, glimpses, top), one per question, in order."""
+    model.eval()
+    if any(not ids for ids in id_lists):
+        raise ValueError("empty question")
+    x = model.normalize(np.asarray(pixels, np.uint8)[None])
+    T = max(len(ids) for ids in id_lists)
+    q = torch.zeros(len(id_lists), T, dtype=torch.long)
+    for i, ids in enumerate(id_lists):
+        q[i, :len(ids)] = torch.tensor(ids)
+    out = model(x, q, torch.tensor([len(ids) for ids in id_lists]),
+                scene=torch.zeros(len(id_lists), dtype=torch.long))
+    probs = torch.softmax(out["logits"], dim=1).numpy()
+    res = []
+    for i, p in enumerate(probs):
+        order = sorted(range(len(p)), key=lambda j: (-p[j], j))
+        res.append({"answer": order[0], "probs": p, "logits": out["logits"][i].numpy(),
+                    "glimpses": None if out["glimpses"] is None else out["glimpses"][i].numpy(),
+                    "top": order[:5]})
+    return res

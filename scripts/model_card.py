@@ -164,7 +164,36 @@ def fmt_params(n):
     return f"{n:,}"
 
 
+def usable_confidence_section(c):
+    """scripts/confidence.py --rule usable: a mean-logp threshold from a logistic fit on dev."""
+    L = ["", "## Low-confidence flag", "",
+         f"Threshold `search.low_confidence_mean_logp` = {c['low_confidence_mean_logp']:.4g} "
+         "(stored in the model file; models/FORMAT.md), set by `scripts/confidence.py --rule "
+         f"usable` on the {c['calibrated_on']} split. Interface strings have many right "
+         "translations, and only about one output in five is exactly the reference, so the "
+         "criterion is *usable*: sentence chrF against the reference of at least "
+         f"{c['usable_chrf']:g} (a reviewer edits it rather than rewriting it). The probability "
+         "of a usable output given its mean log-probability per piece (beam 5, the CLIs' and JS "
+         "API's default search; length-independent, unlike the summed logp) is fitted by "
+         "logistic regression on dev; the threshold is where it crosses one half, so an output "
+         "below it is more likely unusable than usable. Such an output is shown as "
+         "low-confidence by both CLIs (`(low confidence)` after a tab, `\"low_confidence\": "
+         "true` in `--json`), the JS API (`lowConfidence`) and the page.", "",
+         "| split | outputs | flagged | usable % (flagged / not) | exact % (flagged / not) | "
+         "mean chrF (flagged / not) | unusable outputs caught |",
+         "|---|---|---|---|---|---|---|"]
+    for name, s in c["splits"].items():
+        f, u = s["flagged_part"], s["unflagged_part"]
+        L.append(f"| {name} | {s['sentences']:,} | {s['flagged']} ({s['flagged_pct']:.1f} %) | "
+                 f"{f['usable_pct']:.1f} / {u['usable_pct']:.1f} | {f['exact_pct']:.1f} / "
+                 f"{u['exact_pct']:.1f} | {f['mean_chrf']:.1f} / {u['mean_chrf']:.1f} | "
+                 f"{s['unusable_caught_pct']:.1f} % |")
+    return L
+
+
 def confidence_section(c):
+    if c.get("rule") == "usable":
+        return usable_confidence_section(c)
     sp = c["splits"]
     L = []
     if "unseen" in sp:

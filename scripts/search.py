@@ -32,8 +32,14 @@ Beam search (beam K, n-best N <= K):
     the eos step). alpha >= 0 and beta >= 0 (else the stopping bound would not hold). Ties keep
     the order in which hypotheses finished. The first N are returned.
 Greedy's score is the same formula applied to the greedy output.
+
+Image models (task "caption"): the source is the image, u8 pixels [H, W] (1 channel) or
+[H, W, C]; the model normalises and encodes them (Seq2Seq.normalize, encode_image), and S is the
+number of feature-map locations (10 x 10 = 100 for 84 x 84 and three blocks), so
+max_len = floor(len_a * S + len_b) (image models ship len_a = 0). Everything else is unchanged.
 """
 import math
+import numpy as np
 import torch
 
 
@@ -59,6 +65,10 @@ def gnmt_score(logp, n_tokens, attn_rows, alpha, beta):
 
 @torch.no_grad()
 def prepare(model, src_ids):
+    """src_ids: source ids incl. eos (text) or u8 pixels (image models)."""
+    if getattr(model, "is_image", False):
+        memory, fh, fc = model.encode_image(model.normalize(np.asarray(src_ids)[None]))
+        return memory, model.memory_keys(memory), model.init_state(memory, fh, fc)
     src = torch.tensor([list(src_ids)], dtype=torch.long)
     memory, fh, fc = model.encode(src, torch.tensor([len(src_ids)]))
     keys = model.memory_keys(memory)
@@ -72,7 +82,7 @@ def greedy(model, src_ids, params=None, trace=None):
     p = dict(default_params(), **(params or {}))
     cfg = model.cfg
     memory, keys, state = prepare(model, src_ids)
-    T = max_length(len(src_ids), p["len_a"], p["len_b"])
+    T = max_length(memory.shape[1], p["len_a"], p["len_b"])   # S (text: len(src_ids))
     y = torch.tensor([cfg["bos_id"]])
     tokens, rows, logp = [], [], 0.0
     for _ in range(T):
@@ -109,7 +119,7 @@ def beam_search(model, src_ids, params=None):
     cfg = model.cfg
     eos = cfg["eos_id"]
     memory, keys, state = prepare(model, src_ids)
-    T = max_length(len(src_ids), p["len_a"], p["len_b"])
+    T = max_length(memory.shape[1], p["len_a"], p["len_b"])   # S (text: len(src_ids))
     live = [{"tokens": [], "logp": 0.0, "rows": []}]
     finished = []
     lp_max = ((5.0 + T) / 6.0) ** p["alpha"]

@@ -3,7 +3,8 @@
 # installs only what is missing, so `make test` calls it every time.
 #   C: compiler, clang + its sanitizer/fuzzer runtime; WASM, Node and the page tests (chromium,
 #   driven by playwright-core, never a downloaded browser): scripts/setup-web.sh; Python:
-#   scripts/setup-train.sh; npm dev dependencies again when package-lock.json is newer.
+#   scripts/setup-train.sh (which also installs dataset-fashion-mnist, the scenes corpus'
+#   images); npm dev dependencies again when package-lock.json is newer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EXTRA_DEBIAN_PACKAGES="build-essential clang libclang-rt-14-dev git" bash scripts/setup-web.sh e2e

@@ -61,6 +61,10 @@ stele_status stele_batch_create(const stele_model *m, const stele_limits *limits
         return stele_fail(err, STELE_ERR_ARGUMENT, "stele_batch_create: NULL %s",
                           m ? "out" : "model");
     *out = NULL;
+    if (m->task != TASK_TRANSLATE)   /* a batch decodes texts; images go one by one */
+        return stele_fail(err, STELE_ERR_ARGUMENT, "stele_batch_create: the model's task is %s; "
+                          "batches translate text (images: stele_caption, stele_answer)",
+                          stele_model_task(m));
     if (capacity < 1 || capacity > 256)
         return stele_fail(err, STELE_ERR_ARGUMENT, "batch capacity %d outside 1..256", capacity);
     stele_limits lim = limits ? *limits : stele_default_limits();

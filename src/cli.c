@@ -1,6 +1,8 @@
 /* stele command line (native):
  *   stele translate -m MODEL [--beam K] [--nbest N] [--alpha A] [--beta B] [--json] [--align]
  *                   [--batch N] [--no-protect] [--no-normalize] [TEXT...]
+ *   stele caption -m MODEL [--beam K] [--nbest N] [--alpha A] [--beta B] [--json] IMAGE...
+ *   stele ask -m MODEL [--json] IMAGE QUESTION...
  *   stele info MODEL
  *   stele info --json MODEL;  stele models;  stele help | --help | -h;  stele --version
  * MODEL is a path to a .safetensors file or the name of a model folder (see find_model).
@@ -16,7 +18,15 @@
  * as low-confidence (stele_low_confidence) ends its line with a tab and "(low confidence)", and
  * has "low_confidence": true in --json, so that a likely-wrong output is not shown as certain.
  * --no-normalize turns off the handling of ALL CAPS / Title Case input and of characters outside
- * the vocabulary (stele_params.normalize): the text goes to the model exactly as given. */
+ * the vocabulary (stele_params.normalize): the text goes to the model exactly as given.
+ * caption (a model whose task is caption) reads binary PGM (P5, gray) or PPM (P6, RGB) files of
+ * the model's image size, 8-bit (a smaller maxval is scaled to 0..255; no PNG decoder here: the
+ * Node CLI reads PNG), and prints one caption per image; --json one object per image: text,
+ * words, scores, n-best, the grid's size and each word's attention over it.
+ * ask (a model whose task is vqa) reads one PGM/PPM image the same way and answers each QUESTION
+ * about it: the answer on a line, then the 3 most probable answers, one "  PROB  ANSWER" line
+ * each; --json one object per question: answer, top-5 with probabilities, every probability, the
+ * question's words and each glimpse's weights over the grid. */
 #define _POSIX_C_SOURCE 200809L   /* open_memstream */
 #define _XOPEN_SOURCE 700         /* and realpath */
 #include <dirent.h>
@@ -28,6 +38,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "json.h"
+#include "pnm.h"
 #include "stele.h"
 
 /* The help text. src/js/cli.js prints the same one (its -m line differs: it has a default);
@@ -38,6 +49,8 @@ static const char HELP[] =
     "\n"
     "usage:\n"
     "  stele translate -m MODEL [OPTIONS] [TEXT...]  translate each TEXT, or each line of stdin\n"
+    "  stele caption -m MODEL [OPTIONS] IMAGE...     caption images (PGM/PPM; Node CLI: PNG)\n"
+    "  stele ask -m MODEL [--json] IMAGE QUESTION... answer questions about an image\n"
     "  stele info [--json] MODEL                     describe a model (--json: the engine's JSON)\n"
     "  stele models                                  list the models found (name, size, path)\n"
     "  stele po translate IN.po -o OUT.po [...]      fill a gettext catalog (Node CLI: npx stele)\n"
@@ -79,6 +92,9 @@ static int usage(const char *msg)
             "usage: stele translate -m MODEL [--beam K] [--nbest N] [--alpha A] [--beta B]\n"
             "                       [--json] [--align] [--batch N] [--no-protect]\n"
             "                       [--no-normalize] [TEXT...]\n"
+            "       stele caption -m MODEL [--beam K] [--nbest N] [--alpha A] [--beta B]\n"
+            "                     [--json] IMAGE.pgm|IMAGE.ppm...\n"
+            "       stele ask -m MODEL [--json] IMAGE.pgm|IMAGE.ppm QUESTION...\n"
             "       stele info MODEL\n");
     fprintf(stderr, "Also: stele info --json MODEL, stele models. `stele --help` explains each "
             "option.\n");
@@ -705,6 +721,249 @@ static int cmd_translate(int argc, char **argv)
     return failed ? 1 : 0;
 }
 
+/* ---- caption ---------------------------------------------------------------------------- */
+
+/* Reads a binary PGM (P5) or PPM (P6) file (pnm.h: at most 4096 x 4096 pixels, maxval <= 255):
+ * its pixels (malloc'd, values scaled to 0..255), size and channels (1 or 3). NULL with *why set. */
+static unsigned char *read_pnm(const char *path, int *w, int *h, int *channels, const char **why)
+{
+    long long size = 0;
+    *why = "cannot read the file";
+    if (!is_file(path, &size) || size > (64LL << 20))
+        return NULL;
+    FILE *f = fopen(path, "rb");
+    unsigned char *b = f ? malloc((size_t)size + 1) : NULL;
+    size_t n = b ? fread(b, 1, (size_t)size, f) : 0;
+    if (f)
+        fclose(f);
+    if (!b)
+        return NULL;
+    unsigned char *px = pnm_parse(b, n, w, h, channels, why);
+    free(b);
+    return px;
+}
+
+/* A caption as JSON: the text, the words (one per token, eos left out), the scores, the n-best
+ * texts, the grid and the attention rows of the words (row t: word t over the grid). */
+static void print_caption_json(const stele_model *m, const stele_result *r)
+{
+    const stele_hypothesis *h = &r->hyps[0];
+    fprintf(OUT, "{\"text\":");
+    json_str(h->text, strlen(h->text));
+    fprintf(OUT, ",\"tokens\":");
+    json_pieces(m, h->tokens, h->n_tokens);
+    json_num(",\"score\":", h->score, 0);
+    json_num(",\"logp\":", h->logp, 0);
+    json_confidence(h);
+    fprintf(OUT, ",\"nbest\":[");
+    for (int i = 0; i < r->n_hyps; i++) {
+        fprintf(OUT, "%s{\"text\":", i ? "," : "");
+        json_str(r->hyps[i].text, strlen(r->hyps[i].text));
+        json_num(",\"score\":", r->hyps[i].score, 0);
+        json_num(",\"logp\":", r->hyps[i].logp, 0);
+        fputc_out('}');
+    }
+    fprintf(OUT, "],\"grid\":[%d,%d],\"attention\":", r->grid_height, r->grid_width);
+    if (r->attention)
+        json_matrix(r->attention, h->n_tokens, r->n_source);
+    else
+        fprintf(OUT, "null");
+    fprintf(OUT, "}\n");
+}
+
+static int cmd_caption(int argc, char **argv)
+{
+    const char *path = NULL;
+    stele_params p = stele_default_params();
+    int json = 0, first = argc, nbest_set = 0;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        double v;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            return help();
+        } else if (strcmp(a, "--json") == 0) {
+            json = 1;
+        } else if (strcmp(a, "-m") == 0 || strcmp(a, "--model") == 0) {
+            if (++i >= argc)
+                return usage("-m needs a MODEL path");
+            path = argv[i];
+        } else if (!strcmp(a, "--beam") || !strcmp(a, "--nbest") || !strcmp(a, "--alpha") ||
+                   !strcmp(a, "--beta")) {
+            if (++i >= argc || !parse_num(argv[i], &v))
+                return usage("option needs a number");
+            if (!strcmp(a, "--beam") || !strcmp(a, "--nbest")) {
+                if (v != (int)v || v < 1 || v > 64)
+                    return usage("--beam and --nbest take an integer in 1..64");
+                if (a[2] == 'b')
+                    p.beam_size = (int)v;
+                else {
+                    p.nbest = (int)v;
+                    nbest_set = 1;
+                }
+            } else if (a[2] == 'a') {
+                p.alpha = v;
+            } else {
+                p.beta = v;
+            }
+        } else if (strcmp(a, "--") == 0) {
+            first = i + 1;
+            break;
+        } else if (a[0] == '-' && a[1]) {
+            return usage("unknown option");
+        } else {
+            first = i;
+            break;
+        }
+    }
+    if (!path)
+        return usage("caption needs -m MODEL");
+    if (first >= argc)
+        return usage("caption needs one or more IMAGE files (binary PGM or PPM)");
+    if (p.nbest > p.beam_size)
+        return usage(nbest_set ? "--nbest must not exceed --beam" : "--nbest > --beam");
+    char file[PATH_BYTES];
+    if (resolve_model(path, file))
+        return 1;
+    stele_error err;
+    stele_model *m = NULL;
+    stele_session *s = NULL;
+    stele_limits lim = stele_default_limits();
+    if (p.beam_size > lim.max_beam)
+        lim.max_beam = p.beam_size;
+    if (stele_model_load_file(file, &m, &err) != STELE_OK ||
+        stele_session_create(m, &lim, &s, &err) != STELE_OK) {
+        fprintf(stderr, "%s: %s\n", stele_status_name(err.status), err.message);
+        stele_model_free(m);
+        return 1;
+    }
+    int failed = 0;
+    for (int i = first; i < argc; i++) {
+        int w = 0, h = 0, ch = 0;
+        const char *why = NULL;
+        unsigned char *px = read_pnm(argv[i], &w, &h, &ch, &why);
+        const stele_result *r;
+        if (!px) {
+            err.status = STELE_ERR_ARGUMENT;
+            snprintf(err.message, sizeof err.message, "%.200s: %s", argv[i], why);
+            failed |= report_error(&err, json);
+        } else if (stele_caption(s, px, w, h, ch, 0, &p, &r, &err) != STELE_OK) {
+            char msg[sizeof err.message];
+            snprintf(msg, sizeof msg, "%.100s: %.150s", argv[i], err.message);
+            memcpy(err.message, msg, sizeof msg);
+            failed |= report_error(&err, json);
+        } else if (json) {
+            print_caption_json(m, r);
+        } else {
+            printf("%s\n", r->hyps[0].text);
+        }
+        free(px);
+        fflush(stdout);
+    }
+    stele_session_free(s);
+    stele_model_free(m);
+    return failed ? 1 : 0;
+}
+
+/* ---- ask -------------------------------------------------------------------------------- */
+
+/* An answer as JSON: the answer, the top-5 with probabilities, every answer's probability, the
+ * question's words (as the model read them: <unk> for unknown ones), the grid and the glimpses
+ * (row g: glimpse g's weights over the grid, row-major). */
+static void print_answer_json(const stele_model *m, const stele_answer_result *r)
+{
+    fprintf(OUT, "{\"answer\":");
+    json_str(r->text, strlen(r->text));
+    fprintf(OUT, ",\"index\":%d,\"top\":[", r->answer);
+    for (int i = 0; i < r->n_top; i++) {
+        const char *a = stele_model_answer(m, r->top[i]);
+        fprintf(OUT, "%s{\"answer\":", i ? "," : "");
+        json_str(a, strlen(a));
+        json_num(",\"prob\":", r->top_prob[i], 0);
+        fputc_out('}');
+    }
+    fprintf(OUT, "],\"probs\":[");
+    for (int i = 0; i < r->n_answers; i++)
+        json_num(i ? "," : "", r->probs[i], 0);
+    fprintf(OUT, "],\"question\":");
+    json_pieces(m, r->question_ids, r->n_question);
+    fprintf(OUT, ",\"grid\":[%d,%d],\"glimpses\":", r->grid_height, r->grid_width);
+    json_matrix(r->glimpses, r->n_glimpses, r->grid_height * r->grid_width);
+    fprintf(OUT, "}\n");
+}
+
+static int cmd_ask(int argc, char **argv)
+{
+    const char *path = NULL;
+    int json = 0, first = argc;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            return help();
+        } else if (strcmp(a, "--json") == 0) {
+            json = 1;
+        } else if (strcmp(a, "-m") == 0 || strcmp(a, "--model") == 0) {
+            if (++i >= argc)
+                return usage("-m needs a MODEL path");
+            path = argv[i];
+        } else if (strcmp(a, "--") == 0) {
+            first = i + 1;
+            break;
+        } else if (a[0] == '-' && a[1]) {
+            return usage("unknown option");
+        } else {
+            first = i;
+            break;
+        }
+    }
+    if (!path)
+        return usage("ask needs -m MODEL");
+    if (first + 1 >= argc)
+        return usage("ask needs an IMAGE (binary PGM or PPM) and one or more QUESTIONs");
+    char file[PATH_BYTES];
+    if (resolve_model(path, file))
+        return 1;
+    stele_error err;
+    stele_model *m = NULL;
+    stele_session *s = NULL;
+    if (stele_model_load_file(file, &m, &err) != STELE_OK ||
+        stele_session_create(m, NULL, &s, &err) != STELE_OK) {
+        fprintf(stderr, "%s: %s\n", stele_status_name(err.status), err.message);
+        stele_model_free(m);
+        return 1;
+    }
+    int w = 0, h = 0, ch = 0, failed = 0;
+    const char *why = NULL;
+    unsigned char *px = read_pnm(argv[first], &w, &h, &ch, &why);
+    if (!px) {   /* every question fails: the image is the same for all */
+        err.status = STELE_ERR_ARGUMENT;
+        snprintf(err.message, sizeof err.message, "%.200s: %s", argv[first], why);
+        fprintf(stderr, "%s: %s\n", stele_status_name(err.status), err.message);
+        stele_session_free(s);
+        stele_model_free(m);
+        return 1;
+    }
+    for (int i = first + 1; i < argc; i++) {
+        const stele_answer_result *r;
+        if (stele_answer(s, px, w, h, ch, 0, argv[i], -1, &r, &err) != STELE_OK) {
+            char msg[sizeof err.message];
+            snprintf(msg, sizeof msg, "question %d: %.200s", i - first, err.message);
+            memcpy(err.message, msg, sizeof msg);
+            failed |= report_error(&err, json);
+        } else if (json) {
+            print_answer_json(m, r);
+        } else {
+            printf("%s\n", r->text);
+            for (int k = 0; k < r->n_top && k < 3; k++)
+                printf("  %.4f  %s\n", r->top_prob[k], stele_model_answer(m, r->top[k]));
+        }
+        fflush(stdout);
+    }
+    free(px);
+    stele_session_free(s);
+    stele_model_free(m);
+    return failed ? 1 : 0;
+}
+
 /* ---- info ------------------------------------------------------------------------------- */
 
 static const json_value *jget(const json_value *o, const char *path0, const char *path1)
@@ -746,6 +1005,38 @@ static const char *grouped(double v, char *buf)
 
 static const char *plural(double n) { return n == 1 ? "" : "s"; }
 
+/* The decoder lines of `stele info` (text and caption models). */
+static void print_decoder_info(const json_value *c)
+{
+    double dl = jnum(c, "decoder", "layers"), dr = jnum(c, "decoder", "residual_from");
+    printf("decoder     %s style, %g layer%s, hidden %g, output %g, context placement %s",
+           jstr(c, "decoder", "style"), dl, plural(dl), jnum(c, "decoder", "hidden"),
+           jnum(c, "decoder", "out"), jstr(c, "decoder", "placement"));
+    printf(dr > 0 ? ", residual from layer %g\n" : "\n", dr);
+    printf("embeddings  %g; vocabulary %g source, %g target; tied output layer: %s; bridge %s\n",
+           jnum(c, "emb", NULL), jnum(c, "src_vocab", NULL), jnum(c, "tgt_vocab", NULL),
+           json_kind(json_get(c, "tie_embeddings")) == JSON_TRUE ? "yes" : "no",
+           jstr(c, "bridge", NULL));
+}
+
+/* The search line of `stele info` (models with a decoder). */
+static void print_search_info(const json_value *j)
+{
+    stele_params p = stele_default_params();
+    printf("search      output up to %g*S + %g pieces; defaults: beam %d, nbest %d, alpha %g, "
+           "beta %g", jnum(j, "search", "len_a"), jnum(j, "search", "len_b"), p.beam_size,
+           p.nbest, p.alpha, p.beta);
+    /* any other search metadata a newer exporter writes, as "; key value" */
+    const json_value *sm = json_get(j, "search");
+    for (size_t i = 0; i < json_count(sm); i++) {
+        const char *k = json_key_at(sm, i);
+        double v;
+        if (strcmp(k, "len_a") && strcmp(k, "len_b") && json_number(json_at(sm, i), &v) == 0)
+            printf("; %s %g", k, v);
+    }
+    printf("\n");
+}
+
 /* The model's info JSON as a few lines for people; src/js/cli.js prints the same lines. */
 static void print_info_text(const char *file, const char *info_json)
 {
@@ -761,26 +1052,49 @@ static void print_info_text(const char *file, const char *info_json)
     printf("name        %s\n", jstr(j, "name", NULL));
     printf("file        %s (%s bytes)\n", file, grouped((double)bytes, b1));
     double el = jnum(c, "encoder", "layers"), er = jnum(c, "encoder", "residual_from");
-    printf("encoder     %s, %g layer%s, hidden %g%s", jstr(c, "encoder", "type"), el, plural(el),
-           jnum(c, "encoder", "hidden"), strcmp(jstr(c, "encoder", "type"), "bilstm") ? "" :
-           " per direction");
-    printf(er > 0 ? ", residual from layer %g\n" : "\n", er);
+    const json_value *chs = jget(c, "encoder", "channels");
+    if (!strcmp(jstr(c, "encoder", "type"), "cnn")) {   /* an image model */
+        const json_value *im = json_get(c, "image");
+        printf("task        %s; image %gx%g, %g channel%s, normalised (p/255 - %g) / %g\n",
+               jstr(c, "task", NULL), jnum(im, "width", NULL), jnum(im, "height", NULL),
+               jnum(im, "channels", NULL), plural(jnum(im, "channels", NULL)),
+               jnum(im, "mean", NULL), jnum(im, "std", NULL));
+        printf("encoder     cnn, %zu block%s (conv 3x3 + ReLU + max-pool 2x2), channels",
+               json_count(chs), json_count(chs) == 1 ? "" : "s");
+        for (size_t i = 0; i < json_count(chs); i++) {
+            double v = 0;
+            json_number(json_at(chs, i), &v);
+            printf("%s%g", i ? ", " : " ", v);
+        }
+        const char *pos = json_string(jget(c, "encoder", "position"));
+        printf(pos && !strcmp(pos, "learned") ? "; a learned position per location\n" : "\n");
+    } else {
+        printf("encoder     %s, %g layer%s, hidden %g%s", jstr(c, "encoder", "type"), el,
+               plural(el), jnum(c, "encoder", "hidden"),
+               strcmp(jstr(c, "encoder", "type"), "bilstm") ? "" : " per direction");
+        printf(er > 0 ? ", residual from layer %g\n" : "\n", er);
+    }
+    const int vqa = !strcmp(jstr(c, "task", NULL), "vqa");
     const char *score = json_string(jget(c, "attention", "score"));
-    if (!score || !strcmp(score, "none"))
+    if (vqa) {   /* no decoder or search: a question encoder, glimpses and a classifier */
+        printf("question    embeddings %g, LSTM hidden %g; vocabulary %g words\n",
+               jnum(c, "question", "emb"), jnum(c, "question", "hidden"),
+               jnum(c, "src_vocab", NULL));
+        printf("glimpses    %g (1x1 convolutions, hidden %g); features l2-normalised: %s\n",
+               jnum(c, "glimpses", NULL), jnum(c, "attention", "hidden"),
+               json_kind(json_get(c, "l2norm")) == JSON_TRUE ? "yes" : "no");
+        printf("classifier  hidden %g, %g answers\n", jnum(c, "classifier", "hidden"),
+               jnum(c, "answers", NULL));
+    } else if (!score || !strcmp(score, "none"))
         printf("attention   none\n");
     else if (json_get(json_get(c, "attention"), "dim") && strcmp(score, "dot") && strcmp(score, "general"))
-        printf("attention   %s, size %g\n", score, jnum(c, "attention", "dim"));
+        printf("attention   %s, size %g%s\n", score, jnum(c, "attention", "dim"),
+               json_kind(jget(c, "attention", "gate")) == JSON_TRUE ? ", gated" : "");
     else
-        printf("attention   %s\n", score);
-    double dl = jnum(c, "decoder", "layers"), dr = jnum(c, "decoder", "residual_from");
-    printf("decoder     %s style, %g layer%s, hidden %g, output %g, context placement %s",
-           jstr(c, "decoder", "style"), dl, plural(dl), jnum(c, "decoder", "hidden"),
-           jnum(c, "decoder", "out"), jstr(c, "decoder", "placement"));
-    printf(dr > 0 ? ", residual from layer %g\n" : "\n", dr);
-    printf("embeddings  %g; vocabulary %g source, %g target; tied output layer: %s; bridge %s\n",
-           jnum(c, "emb", NULL), jnum(c, "src_vocab", NULL), jnum(c, "tgt_vocab", NULL),
-           json_kind(json_get(c, "tie_embeddings")) == JSON_TRUE ? "yes" : "no",
-           jstr(c, "bridge", NULL));
+        printf("attention   %s%s\n", score,
+               json_kind(jget(c, "attention", "gate")) == JSON_TRUE ? ", gated" : "");
+    if (!vqa)
+        print_decoder_info(c);
     /* the tensors' dtypes, each once, in file order */
     const json_value *t = json_get(j, "tensors");
     const char *dtypes[8];
@@ -798,19 +1112,8 @@ static void print_info_text(const char *file, const char *info_json)
     for (int k = 0; k < nd; k++)
         printf("%s%s", k ? "/" : "", dtypes[k]);
     printf(")\n");
-    stele_params p = stele_default_params();
-    printf("search      output up to %g*S + %g pieces; defaults: beam %d, nbest %d, alpha %g, "
-           "beta %g", jnum(j, "search", "len_a"), jnum(j, "search", "len_b"), p.beam_size,
-           p.nbest, p.alpha, p.beta);
-    /* any other search metadata a newer exporter writes, as "; key value" */
-    const json_value *sm = json_get(j, "search");
-    for (size_t i = 0; i < json_count(sm); i++) {
-        const char *k = json_key_at(sm, i);
-        double v;
-        if (strcmp(k, "len_a") && strcmp(k, "len_b") && json_number(json_at(sm, i), &v) == 0)
-            printf("; %s %g", k, v);
-    }
-    printf("\n");
+    if (!vqa)   /* a classifier: no search */
+        print_search_info(j);
     printf("format      stele %g\n", jnum(j, "format_version", NULL));
     printf("kernels     %s\n", jstr(j, "kernels", NULL));
     json_free(j);
@@ -849,6 +1152,10 @@ int main(int argc, char **argv)
         return help();
     if (strcmp(argv[1], "translate") == 0)
         return cmd_translate(argc, argv);
+    if (strcmp(argv[1], "caption") == 0)
+        return cmd_caption(argc, argv);
+    if (strcmp(argv[1], "ask") == 0)
+        return cmd_ask(argc, argv);
     if (strcmp(argv[1], "info") == 0)
         return cmd_info(argc, argv);
     if (strcmp(argv[1], "models") == 0)

@@ -1,6 +1,7 @@
 /* Decoder step (scripts/model.py Seq2Seq.step) batched over M beams: every matrix product is an
  * M-row GEMM so each weight is read once per step. */
 #include "decoder.h"
+#include <math.h>
 #include <string.h>
 #include <time.h>
 #include "kernels.h"
@@ -44,7 +45,7 @@ void dec_state_bind(dec_state *st, const struct stele_model *m, int K, float *bl
 
 size_t dec_work_floats(const struct stele_model *m, int K)
 {
-    return (size_t)K * (m->E + m->D + dec_x_width(m) + 6 * (size_t)m->Hd + m->O) +
+    return (size_t)K * (m->E + m->D + dec_x_width(m) + 6 * (size_t)m->Hd + m->O + 1) +
            attn_scratch_floats(&m->attn, K);
 }
 
@@ -58,7 +59,8 @@ void dec_work_bind(dec_work *w, const struct stele_model *m, int K, float *block
     w->out[0] = w->gates + (size_t)K * 4 * m->Hd;
     w->out[1] = w->out[0] + (size_t)K * m->Hd;
     w->o = w->out[1] + (size_t)K * m->Hd;
-    w->scratch = w->o + (size_t)K * m->O;
+    w->gate = w->o + (size_t)K * m->O;
+    w->scratch = w->gate + K;
     w->profile = 0;
     w->t_lstm = w->t_attn = w->t_out = 0.0;
 }
@@ -134,6 +136,20 @@ static void attend(dec_work *w, const struct stele_model *m, const step_attentio
                    a->row_mem[k], q + (size_t)k * ldq, ldq, 1, w->scratch);
 }
 
+/* The attention gate (Show, Attend and Tell's beta): each row's context is scaled by
+ * sigmoid(w_g . q + b_g) of its query, before it enters the LSTM and the projection. The
+ * attention weights reported stay the ungated alpha. */
+static void gate_context(dec_work *w, const struct stele_model *m, const float *q, int ldq, int M)
+{
+    m->kern->linear(w->gate, 1, q, ldq, m->gate_w, m->Hd, m->gate_b, M, 1, m->Hd, 0);
+    for (int k = 0; k < M; k++) {
+        const float beta = 1.0f / (1.0f + expf(-w->gate[k]));
+        float *ctx = w->ctx + (size_t)k * m->D;
+        for (int d = 0; d < m->D; d++)
+            ctx[d] *= beta;
+    }
+}
+
 static void step_rows(float *logits, const step_attention *a, dec_state *st, dec_work *w,
                       const struct stele_model *m, const int32_t *y, int M)
 {
@@ -145,6 +161,8 @@ static void step_rows(float *logits, const step_attention *a, dec_state *st, dec
     if (has_attn && !m->luong) {   /* Bahdanau: query = previous top (gnmt: layer 0) state */
         const float *q = st->h + (size_t)(m->gnmt ? 0 : m->Ld - 1) * K * Hd;
         attend(w, m, a, q, Hd, M);
+        if (m->gate)
+            gate_context(w, m, q, Hd, M);
         if (w->profile) {
             t1 = stele_now();
             w->t_attn += t1 - t0;

@@ -21,6 +21,7 @@ typedef struct {
     float *gates;      /* [K, 4 Hd] */
     float *out[2];     /* [K, Hd]: layer outputs with the residual added */
     float *o;          /* [K, O] */
+    float *gate;       /* [K]: the attention gate's values (attention.gate) */
     float *scratch;    /* attention scratch */
     int profile;
     double t_lstm, t_attn, t_out;   /* seconds, accumulated when profile is set */

@@ -17,10 +17,11 @@ ENGINE_OBJ := $(patsubst src/%.c,$(BUILD)/obj/native/%.o,$(ENGINE_LIB_SRC))
 ENGINE_SAN_OBJ := $(patsubst src/%.c,$(BUILD)/obj/san/%.o,$(ENGINE_LIB_SRC))
 LIBSTELE := $(BUILD)/libstele.a
 LIBSTELE_SAN := $(BUILD)/libstele-san.a
-ENGINE_TESTS := test_kernels test_parity test_shipped test_inputs test_batch test_trace test_protect test_normalize
+ENGINE_TESTS := test_kernels test_parity test_shipped test_inputs test_batch test_trace \
+    test_protect test_normalize test_caption test_vqa
 
 .PHONY: test-engine test-engine-native test-engine-baseline test-engine-san test-engine-wasm \
-    bench-native
+    bench-native bench-conv
 
 $(BUILD)/obj/native/%.o: src/%.c $(ENGINE_HDR)
 	@mkdir -p $(dir $@)
@@ -103,3 +104,14 @@ test-engine-wasm:
 
 bench-native: $(BUILD)/tests/engine/bench
 	$(BUILD)/tests/engine/bench
+
+# The conv kernels in GFLOP/s against the measured multiply-add peak (tests/engine/bench_conv.c):
+# natively with the kernel set this CPU gets, then WebAssembly SIMD128 in Node when emcc exists
+# (--no-liftoff: V8's optimising compiler from the first call, so that no timed loop runs in its
+# baseline code; V8 cannot switch a running WebAssembly call to optimised code).
+bench-conv: $(BUILD)/tests/engine/bench_conv
+	$(BUILD)/tests/engine/bench_conv
+	@if command -v $(EMCC) >/dev/null && command -v node >/dev/null; then \
+	  $(MAKE) --no-print-directory $(BUILD)/tests/engine-wasm/bench_conv.js >/dev/null && \
+	  node --no-liftoff $(BUILD)/tests/engine-wasm/bench_conv.js; \
+	else echo "bench-conv: emcc or node not found, the wasm part skipped"; fi

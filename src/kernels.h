@@ -47,6 +47,23 @@ void ks_softmax(float *x, int n);
  * lowest id among ties). y may equal x. */
 int ks_log_softmax(float *y, const float *x, int n);
 
+/* 3x3 convolution, stride 1, padding 1, plus bias, then ReLU; activations channels-last (HWC).
+ * x [H + 2, W + 2, Ci]: the input inside a one-pixel border of zeros (the padding, kept by the
+ * caller, so that no kernel tests bounds); w [3, 3, Ci, Co] (tap row, tap column, input channel,
+ * output channel: PyTorch's [Co, Ci, 3, 3] re-laid out once at load so that the output channels
+ * of one tap are contiguous, one vector load each); bias [Co]; y [H, W, Co]:
+ * y[r, c, o] = max(0, bias[o] + sum_{ky, kx, i} x[r + ky, c + kx, i] w[ky, kx, i, o]). */
+void ks_conv3x3_relu(float *y, const float *x, const float *w, const float *bias, int H, int W,
+                     int Ci, int Co);
+/* The same for output channels o0..o1 only (the others of y are not touched). */
+void ks_conv3x3_relu_part(float *y, const float *x, const float *w, const float *bias, int H,
+                          int W, int Ci, int Co, int o0, int o1);
+
+/* 2x2 max-pool, stride 2, floor (PyTorch MaxPool2d(2): a last odd row or column is dropped):
+ * x [H, W, C] -> y [H / 2, W / 2, C] with rows ldy floats apart (ldy = (W / 2 + 2) C writes
+ * into the interior of the next convolution's padded input). */
+void ks_maxpool2x2(float *y, int ldy, const float *x, int H, int W, int C);
+
 /* A kernel set: the kernels above, with the meanings and signatures of their ks_* references. */
 typedef struct kernels {
     const char *name;   /* "scalar", "avx2+fma", "wasm-simd128" (model info JSON, CLI) */
@@ -60,6 +77,9 @@ typedef struct kernels {
                             int A);
     void (*softmax)(float *x, int n);
     int (*log_softmax)(float *y, const float *x, int n);
+    void (*conv3x3_relu)(float *y, const float *x, const float *w, const float *bias, int H,
+                         int W, int Ci, int Co);
+    void (*maxpool2x2)(float *y, int ldy, const float *x, int H, int W, int C);
 } kernels;
 
 extern const kernels kernels_scalar;    /* every build */

@@ -358,8 +358,123 @@ static int avx2_log_softmax(float *y, const float *x, int n)
     return arg;
 }
 
+/* P (1..6) consecutive output pixels of a row x 8 NV (1, 2) output channels of the convolution:
+ * P NV accumulators stay in registers over the 9 taps and Ci input channels; each weight vector
+ * loaded serves P pixels, each input value broadcast serves 8 NV channels (6 x 2: 12
+ * accumulators + 2 weights + 1 input = 15 of the 16 ymm registers). x: the window of the first
+ * pixel (its top-left tap), rows ldx floats apart; w, bias, y: at the block's first channel. */
+static inline __attribute__((always_inline)) void conv_block(float *y, int Co, const float *x,
+                                                              long ldx, int Ci, const float *w,
+                                                              const float *bias, const int P,
+                                                              const int NV)
+{
+    __m256 acc[6][2];
+#pragma GCC unroll 6
+    for (int p = 0; p < P; p++) {
+        acc[p][0] = _mm256_loadu_ps(bias);
+        acc[p][1] = NV > 1 ? _mm256_loadu_ps(bias + 8) : acc[p][0];
+    }
+    for (int ky = 0; ky < 3; ky++)
+        for (int kx = 0; kx < 3; kx++) {
+            const float *xp = x + ky * ldx + (long)kx * Ci;
+            const float *wp = w + (long)(ky * 3 + kx) * Ci * Co;
+            for (int i = 0; i < Ci; i++, wp += Co) {
+                __m256 w0 = _mm256_loadu_ps(wp), w1 = NV > 1 ? _mm256_loadu_ps(wp + 8) : w0;
+#pragma GCC unroll 6
+                for (int p = 0; p < P; p++) {
+                    __m256 xb = _mm256_broadcast_ss(xp + (long)p * Ci + i);
+                    acc[p][0] = _mm256_fmadd_ps(xb, w0, acc[p][0]);
+                    if (NV > 1)
+                        acc[p][1] = _mm256_fmadd_ps(xb, w1, acc[p][1]);
+                }
+            }
+        }
+    const __m256 zero = _mm256_setzero_ps();
+#pragma GCC unroll 6
+    for (int p = 0; p < P; p++) {
+        _mm256_storeu_ps(y + (long)p * Co, _mm256_max_ps(acc[p][0], zero));
+        if (NV > 1)
+            _mm256_storeu_ps(y + (long)p * Co + 8, _mm256_max_ps(acc[p][1], zero));
+    }
+}
+
+/* One output row's pixels in blocks of 6 (then the 1..5 left) for one block of 8 NV channels. */
+static inline __attribute__((always_inline)) void conv_row(float *y, int Co, const float *x,
+                                                            long ldx, int W, int Ci,
+                                                            const float *w, const float *bias,
+                                                            const int NV)
+{
+    int c = 0;
+    for (; c + 6 <= W; c += 6)
+        conv_block(y + (long)c * Co, Co, x + (long)c * Ci, ldx, Ci, w, bias, 6, NV);
+    float *yc = y + (long)c * Co;
+    const float *xc = x + (long)c * Ci;
+    switch (W - c) {
+    case 5: conv_block(yc, Co, xc, ldx, Ci, w, bias, 5, NV); break;
+    case 4: conv_block(yc, Co, xc, ldx, Ci, w, bias, 4, NV); break;
+    case 3: conv_block(yc, Co, xc, ldx, Ci, w, bias, 3, NV); break;
+    case 2: conv_block(yc, Co, xc, ldx, Ci, w, bias, 2, NV); break;
+    case 1: conv_block(yc, Co, xc, ldx, Ci, w, bias, 1, NV); break;
+    default: break;
+    }
+}
+
+/* Row by row; within a row, channel blocks of 16 (then 8) outermost, so the block's weights
+ * (9 Ci 16 floats) stay in L1 while all the row's pixels use them. Channels beyond the last
+ * multiple of 8: the scalar reference. */
+static inline __attribute__((always_inline)) void conv_rows(float *y, const float *x,
+                                                             const float *w, const float *bias,
+                                                             int H, int W, int Ci, int Cv, int Co)
+{
+    const long ldx = (long)(W + 2) * Ci;
+    for (int r = 0; r < H; r++) {
+        float *yr = y + (long)r * W * Co;
+        const float *xr = x + r * ldx;
+        int o = 0;
+        for (; o + 16 <= Cv; o += 16)
+            conv_row(yr + o, Co, xr, ldx, W, Ci, w + o, bias + o, 2);
+        if (o < Cv)
+            conv_row(yr + o, Co, xr, ldx, W, Ci, w + o, bias + o, 1);
+    }
+}
+
+/* One input channel (a gray image's first block) is compiled apart: with Ci a constant 1 the
+ * loop over input channels disappears. */
+static void avx2_conv3x3_relu(float *y, const float *x, const float *w, const float *bias, int H,
+                              int W, int Ci, int Co)
+{
+    const int Cv = Co - Co % 8;
+    if (Ci == 1)
+        conv_rows(y, x, w, bias, H, W, 1, Cv, Co);
+    else
+        conv_rows(y, x, w, bias, H, W, Ci, Cv, Co);
+    if (Cv < Co)
+        ks_conv3x3_relu_part(y, x, w, bias, H, W, Ci, Co, Cv, Co);
+}
+
+static void avx2_maxpool2x2(float *y, int ldy, const float *x, int H, int W, int C)
+{
+    const long ldx = (long)W * C;
+    for (int r = 0; r < H / 2; r++)
+        for (int c = 0; c < W / 2; c++) {
+            const float *a = x + 2L * r * ldx + 2L * c * C, *b = a + ldx;
+            float *yp = y + (long)r * ldy + (long)c * C;
+            int k = 0;
+            for (; k + 8 <= C; k += 8)
+                _mm256_storeu_ps(yp + k, _mm256_max_ps(
+                    _mm256_max_ps(_mm256_loadu_ps(a + k), _mm256_loadu_ps(a + C + k)),
+                    _mm256_max_ps(_mm256_loadu_ps(b + k), _mm256_loadu_ps(b + C + k))));
+            for (; k < C; k++) {
+                float m0 = a[k] > a[C + k] ? a[k] : a[C + k];
+                float m1 = b[k] > b[C + k] ? b[k] : b[C + k];
+                yp[k] = m0 > m1 ? m0 : m1;
+            }
+        }
+}
+
 const kernels kernels_avx2 = {"avx2+fma", avx2_linear, avx2_weighted_sum, avx2_lstm_gates,
-                              avx2_tanh, avx2_additive_scores, avx2_softmax, avx2_log_softmax};
+                              avx2_tanh, avx2_additive_scores, avx2_softmax, avx2_log_softmax,
+                              avx2_conv3x3_relu, avx2_maxpool2x2};
 #else
 const kernels kernels_avx2 = {0};   /* built without -mavx2 -mfma: never selected */
 #endif

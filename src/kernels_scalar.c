@@ -113,5 +113,56 @@ int ks_log_softmax(float *y, const float *x, int n)
     return arg;
 }
 
+/* Each output pixel's channels o0..o1 sum in y itself, tap by tap and input channel by input
+ * channel (an inner loop over contiguous output channels, which the compiler may vectorise),
+ * then bias and ReLU. The SIMD sets use it for the channels their vector blocks leave over. */
+void ks_conv3x3_relu_part(float *y, const float *x, const float *w, const float *bias, int H,
+                          int W, int Ci, int Co, int o0, int o1)
+{
+    const long ldx = (long)(W + 2) * Ci;
+    for (int r = 0; r < H; r++)
+        for (int c = 0; c < W; c++) {
+            float *yp = y + ((long)r * W + c) * Co;
+            for (int o = o0; o < o1; o++)
+                yp[o] = 0.0f;
+            for (int ky = 0; ky < 3; ky++)
+                for (int kx = 0; kx < 3; kx++) {
+                    const float *xp = x + (r + ky) * ldx + (long)(c + kx) * Ci;
+                    const float *wt = w + (long)(ky * 3 + kx) * Ci * Co;
+                    for (int i = 0; i < Ci; i++) {
+                        const float xv = xp[i], *wr = wt + (long)i * Co;
+                        for (int o = o0; o < o1; o++)
+                            yp[o] += xv * wr[o];
+                    }
+                }
+            for (int o = o0; o < o1; o++) {
+                float v = yp[o] + bias[o];
+                yp[o] = v > 0.0f ? v : 0.0f;
+            }
+        }
+}
+
+void ks_conv3x3_relu(float *y, const float *x, const float *w, const float *bias, int H, int W,
+                     int Ci, int Co)
+{
+    ks_conv3x3_relu_part(y, x, w, bias, H, W, Ci, Co, 0, Co);
+}
+
+void ks_maxpool2x2(float *y, int ldy, const float *x, int H, int W, int C)
+{
+    const long ldx = (long)W * C;
+    for (int r = 0; r < H / 2; r++)
+        for (int c = 0; c < W / 2; c++) {
+            const float *a = x + 2L * r * ldx + 2L * c * C, *b = a + ldx;
+            float *yp = y + (long)r * ldy + (long)c * C;
+            for (int k = 0; k < C; k++) {
+                float m0 = a[k] > a[C + k] ? a[k] : a[C + k];
+                float m1 = b[k] > b[C + k] ? b[k] : b[C + k];
+                yp[k] = m0 > m1 ? m0 : m1;
+            }
+        }
+}
+
 const kernels kernels_scalar = {"scalar", ks_linear, ks_weighted_sum, ks_lstm_gates, ks_tanh,
-                                 ks_additive_scores, ks_softmax, ks_log_softmax};
+                                 ks_additive_scores, ks_softmax, ks_log_softmax,
+                                 ks_conv3x3_relu, ks_maxpool2x2};

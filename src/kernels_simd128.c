@@ -381,9 +381,134 @@ static int simd128_log_softmax(float *y, const float *x, int n)
     return arg;
 }
 
+/* P (1..4) consecutive output pixels of a row x 4 NV (1, 2) output channels of the convolution:
+ * P NV accumulators in registers over the 9 taps and Ci input channels; each weight vector
+ * loaded serves P pixels, each input value splat serves 4 NV channels. Named accumulators (see
+ * block4x2): 8 + 2 weights + 1 input + 1 product = 12 registers at 4 x 2. x: the first pixel's
+ * window (its top-left tap), rows ldx floats apart; w, bias, y: at the block's first channel. */
+static inline __attribute__((always_inline)) void conv_block(float *y, int Co, const float *x,
+                                                              long ldx, int Ci, const float *w,
+                                                              const float *bias, const int P,
+                                                              const int NV)
+{
+    const v128_t b0 = wasm_v128_load(bias), b1 = NV > 1 ? wasm_v128_load(bias + 4) : b0;
+    v128_t a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+    const float *x1 = x + Ci, *x2 = x + 2L * Ci, *x3 = x + 3L * Ci;
+    for (int ky = 0; ky < 3; ky++)
+        for (int kx = 0; kx < 3; kx++) {
+            const long xo = ky * ldx + (long)kx * Ci;
+            const float *wp = w + (long)(ky * 3 + kx) * Ci * Co;
+            for (int i = 0; i < Ci; i++, wp += Co) {
+                v128_t w0 = wasm_v128_load(wp), w1 = NV > 1 ? wasm_v128_load(wp + 4) : w0;
+                v128_t xb = wasm_v128_load32_splat(x + xo + i);
+                a00 = MADD(xb, w0, a00);
+                if (NV > 1)
+                    a01 = MADD(xb, w1, a01);
+                if (P > 1) {
+                    xb = wasm_v128_load32_splat(x1 + xo + i);
+                    a10 = MADD(xb, w0, a10);
+                    if (NV > 1)
+                        a11 = MADD(xb, w1, a11);
+                }
+                if (P > 2) {
+                    xb = wasm_v128_load32_splat(x2 + xo + i);
+                    a20 = MADD(xb, w0, a20);
+                    if (NV > 1)
+                        a21 = MADD(xb, w1, a21);
+                }
+                if (P > 3) {
+                    xb = wasm_v128_load32_splat(x3 + xo + i);
+                    a30 = MADD(xb, w0, a30);
+                    if (NV > 1)
+                        a31 = MADD(xb, w1, a31);
+                }
+            }
+        }
+    const v128_t z = wasm_f32x4_splat(0.0f);
+    const v128_t acc[4][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}};
+    for (int p = 0; p < P; p++) {
+        wasm_v128_store(y + (long)p * Co, wasm_f32x4_pmax(z, acc[p][0]));
+        if (NV > 1)
+            wasm_v128_store(y + (long)p * Co + 4, wasm_f32x4_pmax(z, acc[p][1]));
+    }
+}
+
+/* One output row's pixels in blocks of 4 (then the 1..3 left) for one block of 4 NV channels. */
+static inline __attribute__((always_inline)) void conv_row(float *y, int Co, const float *x,
+                                                            long ldx, int W, int Ci,
+                                                            const float *w, const float *bias,
+                                                            const int NV)
+{
+    int c = 0;
+    for (; c + 4 <= W; c += 4)
+        conv_block(y + (long)c * Co, Co, x + (long)c * Ci, ldx, Ci, w, bias, 4, NV);
+    float *yc = y + (long)c * Co;
+    const float *xc = x + (long)c * Ci;
+    switch (W - c) {
+    case 3: conv_block(yc, Co, xc, ldx, Ci, w, bias, 3, NV); break;
+    case 2: conv_block(yc, Co, xc, ldx, Ci, w, bias, 2, NV); break;
+    case 1: conv_block(yc, Co, xc, ldx, Ci, w, bias, 1, NV); break;
+    default: break;
+    }
+}
+
+/* Row by row; within a row, channel blocks of 8 (then 4) outermost, so the block's weights stay
+ * in cache while all the row's pixels use them. Channels beyond the last multiple of 4: the
+ * scalar reference. pmax(0, v): ReLU (a NaN sum gives 0, as the reference's v > 0 ? v : 0). */
+static inline __attribute__((always_inline)) void conv_rows(float *y, const float *x,
+                                                             const float *w, const float *bias,
+                                                             int H, int W, int Ci, int Cv, int Co)
+{
+    const long ldx = (long)(W + 2) * Ci;
+    for (int r = 0; r < H; r++) {
+        float *yr = y + (long)r * W * Co;
+        const float *xr = x + r * ldx;
+        int o = 0;
+        for (; o + 8 <= Cv; o += 8)
+            conv_row(yr + o, Co, xr, ldx, W, Ci, w + o, bias + o, 2);
+        if (o < Cv)
+            conv_row(yr + o, Co, xr, ldx, W, Ci, w + o, bias + o, 1);
+    }
+}
+
+/* One input channel (a gray image's first block) is compiled apart: with Ci a constant 1 the
+ * loop over input channels disappears, which made that layer ~1.5x faster. */
+static void simd128_conv3x3_relu(float *y, const float *x, const float *w, const float *bias,
+                                 int H, int W, int Ci, int Co)
+{
+    const int Cv = Co - Co % 4;
+    if (Ci == 1)
+        conv_rows(y, x, w, bias, H, W, 1, Cv, Co);
+    else
+        conv_rows(y, x, w, bias, H, W, Ci, Cv, Co);
+    if (Cv < Co)
+        ks_conv3x3_relu_part(y, x, w, bias, H, W, Ci, Co, Cv, Co);
+}
+
+static void simd128_maxpool2x2(float *y, int ldy, const float *x, int H, int W, int C)
+{
+    const long ldx = (long)W * C;
+    for (int r = 0; r < H / 2; r++)
+        for (int c = 0; c < W / 2; c++) {
+            const float *a = x + 2L * r * ldx + 2L * c * C, *b = a + ldx;
+            float *yp = y + (long)r * ldy + (long)c * C;
+            int k = 0;
+            for (; k + 4 <= C; k += 4)
+                wasm_v128_store(yp + k, wasm_f32x4_pmax(
+                    wasm_f32x4_pmax(wasm_v128_load(a + k), wasm_v128_load(a + C + k)),
+                    wasm_f32x4_pmax(wasm_v128_load(b + k), wasm_v128_load(b + C + k))));
+            for (; k < C; k++) {
+                float m0 = a[k] > a[C + k] ? a[k] : a[C + k];
+                float m1 = b[k] > b[C + k] ? b[k] : b[C + k];
+                yp[k] = m0 > m1 ? m0 : m1;
+            }
+        }
+}
+
 const kernels kernels_simd128 = {"wasm-simd128", simd128_linear, simd128_weighted_sum,
                                  simd128_lstm_gates, simd128_tanh, simd128_additive_scores,
-                                 simd128_softmax, simd128_log_softmax};
+                                 simd128_softmax, simd128_log_softmax, simd128_conv3x3_relu,
+                                 simd128_maxpool2x2};
 #else
 typedef int stele_kernels_simd128_unused;   /* ISO C: a translation unit must not be empty */
 #endif

@@ -13,6 +13,8 @@
 #include "json.h"
 #include "kernels.h"
 #include "model.h"
+#include "utf8.h"
+#include "words.h"
 #ifndef _WIN32
 #include <sys/stat.h>
 #endif
@@ -69,11 +71,13 @@ static stele_status get_enum(const json_value *obj, const char *section, const c
                 s);
 }
 
-static stele_status get_bool(const json_value *obj, const char *key, int *out, stele_error *err)
+static stele_status get_bool(const json_value *obj, const char *section, const char *key,
+                             int *out, stele_error *err)
 {
     const json_value *v = json_get(obj, key);
     if (!v || (json_kind(v) != JSON_TRUE && json_kind(v) != JSON_FALSE))
-        return stele_fail(err, STELE_ERR_CONFIG, "config: %s must be true or false", key);
+        return stele_fail(err, STELE_ERR_CONFIG, "config: %s%s%s must be true or false", section,
+                          *section ? "." : "", key);
     *out = json_kind(v) == JSON_TRUE;
     return STELE_OK;
 }
@@ -85,15 +89,163 @@ static stele_status get_bool(const json_value *obj, const char *key, int *out, s
             return st_;                                                                           \
     } while (0)
 
+/* *out = the finite number obj.key (the whole range of float when above lo, exclusive). */
+static stele_status get_float(const json_value *obj, const char *section, const char *key,
+                              int positive, float *out, stele_error *err)
+{
+    double d;
+    if (json_number(json_get(obj, key), &d) != 0 || !(d >= -1e30 && d <= 1e30) ||
+        (positive && !(d > 1e-30)))
+        return stele_fail(err, STELE_ERR_CONFIG, "config: %s.%s must be a %snumber", section, key,
+                          positive ? "positive " : "finite ");
+    *out = (float)d;
+    return STELE_OK;
+}
+
+/* The image and the CNN encoder's blocks (encoder.type "cnn"): sizes, and each block's input
+ * size from the halving max-pools. The encoder output D is the last block's channels. */
+static stele_status parse_cnn(struct stele_model *m, const json_value *cfg,
+                              const json_value *enc, stele_error *err)
+{
+    const json_value *img = json_get(cfg, "image"), *ch = json_get(enc, "channels");
+    if (json_kind(img) != JSON_OBJECT)
+        return stele_fail(err, STELE_ERR_CONFIG, "config: image must be a JSON object (height, "
+                          "width, channels, mean, std) in a model with encoder.type cnn");
+    image_spec *im = &m->image;
+    TRY(get_int(img, "image", "height", 1, 4096, &im->height, err));
+    TRY(get_int(img, "image", "width", 1, 4096, &im->width, err));
+    TRY(get_int(img, "image", "channels", 1, 3, &im->channels, err));
+    if (im->channels == 2)
+        return stele_fail(err, STELE_ERR_CONFIG, "config: image.channels 2: must be 1 (gray) or "
+                          "3 (RGB)");
+    TRY(get_float(img, "image", "mean", 0, &im->mean, err));
+    TRY(get_float(img, "image", "std", 1, &im->std, err));
+    size_t n = json_count(ch);
+    if (json_kind(ch) != JSON_ARRAY || n < 1 || n > STELE_MAX_CNN_BLOCKS)
+        return stele_fail(err, STELE_ERR_CONFIG, "config: encoder.channels must be an array of "
+                          "1..%d integers (one block each)", STELE_MAX_CNN_BLOCKS);
+    int H = im->height, W = im->width, Ci = im->channels;
+    for (size_t i = 0; i < n; i++) {
+        double d;
+        if (json_number(json_at(ch, i), &d) != 0 || d != (double)(int)d || d < 1 || d > 4096)
+            return stele_fail(err, STELE_ERR_CONFIG, "config: encoder.channels[%zu] must be an "
+                              "integer in 1..4096", i);
+        cnn_block *b = &m->block[i];
+        b->Ci = Ci;
+        b->Co = (int)d;
+        b->H = H;
+        b->W = W;
+        if ((long long)H * W * (b->Co > Ci ? b->Co : Ci) > (1LL << 28))
+            return stele_fail(err, STELE_ERR_CONFIG, "config: CNN block %zu is %dx%d pixels x %d "
+                              "channels, over the 2^28-float activation limit", i, H, W,
+                              b->Co > Ci ? b->Co : Ci);
+        H /= 2;
+        W /= 2;
+        if (H < 1 || W < 1)
+            return stele_fail(err, STELE_ERR_CONFIG, "config: image %dx%d is too small for %zu "
+                              "CNN blocks (each max-pool halves it: block %zu gets %dx%d)",
+                              im->width, im->height, n, i, b->W, b->H);
+        Ci = b->Co;
+    }
+    /* a learned position per location (the CNN alone cannot tell where a feature is) */
+    static const char *const positions[] = {"none", "learned"};
+    int position = 0;
+    if (json_get(enc, "position"))
+        TRY(get_enum(enc, "encoder", "position", positions, 2, &position, err));
+    m->cnn_position = position == 1;
+    m->n_blocks = (int)n;
+    m->grid_h = H;
+    m->grid_w = W;
+    m->D = Ci;
+    if ((long long)H * W > 65536)
+        return stele_fail(err, STELE_ERR_CONFIG, "config: the CNN's feature map is %dx%d "
+                          "locations, over the limit of 65536", W, H);
+    return STELE_OK;
+}
+
+static const char *const enc_types[] = {"lstm", "bilstm", "cnn"};
+
+/* A VQA model's config (task "vqa"): the image and CNN as a caption model's, then the question
+ * encoder, the glimpses and the classifier; no decoder, attention score or search. */
+static stele_status parse_vqa(struct stele_model *m, const json_value *cfg, stele_error *err)
+{
+    const json_value *enc = json_get(cfg, "encoder");
+    int type = 0;
+    if (json_kind(enc) != JSON_OBJECT)
+        return stele_fail(err, STELE_ERR_CONFIG, "config: encoder must be a JSON object (type "
+                          "cnn, channels) in a vqa model");
+    TRY(get_enum(enc, "encoder", "type", enc_types, 3, &type, err));
+    if (type != 2)
+        return stele_fail(err, STELE_ERR_CONFIG, "config: task vqa needs encoder.type cnn, not %s",
+                          enc_types[type]);
+    m->cnn = 1;
+    TRY(parse_cnn(m, cfg, enc, err));
+    /* the reference's VQA reads the CNN's features as they are (no learned position added) */
+    if (m->cnn_position)
+        return stele_fail(err, STELE_ERR_CONFIG, "config: encoder.position learned is not "
+                          "supported in a vqa model (none only)");
+    vqa_weights *q = &m->vqa;
+    TRY(get_bool(cfg, "", "l2norm", &q->l2norm, err));
+    /* "pool": "mean" is the no-attention baseline, trained and measured in Python only */
+    const json_value *pool = json_get(cfg, "pool");
+    if (pool && (!json_string(pool) || strcmp(json_string(pool), "attention") != 0))
+        return stele_fail(err, STELE_ERR_CONFIG, "config: pool %s%.40s%s is not supported (the "
+                          "engine runs attention models; the mean-pool baseline is Python-only)",
+                          json_string(pool) ? "\"" : "", json_string(pool) ? json_string(pool) :
+                          "(not a string)", json_string(pool) ? "\"" : "");
+    const char *sections[] = {"question", "attention", "classifier"};
+    const json_value *sec[3];
+    for (int i = 0; i < 3; i++)
+        if (json_kind(sec[i] = json_get(cfg, sections[i])) != JSON_OBJECT)
+            return stele_fail(err, STELE_ERR_CONFIG, "config: %s must be a JSON object in a vqa "
+                              "model", sections[i]);
+    TRY(get_int(sec[0], "question", "emb", 1, MAX_DIM, &q->Eq, err));
+    TRY(get_int(sec[0], "question", "hidden", 1, MAX_DIM, &q->Hq, err));
+    TRY(get_int(cfg, "", "glimpses", 1, 4, &q->G, err));
+    TRY(get_int(sec[1], "attention", "hidden", 1, MAX_DIM, &q->A, err));
+    TRY(get_int(sec[2], "classifier", "hidden", 1, MAX_DIM, &q->F, err));
+    TRY(get_int(cfg, "", "src_vocab", 2, MAX_DIM, &m->V, err));
+    TRY(get_int(cfg, "", "answers", 1, MAX_DIM, &q->Na, err));
+    TRY(get_int(cfg, "", "pad_id", 0, m->V - 1, &m->pad_id, err));
+    TRY(get_int(cfg, "", "unk_id", 0, m->V - 1, &m->unk_id, err));
+    m->bos_id = m->eos_id = -1;   /* a question has neither */
+    const long long lim = 1LL << 30, S = (long long)m->grid_h * m->grid_w, D = m->D;
+    const struct {
+        long long n;
+        const char *what;
+    } sizes[] = {
+        {(long long)m->V * q->Eq, "src_vocab x question.emb (q_embed.weight)"},
+        {4LL * q->Hq * (q->Eq + q->Hq), "4 x question.hidden x (question.emb + question.hidden) "
+                                        "(q_lstm.*)"},
+        {(long long)q->A * (D + q->Hq), "attention.hidden x (CNN channels + question.hidden) "
+                                        "(glimpse.conv1.weight)"},
+        {S * q->A, "grid locations x attention.hidden (the glimpse activations)"},
+        {(long long)q->F * (q->G * D + q->Hq), "classifier.hidden x (glimpses x CNN channels + "
+                                               "question.hidden) (classifier.fc1.weight)"},
+        {(long long)q->Na * q->F, "answers x classifier.hidden (classifier.fc2.weight)"},
+    };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        if (sizes[i].n > lim)
+            return stele_fail(err, STELE_ERR_CONFIG, "config: sizes too large: %s = %lld "
+                              "elements, over the 2^30 limit", sizes[i].what, sizes[i].n);
+    return STELE_OK;
+}
+
 static stele_status parse_config(struct stele_model *m, const json_value *cfg, stele_error *err)
 {
-    static const char *const enc_types[] = {"lstm", "bilstm"};
+    static const char *const tasks[] = {"translate", "caption", "vqa"};
     static const char *const scores[] = {"none", "dot", "general", "additive", "concat"};
     static const char *const styles[] = {"bahdanau", "luong"};
     static const char *const placements[] = {"top", "gnmt"};
     static const char *const bridges[] = {"zero", "linear"};
     if (json_kind(cfg) != JSON_OBJECT)
         return stele_fail(err, STELE_ERR_CONFIG, "config is not a JSON object");
+    int task = TASK_TRANSLATE;
+    if (json_get(cfg, "task"))   /* absent: translate (every model before image models) */
+        TRY(get_enum(cfg, "config", "task", tasks, 3, &task, err));
+    m->task = (model_task)task;
+    if (task == TASK_VQA)
+        return parse_vqa(m, cfg, err);
     const json_value *enc = json_get(cfg, "encoder"), *att = json_get(cfg, "attention");
     const json_value *dec = json_get(cfg, "decoder");
     if (json_kind(enc) != JSON_OBJECT || json_kind(att) != JSON_OBJECT ||
@@ -109,10 +261,19 @@ static stele_status parse_config(struct stele_model *m, const json_value *cfg, s
                     src_vocab, tgt_vocab);
     m->V = src_vocab;
     TRY(get_int(cfg, "", "emb", 1, MAX_DIM, &m->E, err));
-    TRY(get_enum(enc, "encoder", "type", enc_types, 2, &type, err));
-    TRY(get_int(enc, "encoder", "layers", 1, STELE_MAX_LAYERS, &m->Le, err));
-    TRY(get_int(enc, "encoder", "hidden", 1, MAX_DIM, &m->H, err));
-    TRY(get_int(enc, "encoder", "residual_from", 0, STELE_MAX_LAYERS, &m->enc_residual_from, err));
+    TRY(get_enum(enc, "encoder", "type", enc_types, 3, &type, err));
+    m->cnn = type == 2;
+    if (m->cnn != (task == TASK_CAPTION))
+        return stele_fail(err, STELE_ERR_CONFIG, "config: task %s needs encoder.type %s, not %s",
+                          tasks[task], m->cnn ? "lstm or bilstm" : "cnn", enc_types[type]);
+    if (m->cnn) {
+        TRY(parse_cnn(m, cfg, enc, err));
+    } else {
+        TRY(get_int(enc, "encoder", "layers", 1, STELE_MAX_LAYERS, &m->Le, err));
+        TRY(get_int(enc, "encoder", "hidden", 1, MAX_DIM, &m->H, err));
+        TRY(get_int(enc, "encoder", "residual_from", 0, STELE_MAX_LAYERS, &m->enc_residual_from,
+                    err));
+    }
     TRY(get_enum(att, "attention", "score", scores, 5, &score, err));
     TRY(get_int(att, "attention", "dim", 1, MAX_DIM, &m->A, err));
     TRY(get_enum(dec, "decoder", "style", styles, 2, &style, err));
@@ -122,7 +283,7 @@ static stele_status parse_config(struct stele_model *m, const json_value *cfg, s
     TRY(get_int(dec, "decoder", "residual_from", 0, STELE_MAX_LAYERS, &m->dec_residual_from, err));
     TRY(get_enum(dec, "decoder", "placement", placements, 2, &placement, err));
     TRY(get_enum(cfg, "config", "bridge", bridges, 2, &bridge, err));
-    TRY(get_bool(cfg, "tie_embeddings", &m->tie_embeddings, err));
+    TRY(get_bool(cfg, "", "tie_embeddings", &m->tie_embeddings, err));
     TRY(get_int(cfg, "", "pad_id", 0, m->V - 1, &m->pad_id, err));
     TRY(get_int(cfg, "", "unk_id", 0, m->V - 1, &m->unk_id, err));
     TRY(get_int(cfg, "", "bos_id", 0, m->V - 1, &m->bos_id, err));
@@ -131,8 +292,18 @@ static stele_status parse_config(struct stele_model *m, const json_value *cfg, s
     m->luong = style == 1;
     m->gnmt = placement == 1;
     m->bridge_linear = bridge == 1;
-    m->D = m->H * (m->bidirectional ? 2 : 1);
+    if (!m->cnn)
+        m->D = m->H * (m->bidirectional ? 2 : 1);
     m->C = score == SCORE_NONE ? 0 : m->D;
+    if (json_get(att, "gate"))   /* optional, default false */
+        TRY(get_bool(att, "attention", "gate", &m->gate, err));
+    /* The gate scales the context of a Bahdanau step (it enters the LSTM and the projection);
+     * a Luong step's context is computed after the LSTM, where the reference has no gate. */
+    if (m->gate && (score == SCORE_NONE || m->luong || m->gnmt))
+        return stele_fail(err, STELE_ERR_CONFIG, "config: attention.gate needs an attention "
+                          "score, decoder.style bahdanau and decoder.placement top (attention.score "
+                          "%s, decoder.style %s, decoder.placement %s)", scores[score],
+                          styles[style], placements[placement]);
     if (m->gnmt && m->luong)
         return stele_fail(err, STELE_ERR_CONFIG, "config: decoder.placement gnmt needs decoder.style "
                                            "bahdanau");
@@ -227,8 +398,8 @@ static stele_status check_finite(const float *w, size_t n, const char *name, ste
 /* Binds tensor `name` of shape [d0] (d1 < 0) or [d0, d1] as F32, after checking that every
  * element is finite; used in place when 4-byte aligned, else copied into an aligned buffer the
  * model owns. */
-static stele_status bind(struct stele_model *m, const float **out, const char *name, int d0,
-                         int d1, stele_error *err)
+static stele_status bind_dims(struct stele_model *m, const float **out, const char *name,
+                              const int64_t *want, int nd, stele_error *err)
 {
     const st_tensor *t = st_find(m->st, name);
     if (!t)
@@ -237,9 +408,10 @@ static stele_status bind(struct stele_model *m, const float **out, const char *n
     if (t->dtype != ST_F32)
         return stele_fail(err, STELE_ERR_DTYPE, "tensor %s has dtype %s, expected F32", name,
                     st_dtype_name(t->dtype));
-    int64_t want[2] = {d0, d1};
-    int nd = d1 < 0 ? 1 : 2;
-    if (t->ndim != nd || t->shape[0] != want[0] || (nd == 2 && t->shape[1] != want[1])) {
+    int same = t->ndim == nd;
+    for (int i = 0; same && i < nd; i++)
+        same = t->shape[i] == want[i];
+    if (!same) {
         char got[96], exp[64];
         shape_text(got, sizeof got, t->shape, t->ndim);
         shape_text(exp, sizeof exp, want, nd);
@@ -256,6 +428,42 @@ static stele_status bind(struct stele_model *m, const float **out, const char *n
     memcpy(copy, t->data, t->nbytes);
     *out = copy;
     return check_finite(copy, (size_t)t->numel, name, err);
+}
+
+static stele_status bind(struct stele_model *m, const float **out, const char *name, int d0,
+                         int d1, stele_error *err)
+{
+    const int64_t want[2] = {d0, d1};
+    return bind_dims(m, out, name, want, d1 < 0 ? 1 : 2, err);
+}
+
+/* cnn.{i}.weight [Co, Ci, 3, 3] and cnn.{i}.bias [Co]; each weight is copied once into the
+ * layout of the conv kernels, [3, 3, Ci, Co] (kernels.h: a tap's output channels contiguous). */
+static stele_status bind_cnn(struct stele_model *m, stele_error *err)
+{
+    char name[64];
+    for (int i = 0; i < m->n_blocks; i++) {
+        cnn_block *b = &m->block[i];
+        const int Ci = b->Ci, Co = b->Co;
+        const int64_t want[4] = {Co, Ci, 3, 3};
+        const float *w;
+        snprintf(name, sizeof name, "cnn.%d.weight", i);
+        TRY(bind_dims(m, &w, name, want, 4, err));
+        snprintf(name, sizeof name, "cnn.%d.bias", i);
+        TRY(bind(m, &b->bias, name, Co, -1, err));
+        float *hwio = model_alloc(m, (size_t)9 * Ci * Co);
+        if (!hwio)
+            return stele_fail(err, STELE_ERR_MEMORY, "out of memory re-laying out cnn.%d.weight",
+                              i);
+        for (int o = 0; o < Co; o++)
+            for (int c = 0; c < Ci; c++)
+                for (int k = 0; k < 9; k++)
+                    hwio[((size_t)k * Ci + c) * Co + o] = w[((size_t)o * Ci + c) * 9 + k];
+        b->w = hwio;
+    }
+    if (m->cnn_position)
+        TRY(bind(m, &m->position, "memory_position.weight", m->grid_h * m->grid_w, m->D, err));
+    return STELE_OK;
 }
 
 static stele_status bind_lstm(struct stele_model *m, lstm_weights *w, const char *prefix,
@@ -284,11 +492,90 @@ static stele_status bind_lstm(struct stele_model *m, lstm_weights *w, const char
     return check_finite(b, 4 * (size_t)H, name, err);
 }
 
+/* answers.words (vqa models): the Na answer strings, "\n"-separated, line i = answer i. An answer
+ * may contain spaces ("top left"), so this is not a word vocabulary (words.h refuses spaces):
+ * each line must be non-empty UTF-8 without control characters (a NUL would cut the string, a
+ * newline is the separator); one trailing "\n" is allowed, as in tokenizer.words. */
+static stele_status load_answers(struct stele_model *m, stele_error *err)
+{
+    vqa_weights *q = &m->vqa;
+    const st_tensor *t = st_find(m->st, "answers.words");
+    if (!t)
+        return stele_fail(err, STELE_ERR_MISSING, "tensor answers.words is missing (a vqa "
+                          "model's answer list)");
+    m->bound[t - st_at(m->st, 0)] = 1;
+    if (t->dtype != ST_U8)
+        return stele_fail(err, STELE_ERR_DTYPE, "tensor answers.words has dtype %s, expected U8",
+                          st_dtype_name(t->dtype));
+    const uint8_t *b = t->data;
+    size_t n = t->nbytes, lines = 1;
+    if (n > 0 && b[n - 1] == '\n')
+        n--;
+    for (size_t i = 0; i < n; i++)
+        lines += b[i] == '\n';
+    q->answer_text = malloc(n + 1);
+    q->answer = malloc(sizeof(char *) * lines);
+    if (!q->answer_text || !q->answer)
+        return stele_fail(err, STELE_ERR_MEMORY, "out of memory for %zu answers", lines);
+    memcpy(q->answer_text, b, n);
+    q->answer_text[n] = 0;
+    size_t id = 0, begin = 0;
+    for (size_t i = 0; i <= n;) {
+        if (i == n || b[i] == '\n') {
+            if (i == begin)
+                return stele_fail(err, STELE_ERR_TOKENIZER, "answers.words: answer %zu (line %zu) "
+                                  "is empty", id, id + 1);
+            q->answer_text[i] = 0;
+            q->answer[id++] = q->answer_text + begin;
+            begin = ++i;
+            continue;
+        }
+        uint32_t cp;
+        size_t k = utf8_decode(b + i, n - i, &cp);
+        if (!k || cp < 0x20 || cp == 0x7f)
+            return stele_fail(err, STELE_ERR_TOKENIZER, "answers.words: answer %zu (line %zu) "
+                              "has %s at byte %zu", id, id + 1, !k ? "invalid UTF-8" :
+                              "a control character", i);
+        i += k;
+    }
+    if (lines != (size_t)q->Na)
+        return stele_fail(err, STELE_ERR_CONFIG, "config: answers %d but answers.words has %zu "
+                          "lines", q->Na, lines);
+    return STELE_OK;
+}
+
+/* A vqa model's tensors (models/FORMAT.md "VQA models"): the CNN, the question embedding and
+ * LSTM, the two 1x1 glimpse convolutions bound as matrices ([out, in, 1, 1] is [out, in] in
+ * memory), the classifier, the answers. */
+static stele_status bind_vqa(struct stele_model *m, stele_error *err)
+{
+    vqa_weights *q = &m->vqa;
+    const int D = m->D, Hq = q->Hq, A = q->A, G = q->G;
+    TRY(bind_cnn(m, err));
+    TRY(bind(m, &q->q_embed, "q_embed.weight", m->V, q->Eq, err));
+    TRY(bind_lstm(m, &q->q_lstm, "q_lstm", "_l0", q->Eq, Hq, err));
+    const int64_t w1[4] = {A, D + Hq, 1, 1}, w2[4] = {G, A, 1, 1};
+    TRY(bind_dims(m, &q->conv1_w, "glimpse.conv1.weight", w1, 4, err));
+    TRY(bind(m, &q->conv1_b, "glimpse.conv1.bias", A, -1, err));
+    TRY(bind_dims(m, &q->conv2_w, "glimpse.conv2.weight", w2, 4, err));
+    TRY(bind(m, &q->conv2_b, "glimpse.conv2.bias", G, -1, err));
+    TRY(bind(m, &q->fc1_w, "classifier.fc1.weight", q->F, G * D + Hq, err));
+    TRY(bind(m, &q->fc1_b, "classifier.fc1.bias", q->F, -1, err));
+    TRY(bind(m, &q->fc2_w, "classifier.fc2.weight", q->Na, q->F, err));
+    TRY(bind(m, &q->fc2_b, "classifier.fc2.bias", q->Na, -1, err));
+    return load_answers(m, err);
+}
+
 static stele_status bind_all(struct stele_model *m, stele_error *err)
 {
+    if (m->task == TASK_VQA)
+        return bind_vqa(m, err);
     char prefix[64];
     const int V = m->V, E = m->E, D = m->D, H = m->H, Hd = m->Hd, O = m->O, C = m->C, A = m->A;
-    TRY(bind(m, &m->src_embed, "src_embed.weight", V, E, err));
+    if (!m->cnn)
+        TRY(bind(m, &m->src_embed, "src_embed.weight", V, E, err));
+    else
+        TRY(bind_cnn(m, err));
     TRY(bind(m, &m->tgt_embed, "tgt_embed.weight", V, E, err));
     for (int l = 0; l < m->Le; l++) {
         snprintf(prefix, sizeof prefix, "enc_layers.%d", l);
@@ -317,6 +604,10 @@ static stele_status bind_all(struct stele_model *m, stele_error *err)
     for (int l = 0; l < m->Ld; l++) {
         snprintf(prefix, sizeof prefix, "dec_cells.%d", l);
         TRY(bind_lstm(m, &m->dec[l], prefix, "", model_dec_in(m, l), Hd, err));
+    }
+    if (m->gate) {
+        TRY(bind(m, &m->gate_w, "attention.gate.weight", 1, Hd, err));
+        TRY(bind(m, &m->gate_b, "attention.gate.bias", 1, -1, err));
     }
     if (m->luong) {
         TRY(bind(m, &m->proj_w, "proj.weight", O, C + Hd, err));
@@ -402,6 +693,8 @@ static stele_status build_info(struct stele_model *m, stele_error *err)
            m->len_b);
     if (isfinite(m->low_conf_logp))
         sb_put(&b, ", \"low_confidence_logp\": %.17g", m->low_conf_logp);
+    if (isfinite(m->low_conf_mean_logp))
+        sb_put(&b, ", \"low_confidence_mean_logp\": %.17g", m->low_conf_mean_logp);
     sb_put(&b, "}");
     long long params = 0, bytes = 0;
     sb_put(&b, ", \"tensors\": {");
@@ -433,6 +726,7 @@ static stele_status parse_search(struct stele_model *m, stele_error *err)
     m->len_a = 2.0;   /* scripts/search.py default_params */
     m->len_b = 10.0;
     m->low_conf_logp = -INFINITY;   /* no threshold: nothing is flagged */
+    m->low_conf_mean_logp = -INFINITY;
     const char *s = st_meta(m->st, "search");
     if (!s)
         return STELE_OK;
@@ -461,8 +755,65 @@ static stele_status parse_search(struct stele_model *m, stele_error *err)
                         "search metadata: low_confidence_logp must be a number in -1e6..0");
     else if (lc)
         m->low_conf_logp = v;
+    /* The same per output piece (eos included): for models whose outputs vary in length, where
+       a summed logp would flag long outputs for being long. */
+    const json_value *lm = json_get(j, "low_confidence_mean_logp");
+    if (st == STELE_OK && lm && (json_number(lm, &v) != 0 || !(v >= -1e6 && v <= 0)))
+        st = stele_fail(err, STELE_ERR_CONFIG,
+                        "search metadata: low_confidence_mean_logp must be a number in -1e6..0");
+    else if (lm)
+        m->low_conf_mean_logp = v;
     json_free(j);
     return st;
+}
+
+static stele_status load_spm(struct stele_model *m, const st_tensor *tok, stele_error *err)
+{
+    if (!tok)
+        return stele_fail(err, STELE_ERR_MISSING, "tensor tokenizer.spm is missing");
+    if (tok->dtype != ST_U8)
+        return stele_fail(err, STELE_ERR_DTYPE, "tensor tokenizer.spm has dtype %s, expected U8",
+                    st_dtype_name(tok->dtype));
+    TRY(spm_load(tok->data, tok->nbytes, &m->spm, err));
+    if (spm_vocab_size(m->spm) != m->V)
+        return stele_fail(err, STELE_ERR_CONFIG, "config: src_vocab %d but the tokenizer has %d pieces",
+                    m->V, spm_vocab_size(m->spm));
+    if (spm_unk_id(m->spm) != m->unk_id || spm_eos_id(m->spm) != m->eos_id)
+        return stele_fail(err, STELE_ERR_CONFIG, "config: unk_id %d / eos_id %d disagree with the "
+                    "tokenizer's %d / %d", m->unk_id, m->eos_id, spm_unk_id(m->spm),
+                    spm_eos_id(m->spm));
+    return STELE_OK;
+}
+
+/* tokenizer.words (caption models): one word per id, and the special ids' words as the config
+ * says (models/FORMAT.md: 0..3 = <pad>, <unk>, <s>, </s> by convention; the config's ids rule). */
+static stele_status load_words(struct stele_model *m, const st_tensor **tok, stele_error *err)
+{
+    const st_tensor *t = *tok = st_find(m->st, "tokenizer.words");
+    if (!t)
+        return stele_fail(err, STELE_ERR_MISSING, "tensor tokenizer.words is missing (an image "
+                          "model's vocabulary)");
+    if (t->dtype != ST_U8)
+        return stele_fail(err, STELE_ERR_DTYPE, "tensor tokenizer.words has dtype %s, expected U8",
+                          st_dtype_name(t->dtype));
+    TRY(words_load(t->data, t->nbytes, &m->words, err));
+    if (words_count(m->words) != m->V)
+        return stele_fail(err, STELE_ERR_CONFIG, "config: %s %d but tokenizer.words has %d "
+                          "words", m->task == TASK_VQA ? "src_vocab" : "tgt_vocab", m->V,
+                          words_count(m->words));
+    const struct {
+        int id;
+        const char *key, *word;
+    } special[] = {{m->pad_id, "pad_id", "<pad>"}, {m->unk_id, "unk_id", "<unk>"},
+                   {m->bos_id, "bos_id", "<s>"}, {m->eos_id, "eos_id", "</s>"}};
+    /* a question has no <s> or </s>: a vqa config names only pad_id and unk_id */
+    const int n_special = m->task == TASK_VQA ? 2 : 4;
+    for (int i = 0; i < n_special; i++)
+        if (strcmp(words_word(m->words, special[i].id), special[i].word) != 0)
+            return stele_fail(err, STELE_ERR_CONFIG, "config: %s %d is the word \"%.40s\" in "
+                              "tokenizer.words, expected \"%s\"", special[i].key, special[i].id,
+                              words_word(m->words, special[i].id), special[i].word);
+    return STELE_OK;
 }
 
 static stele_status load_into(struct stele_model *m, const uint8_t *bytes, size_t size,
@@ -488,20 +839,11 @@ static stele_status load_into(struct stele_model *m, const uint8_t *bytes, size_
     json_free(cfg);
     TRY(st);
     TRY(parse_search(m, err));
-    const st_tensor *tok = st_find(m->st, "tokenizer.spm");
-    if (!tok)
-        return stele_fail(err, STELE_ERR_MISSING, "tensor tokenizer.spm is missing");
-    if (tok->dtype != ST_U8)
-        return stele_fail(err, STELE_ERR_DTYPE, "tensor tokenizer.spm has dtype %s, expected U8",
-                    st_dtype_name(tok->dtype));
-    TRY(spm_load(tok->data, tok->nbytes, &m->spm, err));
-    if (spm_vocab_size(m->spm) != m->V)
-        return stele_fail(err, STELE_ERR_CONFIG, "config: src_vocab %d but the tokenizer has %d pieces",
-                    m->V, spm_vocab_size(m->spm));
-    if (spm_unk_id(m->spm) != m->unk_id || spm_eos_id(m->spm) != m->eos_id)
-        return stele_fail(err, STELE_ERR_CONFIG, "config: unk_id %d / eos_id %d disagree with the "
-                    "tokenizer's %d / %d", m->unk_id, m->eos_id, spm_unk_id(m->spm),
-                    spm_eos_id(m->spm));
+    const st_tensor *tok = m->cnn ? NULL : st_find(m->st, "tokenizer.spm");
+    if (m->cnn)
+        TRY(load_words(m, &tok, err));
+    else
+        TRY(load_spm(m, tok, err));
     m->bound = calloc(st_count(m->st) ? st_count(m->st) : 1, 1);
     if (!m->bound)
         return stele_fail(err, STELE_ERR_MEMORY, "out of memory for %zu tensor flags",
@@ -696,6 +1038,9 @@ void stele_model_free(stele_model *m)
     free(m->info_json);
     free(m->bound);
     spm_free(m->spm);
+    words_free(m->words);
+    free(m->vqa.answer_text);
+    free(m->vqa.answer);
     st_close(m->st);
     free(m->owned_bytes);
     free(m);
@@ -705,7 +1050,23 @@ const char *stele_model_info_json(const stele_model *m) { return m ? m->info_jso
 
 const char *stele_model_piece(const stele_model *m, int id)
 {
-    return m ? spm_piece(m->spm, id) : NULL;
+    return !m ? NULL : m->words ? words_word(m->words, id) : spm_piece(m->spm, id);
+}
+
+const char *stele_model_task(const stele_model *m)
+{
+    static const char *const names[] = {"translate", "caption", "vqa"};
+    return m ? names[m->task] : NULL;
+}
+
+int stele_model_answer_count(const stele_model *m)
+{
+    return m && m->task == TASK_VQA ? m->vqa.Na : 0;
+}
+
+const char *stele_model_answer(const stele_model *m, int i)
+{
+    return m && m->task == TASK_VQA && i >= 0 && i < m->vqa.Na ? m->vqa.answer[i] : NULL;
 }
 
 int stele_model_vocab_size(const stele_model *m) { return m ? m->V : 0; }
@@ -715,5 +1076,6 @@ int stele_low_confidence(const stele_model *m, const stele_result *r)
     /* An empty input has no hypothesis tokens and logp 0: never flagged. */
     if (!m || !r || r->n_hyps < 1)
         return 0;
-    return r->hyps[0].logp < m->low_conf_logp;
+    return r->hyps[0].logp < m->low_conf_logp ||
+           (r->hyps[0].n_tokens > 0 && r->hyps[0].mean_logp < m->low_conf_mean_logp);
 }

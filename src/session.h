@@ -18,9 +18,13 @@ typedef struct {
     double logp, score;
 } fin_hyp;
 
+struct vqa_work;
+
 struct stele_session {
     const struct stele_model *m;
     stele_limits lim;
+    struct vqa_work *vqa;            /* a vqa model's session: its only buffers (vqa.h); the
+                                        text and caption buffers below stay NULL */
     int Smax, Tmax, K;               /* source and target pieces, beam rows */
     /* source */
     void *spm_scratch;

@@ -5,12 +5,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "conv.h"
 #include "error.h"
 #include "kernels.h"
 #include "lstm.h"
 #include "protect.h"
 #include "normalize.h"
 #include "session.h"
+#include "vqa.h"
+#include "words.h"
 
 const char *stele_status_name(stele_status status)
 {
@@ -53,6 +56,7 @@ void stele_session_free(stele_session *s)
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
         free(bufs[i]);
     protect_free(s->prot);
+    vqa_work_free(s->vqa);
     free(s);
 }
 
@@ -103,20 +107,35 @@ stele_status session_create(const stele_model *m, const stele_limits *limits,
         return stele_fail(err, STELE_ERR_MEMORY, "out of memory allocating the session");
     s->m = m;
     s->lim = lim;
-    const int S = s->Smax = lim.max_source_tokens, T = s->Tmax = lim.max_target_tokens;
+    /* vqa: no search, no decoder, just the forward pass's buffers (batches refuse vqa models,
+     * so no scratch is shared) */
+    if (m->task == TASK_VQA) {
+        if (!(s->vqa = vqa_work_create(m, &lim))) {
+            stele_session_free(s);
+            return stele_fail(err, STELE_ERR_MEMORY, "out of memory allocating the vqa session "
+                              "buffers (%d question words)", lim.max_source_tokens);
+        }
+        *out = s;
+        return STELE_OK;
+    }
+    /* an image model's source is the CNN's feature map: always grid_h x grid_w locations */
+    const int S = s->Smax = m->cnn ? m->grid_h * m->grid_w : lim.max_source_tokens;
+    const int T = s->Tmax = lim.max_target_tokens;
     const int K = s->K = lim.max_beam;
     const size_t D = (size_t)m->D, V = (size_t)m->V;
     int oom = 0;
     s->spm_shared = shared_spm_scratch != NULL;
-    s->spm_scratch = s->spm_shared ? shared_spm_scratch
-                                   : alloc(spm_scratch_bytes(m->spm, (size_t)lim.max_text_bytes), 1,
-                                           &oom);
+    s->spm_scratch = s->spm_shared || !m->spm
+                         ? shared_spm_scratch
+                         : alloc(spm_scratch_bytes(m->spm, (size_t)lim.max_text_bytes), 1, &oom);
     s->src = alloc((size_t)S, sizeof(int32_t), &oom);
     s->memory = alloc((size_t)S * D, sizeof(float), &oom);
     s->keys = alloc(attn_keys_floats(&m->attn, S), sizeof(float), &oom);
     s->enc_shared = shared_enc_scratch != NULL;
     s->enc_scratch = s->enc_shared ? shared_enc_scratch
-                                   : alloc(encoder_scratch_floats(m, S), sizeof(float), &oom);
+                                   : alloc(m->cnn ? cnn_scratch_floats(m)
+                                                  : encoder_scratch_floats(m, S),
+                                           sizeof(float), &oom);
     s->fh = alloc(2 * D, sizeof(float), &oom);
     s->fc = s->fh ? s->fh + D : NULL;
     float *st0 = alloc(dec_state_floats(m, K), sizeof(float), &oom);
@@ -139,15 +158,16 @@ stele_status session_create(const stele_model *m, const stele_limits *limits,
     s->hyps = alloc((size_t)K, sizeof(stele_hypothesis), &oom);
     s->hyp_tok = alloc((size_t)K * T, sizeof(int32_t), &oom);
     s->hyp_lp = alloc((size_t)K * T, sizeof(float), &oom);
-    size_t longest = 8;
-    for (int i = 0; i < m->V; i++) {
+    size_t longest = m->words ? words_longest(m->words) : 8;
+    for (int i = 0; m->spm && i < m->V; i++) {
         const char *p = spm_piece(m->spm, i);
         if (p && strlen(p) > longest)
             longest = strlen(p);
     }
     s->text_cap = (size_t)T * (longest + 8) + 16;   /* unk decodes to " \u2047 " */
     s->text = alloc((size_t)K * s->text_cap, 1, &oom);
-    normalize_alloc(s, &oom);
+    if (!m->cnn)   /* text only: an image has no text to normalise or protect */
+        normalize_alloc(s, &oom);
     s->res_attn = alloc((size_t)T * S, sizeof(float), &oom);
     s->src_word = alloc((size_t)S, sizeof(int32_t), &oom);
     s->tgt_word = alloc((size_t)T, sizeof(int32_t), &oom);
@@ -158,8 +178,10 @@ stele_status session_create(const stele_model *m, const stele_limits *limits,
     s->trace_start = alloc((size_t)T + 1, sizeof(int32_t), &oom);
     s->trace_prev = alloc(2 * (size_t)K, sizeof(int32_t), &oom);
     s->trace_cur = s->trace_prev ? s->trace_prev + K : NULL;
-    s->prot = protect_create((size_t)lim.max_text_bytes, S, s->text_cap, K);
-    oom |= s->prot == NULL;
+    if (!m->cnn) {
+        s->prot = protect_create((size_t)lim.max_text_bytes, S, s->text_cap, K);
+        oom |= s->prot == NULL;
+    }
     if (st0)
         dec_state_bind(&s->st[0], m, K, st0);
     if (st1)
@@ -207,7 +229,12 @@ void stele_session_timings(const stele_session *cs, stele_timings *out, int rese
 void session_encode(struct stele_session *s)
 {
     const struct stele_model *m = s->m;
-    encoder_run(s->memory, s->fh, s->fc, m, s->src, s->S, s->enc_scratch);
+    if (m->cnn) {   /* the image is in enc_scratch (cnn_load_image); the bridge reads the mean */
+        cnn_run(s->memory, s->fh, m, s->enc_scratch);
+        memcpy(s->fc, s->fh, sizeof(float) * (size_t)m->D);
+    } else {
+        encoder_run(s->memory, s->fh, s->fc, m, s->src, s->S, s->enc_scratch);
+    }
     attn_bind_memory(m->kern, &s->mem, &m->attn, s->memory, s->S, s->keys);
     if (m->attn.score == SCORE_NONE) {
         s->mem.S = s->S;
@@ -251,10 +278,64 @@ static void restore_spans(struct stele_session *s)
     }
 }
 
+/* A caption's result: texts from the word vocabulary; one word per token (eos: -1) and one
+ * source "word" per location, so word_attention is the attention without the eos row and
+ * word_alignment each word's most attended location (all NULL without attention). */
+static void caption_assemble(struct stele_session *s)
+{
+    const struct stele_model *m = s->m;
+    stele_result *r = &s->result;
+    const int S = s->S;
+    r->n_source = S;
+    r->source_tokens = NULL;
+    r->hyps = s->hyps;
+    r->grid_height = m->grid_h;
+    r->grid_width = m->grid_w;
+    for (int i = 0; i < r->n_hyps; i++) {
+        stele_hypothesis *h = &s->hyps[i];
+        char *text = s->text + (size_t)i * s->text_cap;
+        words_decode(m->words, h->tokens, (size_t)h->n_tokens, text, s->text_cap);
+        h->text = text;
+    }
+    const stele_hypothesis *h0 = &s->hyps[0];
+    for (int j = 0; j < S; j++)
+        s->src_word[j] = j;
+    const int has_attn = m->attn.score != SCORE_NONE;
+    int nt = 0;
+    for (int t = 0; t < h0->n_tokens; t++) {
+        int32_t tok = h0->tokens[t];
+        int word = tok != m->eos_id && tok != m->bos_id && tok != m->pad_id;
+        s->tgt_word[t] = word ? nt : -1;
+        if (!word || !has_attn) {
+            nt += word;
+            continue;
+        }
+        const float *a = s->res_attn + (size_t)t * S;
+        memcpy(s->word_attn + (size_t)nt * S, a, sizeof(float) * (size_t)S);
+        int best = 0;
+        for (int j = 1; j < S; j++)
+            if (a[j] > a[best])
+                best = j;
+        s->word_align[nt++] = best;
+    }
+    r->n_source_words = S;
+    r->n_target_words = nt;
+    r->source_word_of_piece = s->src_word;
+    r->target_word_of_piece = s->tgt_word;
+    r->attention = has_attn ? s->res_attn : NULL;
+    r->word_attention = has_attn ? s->word_attn : NULL;
+    r->word_alignment = has_attn ? s->word_align : NULL;
+}
+
 void session_assemble(struct stele_session *s)
 {
     const struct stele_model *m = s->m;
     stele_result *r = &s->result;
+    if (m->cnn) {
+        caption_assemble(s);
+        return;
+    }
+    r->grid_height = r->grid_width = 0;
     r->n_source = s->S;
     r->source_tokens = s->src;
     r->hyps = s->hyps;
@@ -418,6 +499,10 @@ stele_status stele_translate(stele_session *s, const char *text, ptrdiff_t len,
         return stele_fail(err, STELE_ERR_ARGUMENT, "stele_translate: NULL %s",
                     !s ? "session" : !out ? "out" : "text");
     *out = NULL;
+    if (s->m->task != TASK_TRANSLATE)
+        return stele_fail(err, STELE_ERR_ARGUMENT, "stele_translate: the model's task is %s, "
+                          "not translate (use stele_%s)", stele_model_task(s->m),
+                          s->m->task == TASK_VQA ? "answer" : "caption");
     stele_params p = params ? *params : stele_default_params();
     stele_status st = session_check_params(s, &p, err);
     if (st != STELE_OK)
@@ -444,6 +529,10 @@ stele_status stele_translate_ids(stele_session *s, const int32_t *ids, int n,
     if (!s || !out || (!ids && n > 0) || n < 0)
         return stele_fail(err, STELE_ERR_ARGUMENT, "stele_translate_ids: NULL pointer or n < 0");
     *out = NULL;
+    if (s->m->task != TASK_TRANSLATE)
+        return stele_fail(err, STELE_ERR_ARGUMENT, "stele_translate_ids: the model's task is %s, "
+                          "not translate (use stele_%s)", stele_model_task(s->m),
+                          s->m->task == TASK_VQA ? "answer" : "caption");
     stele_params p = params ? *params : stele_default_params();
     stele_status st = session_check_params(s, &p, err);
     if (st != STELE_OK)
@@ -461,6 +550,35 @@ stele_status stele_translate_ids(stele_session *s, const int32_t *ids, int n,
     s->S = n + 1;
     s->n_prot = 0;   /* ids: nothing to protect */
     s->normalize = 0;   /* no text to normalize */
+    run(s, &p);
+    *out = &s->result;
+    return STELE_OK;
+}
+
+stele_status stele_caption(stele_session *s, const uint8_t *pixels, int width, int height,
+                           int channels, int stride, const stele_params *params,
+                           const stele_result **out, stele_error *err)
+{
+    if (!s || !out)
+        return stele_fail(err, STELE_ERR_ARGUMENT, "stele_caption: NULL %s",
+                          !s ? "session" : "out");
+    *out = NULL;
+    const struct stele_model *m = s->m;
+    if (m->task != TASK_CAPTION)
+        return stele_fail(err, STELE_ERR_ARGUMENT, "stele_caption: the model's task is %s, not "
+                          "caption (use stele_%s)", stele_model_task(m),
+                          m->task == TASK_VQA ? "answer" : "translate");
+    stele_params p = params ? *params : stele_default_params();
+    stele_status st = session_check_params(s, &p, err);
+    if (st != STELE_OK)
+        return st;
+    st = cnn_check_image(m, pixels, width, height, channels, stride, err);
+    if (st != STELE_OK)
+        return st;
+    cnn_load_image(s->enc_scratch, m, pixels, channels, stride);
+    s->S = s->Smax;
+    s->n_prot = 0;
+    s->normalize = 0;
     run(s, &p);
     *out = &s->result;
     return STELE_OK;

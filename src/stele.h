@@ -25,13 +25,36 @@
  *     stele_batch_free(batch);
  *     stele_model_free(model);
  *
+ *     // Captions (a model whose stele_model_task() is "caption"): an 84x84 gray image.
+ *     stele_model_load_file("models/scenes-caption/model.safetensors", &model, &err);
+ *     stele_session_create(model, NULL, &session, &err);        // sized for the model's grid
+ *     if (stele_caption(session, pixels, 84, 84, 1, 0, &params, &result, &err) == STELE_OK) {
+ *         printf("%s\n", result->hyps[0].text);      // "a bag in the top left and a dress ..."
+ *         // word t's attention over the grid: result->attention + t * result->n_source,
+ *         // result->grid_height rows of result->grid_width locations
+ *     }
+ *     stele_session_free(session);
+ *     stele_model_free(model);
+ *
+ *     // Visual question answering (stele_model_task() "vqa"): the same kind of image + a question.
+ *     stele_model_load_file("models/scenes-vqa/model.safetensors", &model, &err);
+ *     stele_session_create(model, NULL, &session, &err);        // sized for the grid
+ *     const stele_answer_result *answer = NULL;
+ *     if (stele_answer(session, pixels, 84, 84, 1, 0, "what is left of the coat?", -1, &answer,
+ *                      &err) == STELE_OK) {
+ *         printf("%s (%.2f)\n", answer->text, answer->top_prob[0]);   // answer, probability
+ *         // glimpse g's weights over the grid: answer->glimpses + g * grid_height * grid_width
+ *     }
+ *     stele_session_free(session);
+ *     stele_model_free(model);
+ *
  * Ownership:
  *   - stele_model_load() BORROWS the bytes: they must stay alive and unchanged until
  *     stele_model_free(). stele_model_load_file() reads the file into a buffer the model owns.
- *   - A result belongs to its session and stays valid until the next stele_translate() on that
- *     session or stele_session_free(). Strings in it are UTF-8 and NUL-terminated. A batch's
- *     results: until its next call (stele_translate_batch), or during the callback only
- *     (stele_translate_stream).
+ *   - A result belongs to its session and stays valid until the next stele_translate() (or
+ *     stele_caption(), stele_answer()) on that session or stele_session_free(). Strings in it
+ *     are UTF-8 and NUL-terminated. A batch's results: until its next call (stele_translate_batch), or
+ *     during the callback only (stele_translate_stream).
  *   - Every *_free() accepts NULL.
  * Threads:
  *   - A model is immutable once loaded: any number of threads may share it.
@@ -39,8 +62,8 @@
  *     independent of each other. The same holds for batches (stele_batch).
  * Memory:
  *   - All scratch (states, beams, attention, result buffers) is allocated by
- *     stele_session_create(), sized from the model and the limits; stele_translate() does not
- *     allocate.
+ *     stele_session_create(), sized from the model and the limits; stele_translate(),
+ *     stele_caption() and stele_answer() do not allocate.
  * Errors:
  *   - Every fallible function returns a stele_status and, when err is not NULL, fills it with the
  *     status and a message naming the fault (tensor, byte offset, limit). The library never
@@ -147,12 +170,25 @@ stele_status stele_model_load(const void *bytes, size_t size, stele_model **out,
 stele_status stele_model_load_file(const char *path, stele_model **out, stele_error *err);
 void stele_model_free(stele_model *model);
 
+/* What the model does: "translate" (text to text: stele_translate, batches), "caption" (an
+   image to text: stele_caption) or "vqa" (an image and a question to an answer: stele_answer).
+   NULL for a NULL model. */
+const char *stele_model_task(const stele_model *model);
+
+/* A vqa model's answers: their number (0 for other models), and answer i's text ("top left"),
+   or NULL when i is out of range or the model is not a vqa model. */
+int stele_model_answer_count(const stele_model *model);
+const char *stele_model_answer(const stele_model *model, int i);
+
 /* Architecture, as a JSON object (the config metadata plus sizes); owned by the model. */
 const char *stele_model_info_json(const stele_model *model);
-/* The piece string of a token id ("▁Save", "<unk>"), or NULL when out of range. */
+/* The piece string of a token id ("▁Save", "<unk>"; a caption model's word: "bag"), or NULL when
+   out of range. */
 const char *stele_model_piece(const stele_model *model, int id);
 int stele_model_vocab_size(const stele_model *model);
 
+/* A session of a caption model is sized for its image's feature map (grid_height x grid_width
+   source locations): limits.max_source_tokens and max_text_bytes are checked but not used. */
 stele_status stele_session_create(const stele_model *model, const stele_limits *limits,
                                   stele_session **out, stele_error *err);
 void stele_session_free(stele_session *session);
@@ -212,6 +248,10 @@ typedef struct {
     int n_trace_steps;
     const int32_t *trace_step_start;       /* [n_trace_steps + 1] */
     const stele_trace_node *trace_nodes;   /* [trace_step_start[n_trace_steps]] */
+    /* A caption (stele_caption): the CNN's feature map, grid_height x grid_width locations,
+       n_source = grid_height * grid_width of them; attention row t is word t's map over the
+       grid, row-major (location row * grid_width + col). 0 for a translation. */
+    int grid_height, grid_width;
 } stele_result;
 
 /* Translate UTF-8 text (len bytes, or NUL-terminated when len < 0). Empty or whitespace-only text
@@ -223,7 +263,8 @@ typedef struct {
    STELE_ERR_LIMIT; nbest outside 1..beam_size or non-finite alpha/beta/len: STELE_ERR_ARGUMENT.
    The search is scripts/search.py's: greedy when beam_size is 1, else beam search.
    params->protect (the default): placeholders, markup and mnemonics are masked first and put
-   back into each hypothesis' text (stele_params.protect); text without them is unaffected. */
+   back into each hypothesis' text (stele_params.protect); text without them is unaffected.
+   A model whose task is caption or vqa: STELE_ERR_ARGUMENT (use stele_caption / stele_answer). */
 stele_status stele_translate(stele_session *session, const char *text, ptrdiff_t len,
                              const stele_params *params, const stele_result **out,
                              stele_error *err);
@@ -234,17 +275,69 @@ stele_status stele_translate_ids(stele_session *session, const int32_t *ids, int
                                  const stele_params *params, const stele_result **out,
                                  stele_error *err);
 
-/* 1 when the model's metadata sets a low-confidence threshold (search.low_confidence_logp,
-   models/FORMAT.md) and the best hypothesis' summed log-probability is below it: the output is
-   more likely wrong than the model's usual outputs, and should not be shown as certain. Else 0
-   (always 0 for a model without the key). */
+/* Caption an image (models whose task is "caption"): 8-bit pixels, `height` rows of `width`
+   pixels of `channels` interleaved bytes (1 gray, 3 RGB, 4 RGBA: converted to what the model
+   reads, RGB to gray by ITU-R 601 luma as PIL's convert("L"), alpha ignored), rows `stride`
+   bytes apart (0: width * channels). width and height must be the model's image size (its info
+   JSON: config.image). The result is as stele_translate's (greedy or beam search, params NULL:
+   stele_default_params()) with source_tokens NULL, n_source = grid_height * grid_width
+   locations of the CNN's feature map, attention [hyps[0].n_tokens x n_source] (row t: word t's
+   map over the grid, row-major), and the word-level view with one word per token (eos: -1) and
+   one source "word" per location. NULL pixels, another size, channels other than 1/3/4, a
+   stride below width * channels, or a model whose task is not caption: STELE_ERR_ARGUMENT naming
+   the values. Allocates nothing (the session was sized for the model's grid). */
+stele_status stele_caption(stele_session *session, const uint8_t *pixels, int width, int height,
+                           int channels, int stride, const stele_params *params,
+                           const stele_result **out, stele_error *err);
+
+/* The answer to a question about an image (stele_answer). Arrays belong to the session, as a
+   stele_result's do. */
+typedef struct {
+    int answer;                /* the most probable answer (lowest index among ties) */
+    const char *text;          /* its text: stele_model_answer(model, answer) */
+    int n_top;                 /* min(5, n_answers) */
+    const int32_t *top;        /* [n_top] the most probable answers, best first (ties: lower
+                                  index first); top[0] == answer */
+    const float *top_prob;     /* [n_top] their probabilities */
+    const float *probs;        /* [n_answers] every answer's probability (softmax) */
+    int n_answers;
+    int n_glimpses;            /* G: the model's attention glimpses (1..4) */
+    int grid_height, grid_width;   /* the CNN's feature map: S = grid_height * grid_width */
+    const float *glimpses;     /* [n_glimpses, S]: glimpse g's weights over the locations (each
+                                  row sums to 1), location row * grid_width + col */
+    int n_question;            /* the question's words */
+    const int32_t *question_ids;   /* [n_question] their ids (stele_model_piece; unknown words:
+                                      the model's <unk>) */
+} stele_answer_result;
+
+/* Answer a question about an image (models whose task is "vqa"). The image is given as to
+   stele_caption (8-bit gray, RGB or RGBA, `stride` bytes a row, 0: packed) and must be the
+   model's image size. The question is UTF-8 text (len bytes, or NUL-terminated when len < 0),
+   read as the model was trained: ASCII letters lower-cased, "?" and "," words of their own,
+   split at ASCII white space, words outside the vocabulary read as <unk>. A question without
+   words: STELE_ERR_ARGUMENT ("empty question"); invalid UTF-8 or a NUL byte: STELE_ERR_TEXT;
+   over limits.max_text_bytes bytes or limits.max_source_tokens words: STELE_ERR_LIMIT; NULL
+   arguments, a wrong image size or format, or a model whose task is not vqa:
+   STELE_ERR_ARGUMENT. The result stays valid until the next stele_answer on the session or
+   stele_session_free(); *out is NULL after an error. Allocates nothing (a vqa session is sized
+   for the model's grid and max_source_tokens words). */
+stele_status stele_answer(stele_session *session, const uint8_t *pixels, int width, int height,
+                          int channels, int stride, const char *question, ptrdiff_t len,
+                          const stele_answer_result **out, stele_error *err);
+
+/* 1 when the model's metadata sets a low-confidence threshold (models/FORMAT.md) and the best
+   hypothesis is below it: its summed log-probability below search.low_confidence_logp, or its
+   mean log-probability per output piece (mean_logp) below search.low_confidence_mean_logp. The
+   output is then more likely wrong than the model's usual outputs, and should not be shown as
+   certain. Else 0 (always 0 for a model without the keys, and for an empty output). */
 int stele_low_confidence(const stele_model *model, const stele_result *result);
 
 /* Batched greedy translation: up to `capacity` sentences decoded together. Every decoder step is
    one GEMM over the sentences still running, so the weights are read once per step for all of
    them instead of once per sentence: the throughput mode for translating many texts (a file, a
    test set). Each sentence gets exactly the search stele_translate runs with beam_size 1 (it
-   stops at its own eos or length limit); its attention reads its own source only. The batch owns
+   stops at its own eos or length limit); its attention reads its own source only. Translation
+   models only (a caption model: STELE_ERR_ARGUMENT). The batch owns
    one greedy session per slot (limits as stele_session_create, max_beam ignored) and the shared
    step buffers, all allocated here; stele_translate_batch does not allocate. Not thread-safe. */
 typedef struct stele_batch stele_batch;

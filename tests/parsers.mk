@@ -20,17 +20,21 @@ TINY_MODELS   := $(sort $(wildcard tests/golden/tiny/*.safetensors))
 BAD_BASE      := tests/golden/tiny/bilstm-general-luong.safetensors
 
 FUZZ_SECONDS  ?= 600
-FUZZ_TARGETS  := safetensors spm tokenizer protect
+FUZZ_TARGETS  := safetensors spm tokenizer protect words pnm
 FUZZ_FLAGS    := -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer \
                  -fno-sanitize-recover=all
 FUZZ_MAXLEN_safetensors := 32768
 FUZZ_MAXLEN_spm         := 8192
 FUZZ_MAXLEN_tokenizer   := 2048
 FUZZ_MAXLEN_protect     := 2048
+FUZZ_MAXLEN_words       := 4096
+FUZZ_MAXLEN_pnm         := 65536
 FUZZ_SRC_safetensors    := src/json.c src/safetensors.c src/error.c
 FUZZ_SRC_spm            := src/sentencepiece.c src/error.c
 FUZZ_SRC_tokenizer      := src/sentencepiece.c src/error.c
 FUZZ_SRC_protect        := src/protect.c
+FUZZ_SRC_words          := src/words.c src/error.c
+FUZZ_SRC_pnm            := src/pnm.c
 
 .PHONY: test-parsers test-parsers-native test-parsers-san test-bad-models fuzz fuzz-smoke \
         fuzz-build fuzz-long golden-tokenizer
@@ -86,7 +90,8 @@ test-bad-models: $(PT)/san/test_bad_models
 test-parsers: test-parsers-native test-parsers-san test-bad-models fuzz-smoke
 
 # ---------------------------------------------------------------- fuzzing (clang libFuzzer)
-$(PT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PARSER_SRC) $(PARSER_HDR) src/protect.c src/protect.h
+$(PT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PARSER_SRC) $(PARSER_HDR) src/protect.c src/protect.h \
+                     src/words.c src/words.h src/pnm.c src/pnm.h
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) $< $(FUZZ_SRC_$*) -lm -o $@
 
@@ -99,7 +104,8 @@ define fuzz_run
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  mkdir -p $(PT)/fuzz/corpus/$$t; cp -n tests/fuzz/corpus/$$t/* $(PT)/fuzz/corpus/$$t/ 2>/dev/null || true; \
 	  case $$t in safetensors) ml=$(FUZZ_MAXLEN_safetensors);; spm) ml=$(FUZZ_MAXLEN_spm);; \
-	    tokenizer) ml=$(FUZZ_MAXLEN_tokenizer);; protect) ml=$(FUZZ_MAXLEN_protect);; esac; \
+	    tokenizer) ml=$(FUZZ_MAXLEN_tokenizer);; protect) ml=$(FUZZ_MAXLEN_protect);; \
+	    words) ml=$(FUZZ_MAXLEN_words);; pnm) ml=$(FUZZ_MAXLEN_pnm);; esac; \
 	  echo "== fuzz_$$t for $(1) s"; \
 	  if ! $(PT)/fuzz/fuzz_$$t -max_total_time=$(1) -max_len=$$ml -print_final_stats=1 \
 	      -artifact_prefix=$(PT)/fuzz/artifacts/$$t- $(PT)/fuzz/corpus/$$t \
@@ -122,12 +128,16 @@ fuzz: fuzz-build
 # $(FUZZ_LOG) (one target's full output at a time also in $(PT)/fuzz/<target>-long.log).
 FUZZ_RUNS ?= 10000000
 FUZZ_LOG  ?= $(BUILD)/fuzz-long.log
+# the PO catalog path (JavaScript: src/js/po.js over gettext-parser) is fuzzed with fast-check;
+# FUZZ_NO_JS=1 leaves it out
+FUZZ_PO_RUNS ?= 200000
 fuzz-long: fuzz-build
 	@mkdir -p $(PT)/fuzz/artifacts $(dir $(FUZZ_LOG)); : > $(FUZZ_LOG)
 	@failed=; for t in $(FUZZ_TARGETS); do \
 	  mkdir -p $(PT)/fuzz/corpus/$$t; cp -n tests/fuzz/corpus/$$t/* $(PT)/fuzz/corpus/$$t/ 2>/dev/null || true; \
 	  case $$t in safetensors) ml=$(FUZZ_MAXLEN_safetensors);; spm) ml=$(FUZZ_MAXLEN_spm);; \
-	    tokenizer) ml=$(FUZZ_MAXLEN_tokenizer);; protect) ml=$(FUZZ_MAXLEN_protect);; esac; \
+	    tokenizer) ml=$(FUZZ_MAXLEN_tokenizer);; protect) ml=$(FUZZ_MAXLEN_protect);; \
+	    words) ml=$(FUZZ_MAXLEN_words);; pnm) ml=$(FUZZ_MAXLEN_pnm);; esac; \
 	  echo "== fuzz_$$t until $(FUZZ_RUNS) executions, started $$(date -u +%FT%TZ)" | tee -a $(FUZZ_LOG); \
 	  start=$$(date +%s); \
 	  $(PT)/fuzz/fuzz_$$t -runs=$(FUZZ_RUNS) -max_len=$$ml -dict=tests/fuzz/$$t.dict \
@@ -138,6 +148,12 @@ fuzz-long: fuzz-build
 	  echo "fuzz_$$t: exit $$rc after $$(( $$(date +%s) - start )) s" | tee -a $(FUZZ_LOG); \
 	  [ $$rc = 0 ] || failed="$$failed $$t"; \
 	done; \
+	if [ -z "$(FUZZ_NO_JS)" ]; then \
+	  echo "== po (tests/fuzz/po.mjs, fast-check) for $(FUZZ_PO_RUNS) catalogs, started $$(date -u +%FT%TZ)" | tee -a $(FUZZ_LOG); \
+	  start=$$(date +%s); node tests/fuzz/po.mjs $(FUZZ_PO_RUNS) 2>&1 | tail -n 30 | tee -a $(FUZZ_LOG); rc=$${PIPESTATUS[0]}; \
+	  echo "po: exit $$rc after $$(( $$(date +%s) - start )) s" | tee -a $(FUZZ_LOG); \
+	  [ $$rc = 0 ] || failed="$$failed po"; \
+	fi; \
 	if [ -n "$$failed" ]; then echo "fuzz-long FAILED:$$failed (artifacts: $(PT)/fuzz/artifacts/)" | tee -a $(FUZZ_LOG); exit 1; fi
 
 # ---------------------------------------------------------------- goldens

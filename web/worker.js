@@ -1,18 +1,26 @@
 // The engine's thread: the page's only user of the package's ESM API (src/js/stele.js, served
 // at /src/js/ by scripts/serve.mjs; no copy of it lives in web/). The page never blocks on a
-// download, a compile or a translation.
+// download, a compile or a translation. Two slots, one model each: 'translate' (a Translator,
+// the translation view) and 'caption' (a Captioner, the Images view); a message without a slot
+// is for 'translate'.
 //
-// Messages in:  { type: 'load', model }                      model: a name under /models/
+// Messages in:  { type: 'load', slot, model }                model: a name under /models/
 //               { type: 'translate', id, text, beam, nbest, trace }
-// Messages out: { type: 'progress', loaded, total, cached }
-//               { type: 'ready', model, ms, info, defaults, cached }   cached: read from the cache
-//               { type: 'result', id, ms, result }
-//               { type: 'error', id?, phase, code, message }  phase: 'load' | 'translate'
-import { Translator, SteleError, simdSupported } from '../src/js/stele.js';
+//               { type: 'caption', id, image: { data, width, height, channels }, beam }
+// Messages out: { type: 'progress', slot, loaded, total, cached }
+//               { type: 'ready', slot, model, ms, info, defaults, cached }   cached: read from the cache
+//               { type: 'result', slot, id, ms, result }
+//               { type: 'error', slot, id?, phase, code, message }  phase: 'load' | 'translate' | 'caption'
+import { Translator, Captioner, SteleError, simdSupported } from '../src/js/stele.js';
 
-let translator = null;
-let loading = null;
-let generation = 0;   // a newer load supersedes one still downloading
+// Per slot: the loaded model's object, the load in progress, and a generation counter (a newer
+// load supersedes one still downloading).
+const SLOTS = {
+  translate: { cls: Translator, model: null, loading: null, generation: 0, limits: { maxTextBytes: 2000 } },
+  caption: { cls: Captioner, model: null, loading: null, generation: 0, limits: {} },
+  // the translation view's "compare with no attention" switch: the baseline model, side by side
+  compare: { cls: Translator, model: null, loading: null, generation: 0, limits: { maxTextBytes: 2000 } },
+};
 
 const modelUrl = (name) => new URL(`../models/${encodeURIComponent(name)}/model.safetensors`, import.meta.url);
 
@@ -89,48 +97,51 @@ async function modelSource(name) {
   }
 }
 
-function fail(phase, e, id) {
+function fail(slot, phase, e, id) {
   const code = e instanceof SteleError ? e.code : (e?.name || 'Error');
-  postMessage({ type: 'error', phase, id, code, message: String(e?.message ?? e) });
+  postMessage({ type: 'error', slot, phase, id, code, message: String(e?.message ?? e) });
 }
 
-async function load(model) {
-  const gen = ++generation;
-  translator?.dispose();
-  translator = null;
+async function load(slot, model) {
+  const S = SLOTS[slot];
+  const gen = ++S.generation;
+  S.model?.dispose();
+  S.model = null;
   const t0 = performance.now();
   if (!simdSupported()) {
-    fail('load', new SteleError('STELE_ERR_NO_SIMD', 'this browser does not support WebAssembly ' +
+    fail(slot, 'load', new SteleError('STELE_ERR_NO_SIMD', 'this browser does not support WebAssembly ' +
       'SIMD128, which stele needs (Chrome/Edge 91+, Firefox 89+, Safari 16.4+)'));
     return;
   }
   try {
     let from = await modelSource(model), t;
     try {
-      t = await open(from);
+      t = await open(slot, from);
     } catch (e) {
-      if (!from.cached || gen !== generation) throw e;
+      if (!from.cached || gen !== S.generation) throw e;
       await from.forget().catch(() => {});
       from = await modelSource(model);
       if (from.cached) throw e;   // it could not be deleted
-      t = await open(from);
+      t = await open(slot, from);
     }
-    if (gen !== generation) return t.dispose();
-    translator = t;
+    if (gen !== S.generation) return t.dispose();
+    S.model = t;
     const i = t.info;
     postMessage({
-      type: 'ready', model, ms: performance.now() - t0, defaults: t.defaults, cached: from.cached,
+      type: 'ready', slot, model, ms: performance.now() - t0, defaults: t.defaults, cached: from.cached,
       info: { name: i.name, parameters: i.parameters, modelBytes: i.modelBytes, kernels: i.kernels,
         vocabSize: i.vocabSize, limits: i.limits, config: i.config },
+      search: i.search,   // the model's search settings, its low-confidence thresholds among them
     });
   } catch (e) {
-    if (gen === generation) fail('load', e);
+    if (gen === S.generation) fail(slot, 'load', e);
   }
 }
 
-// A Translator from modelSource()'s answer, reporting progress; a verified download is kept once
-// the engine has accepted it (a failure to store just costs the next visit a download).
-async function open(from) {
+// The slot's Translator or Captioner from modelSource()'s answer, reporting progress; a verified
+// download is kept once the engine has accepted it (a failure to store just costs the next
+// visit a download).
+async function open(slot, from) {
   let last = 0;
   // A download to keep is read here (one copy for the engine, one for the cache).
   let source = from.source, copy = null;
@@ -145,13 +156,13 @@ async function open(from) {
       copy.catch(() => {});   // a failed load is reported by the caller, not as an unhandled rejection
     }
   }
-  const t = await Translator.load(source, {
-    limits: { maxTextBytes: 2000 },
+  const t = await SLOTS[slot].cls.load(source, {
+    limits: SLOTS[slot].limits,
     onProgress: ({ loaded, total }) => {
       const now = performance.now();
       if (now - last > 30 || loaded === total) {
         last = now;
-        postMessage({ type: 'progress', loaded, total, cached: from.cached });
+        postMessage({ type: 'progress', slot, loaded, total, cached: from.cached });
       }
     },
   });
@@ -160,19 +171,23 @@ async function open(from) {
 }
 
 onmessage = async ({ data }) => {
+  const slot = data.slot ?? 'translate', S = SLOTS[slot];
+  if (!S) return;
   if (data.type === 'load') {
-    const p = (loading = load(data.model));
+    const p = (S.loading = load(slot, data.model));
     await p;
-    if (loading === p) loading = null;
-  } else if (data.type === 'translate') {
-    if (loading) await loading;
-    if (!translator) return fail('translate', new SteleError('STELE_ERR_ARGUMENT', 'no model is loaded'), data.id);
+    if (S.loading === p) S.loading = null;
+  } else if (data.type === 'translate' || data.type === 'caption') {
+    if (S.loading) await S.loading;
+    if (!S.model) return fail(slot, data.type, new SteleError('STELE_ERR_ARGUMENT', 'no model is loaded'), data.id);
     try {
       const t0 = performance.now();
-      const result = translator.translate(data.text, { beam: data.beam, nbest: data.nbest, trace: !!data.trace });
-      postMessage({ type: 'result', id: data.id, ms: performance.now() - t0, result });
+      const result = data.type === 'translate'
+        ? S.model.translate(data.text, { beam: data.beam, nbest: data.nbest, trace: !!data.trace })
+        : S.model.caption(data.image, { beam: data.beam });
+      postMessage({ type: 'result', slot, id: data.id, ms: performance.now() - t0, result });
     } catch (e) {
-      fail('translate', e, data.id);
+      fail(slot, data.type, e, data.id);
     }
   }
 };

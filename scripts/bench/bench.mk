@@ -3,6 +3,12 @@
 # and TF.js (wasm backend), one thread; kernel roofline; build/bench/results.{json,md}.
 #   make bench                           ui-en-fr, all test sentences, 5 repetitions
 #   make bench SENTENCES=50 REPS=1       a quick run; MODEL=path.safetensors GOLDEN=... for others
+# Captioning section (scripts/bench/caption.mjs; also `make bench-caption` alone): stele-wasm's
+# Captioner vs onnxruntime-web on CAPTION_MODEL's golden-trace images (greedy), conv kernels vs
+# the SIMD128 peak; build/bench/caption.{json,md}. `make bench` runs it when the model exists.
+#   make bench-caption                   scenes-caption, 3 repetitions of 500 timed captions
+#   make bench-caption CAPTION_MODEL=tests/golden/tiny/caption-tiny.safetensors REPS=1 TIME_IMAGES=100
+#   (CAPTION_TRACE=, CAPTION_GOLDEN=, IMAGES=, KROUNDS= as documented in caption.mjs)
 # Installs its npm devDependencies (package-lock.json) when they are missing; also needs emcc
 # (make wasm), and python3-torch + python3-onnx for the ONNX export (make setup-train).
 BENCH_MODEL ?= ui-en-fr
@@ -10,7 +16,10 @@ BENCH_DIR := $(BUILD)/bench
 BENCH_NPM := node_modules/onnxruntime-web/package.json node_modules/@tensorflow/tfjs/package.json \
     node_modules/@tensorflow/tfjs-backend-wasm/package.json
 
-.PHONY: bench bench-deps bench-readme
+CAPTION_MODEL ?= scenes-caption
+CAPTION_MODEL_PATH = $(if $(filter %.safetensors,$(CAPTION_MODEL)),$(CAPTION_MODEL),models/$(CAPTION_MODEL)/model.safetensors)
+
+.PHONY: bench bench-deps bench-readme bench-caption
 
 $(BENCH_NPM): package-lock.json
 	npm ci --no-audit --no-fund
@@ -36,6 +45,15 @@ $(BENCH_DIR)/kernels.wasm: scripts/bench/kernels.c src/kernels_simd128.c src/ker
 
 bench: bench-deps
 	MODEL=$(if $(MODEL),$(MODEL),$(BENCH_MODEL)) node scripts/bench/run.mjs
+	@if [ -f $(CAPTION_MODEL_PATH) ]; then \
+	    echo "CAPTION_MODEL=$(CAPTION_MODEL) node scripts/bench/caption.mjs"; \
+	    CAPTION_MODEL=$(CAPTION_MODEL) node scripts/bench/caption.mjs; \
+	else echo "bench: no $(CAPTION_MODEL_PATH): captioning section skipped"; fi
+
+# (onnxruntime-web: installed when missing; present is enough, node_modules may be a shared link)
+bench-caption: $(DIST)/stele.wasm $(BENCH_DIR)/kernels.wasm
+	@[ -f node_modules/onnxruntime-web/package.json ] || npm ci --no-audit --no-fund
+	CAPTION_MODEL=$(CAPTION_MODEL) node scripts/bench/caption.mjs
 
 # README.md's Performance table, from the last `make bench`.
 bench-readme:

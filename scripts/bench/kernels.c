@@ -1,6 +1,8 @@
 /* Kernel microbenchmark for `make bench` (roofline): stele's k_linear as GEMV (M = 1) and GEMM
  * against (a) the read bandwidth this core reaches on a buffer of the same size and (b) the
- * peak of a register-blocked SIMD multiply-add micro-kernel on L1-resident data.
+ * peak of a register-blocked SIMD multiply-add micro-kernel on L1-resident data; and (for the
+ * captioning section, scripts/bench/caption.mjs) the kernel set's conv3x3_relu on a CNN layer's
+ * shape against the same peak.
  *
  * Built twice from this file:
  *   wasm   (emcc -msimd128 with src/kernels_simd128.c): exports kb_*; scripts/bench/roofline.mjs
@@ -102,6 +104,19 @@ float kb_gemvs(float *y, const float *x, float *const *w, const int *n, const in
     return y[0];
 }
 
+/* The kernel set's 3x3 convolution + bias + ReLU (src/kernels.h: x [H + 2, W + 2, Ci] padded,
+ * w [3, 3, Ci, Co], y [H, W, Co]), reps times: one CNN layer of a caption model. The timing does
+ * not depend on the values (kb_alloc's pattern, border included). Flops per call: 2 H W 9 Ci Co
+ * (multiply-adds of the taps; bias and ReLU not counted). */
+KB_EXPORT(kb_conv3x3)
+float kb_conv3x3(float *y, const float *x, const float *w, const float *b, int H, int W, int Ci,
+                 int Co, int reps)
+{
+    for (int r = 0; r < reps; r++)
+        KB_KERNELS.conv3x3_relu(y, x, w, b, H, W, Ci, Co);
+    return y[0] + y[(size_t)H * W * Co - 1];
+}
+
 /* Peak multiply-add rate of an outer-product micro-kernel over a K = 256 panel held in L1:
  * wasm 6 x 8 (12 accumulator vectors + 2 b + 1 broadcast: fits the ~15 xmm registers V8 uses),
  * native 4 x 24 (12 ymm accumulators, FMA). */
@@ -151,6 +166,37 @@ float kb_peak(const float *a, const float *bm, int reps)
     return total;
 }
 
+#if defined(__wasm_simd128__)
+/* A second peak micro-kernel for wasm, 4 x 8 (8 accumulators in named variables, 2 b vectors, 1
+ * broadcast: 11 registers, so no spill whatever V8 reserves); the captioning section takes the
+ * better of the two as the SIMD128 multiply-add peak. 2 * 4 * 8 * KB_PEAK_K flops a repetition. */
+#define KB_MADD(a, b, c) wasm_f32x4_add(wasm_f32x4_mul((a), (b)), (c))
+KB_EXPORT(kb_peak4x8)
+float kb_peak4x8(const float *a, const float *bm, int reps)
+{
+    float total = 0.0f;
+    for (int r = 0; r < reps; r++) {
+        v128_t z = wasm_f32x4_splat(0), c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z,
+               c30 = z, c31 = z;
+        for (int k = 0; k < KB_PEAK_K; k++) {
+            v128_t b0 = wasm_v128_load(bm + 8 * k), b1 = wasm_v128_load(bm + 8 * k + 4);
+            v128_t x = wasm_v128_load32_splat(a + 4 * k);
+            c00 = KB_MADD(x, b0, c00), c01 = KB_MADD(x, b1, c01);
+            x = wasm_v128_load32_splat(a + 4 * k + 1);
+            c10 = KB_MADD(x, b0, c10), c11 = KB_MADD(x, b1, c11);
+            x = wasm_v128_load32_splat(a + 4 * k + 2);
+            c20 = KB_MADD(x, b0, c20), c21 = KB_MADD(x, b1, c21);
+            x = wasm_v128_load32_splat(a + 4 * k + 3);
+            c30 = KB_MADD(x, b0, c30), c31 = KB_MADD(x, b1, c31);
+        }
+        v128_t s = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_add(c00, c01), wasm_f32x4_add(c10, c11)),
+                                  wasm_f32x4_add(wasm_f32x4_add(c20, c21), wasm_f32x4_add(c30, c31)));
+        total += wasm_f32x4_extract_lane(s, 0) + wasm_f32x4_extract_lane(s, 3);
+    }
+    return total;
+}
+#endif
+
 /* Flops of one kb_peak repetition. */
 KB_EXPORT(kb_peak_flops)
 double kb_peak_flops(void)
@@ -163,9 +209,10 @@ double kb_peak_flops(void)
 }
 
 #if !defined(__wasm_simd128__)
-/* Native driver: argv = "read:BYTES" | "linear:M,N,K" | "gemvs:NxK+NxK+..." | "peak" items;
- * prints one JSON array with the best-of-5 rate of each (the same items scripts/bench/
- * roofline.mjs times in wasm). */
+/* Native driver: argv = "read:BYTES" | "linear:M,N,K" | "gemvs:NxK+NxK+..." | "conv:H,W,Ci,Co" |
+ * "peak" items;
+ * prints one JSON array with the best-of-5 rate of each (conv and peak: best of 20 short calls;
+ * the same items scripts/bench/roofline.mjs times in wasm). */
 static double now(void)
 {
     struct timespec ts;
@@ -246,11 +293,29 @@ int main(int argc, char **argv)
             for (int j = 0; j < count; j++)
                 free(w[j]);
             free(x), free(y);
+        } else if (!strncmp(kind, "conv:", 5)) {
+            int H, W, Ci, Co;
+            sscanf(kind + 5, "%d,%d,%d,%d", &H, &W, &Ci, &Co);
+            float *x = kb_alloc((H + 2) * (W + 2) * Ci), *w = kb_alloc(9 * Ci * Co),
+                  *b = kb_alloc(Co), *y = kb_alloc(H * W * Co);
+            double fl = 2.0 * H * W * 9.0 * Ci * Co;
+            int reps = (int)(2e7 / fl) + 1;   /* short calls, best of 20 (as roofline.mjs) */
+            sink = kb_conv3x3(y, x, w, b, H, W, Ci, Co, reps);
+            for (int t = 0; t < 20; t++) {
+                double t0 = now();
+                sink = kb_conv3x3(y, x, w, b, H, W, Ci, Co, reps);
+                double dt = now() - t0;
+                best = dt < best ? dt : best;
+            }
+            printf("%s{\"item\":\"%s\",\"ms\":%.4f,\"gflop_s\":%.3f}", i > 1 ? "," : "",
+                   kind, best / reps * 1e3, fl * reps / best * 1e-9);
+            free(x), free(w), free(b), free(y);
         } else if (!strcmp(kind, "peak")) {
             float *a = kb_alloc(6 * KB_PEAK_K), *bm = kb_alloc(24 * KB_PEAK_K);
-            int reps = 200000;
-            sink = kb_peak(a, bm, reps / 10);
-            for (int t = 0; t < 5; t++) {
+            /* ~2e7 flops a call, best of 20: on a loaded machine a long call is seldom alone */
+            int reps = (int)(2e7 / kb_peak_flops()) + 1;
+            sink = kb_peak(a, bm, reps);
+            for (int t = 0; t < 20; t++) {
                 double t0 = now();
                 sink = kb_peak(a, bm, reps);
                 double dt = now() - t0;

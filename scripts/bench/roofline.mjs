@@ -3,8 +3,11 @@
 //   "read:BYTES"    streaming read bandwidth over a buffer of BYTES (GB/s)
 //   "linear:M,N,K"  stele's k_linear, y[M,N] = x[M,K] W[N,K]^T + b (GFLOP/s and GB/s of W)
 //   "gemvs:NxK+..." the GEMVs of one batch-1 decoder step on their own matrices, in order (ms, GB/s)
+//   "conv:H,W,Ci,Co" the kernel set's conv3x3_relu on one CNN layer (ms per call, GFLOP/s with
+//                   2 H W 9 Ci Co flops)
 //   "peak"          6x8 register-blocked multiply-add micro-kernel in L1 (GFLOP/s)
-// Each item: one warm-up call, then the best of 5 timed calls.
+//   "peak4x8"       the same with a 4x8 block (no register spills whatever V8 reserves)
+// Each item: one warm-up call, then the best of 5 timed calls (conv and peak4x8: 20 short ones).
 import fs from 'node:fs';
 
 export async function wasmKernels(wasmPath) {
@@ -20,10 +23,10 @@ export async function wasmKernels(wasmPath) {
     if (!p) throw new Error(`kernels.wasm: out of memory (${n} floats)`);
     return p;
   };
-  const best = (f) => {
+  const best = (f, calls = 5) => {
     f();
     let b = Infinity;
-    for (let t = 0; t < 5; t++) {
+    for (let t = 0; t < calls; t++) {
       const t0 = performance.now();
       f();
       b = Math.min(b, performance.now() - t0);
@@ -61,12 +64,31 @@ export async function wasmKernels(wasmPath) {
         for (const p of [...ws, xx, y, arr]) x.kb_free(p);
         return { item, bytes, ms: (dt / reps) * 1000, gb_s: (bytes * reps) / dt / 1e9 };
       }
+      if (item.startsWith('conv:')) {
+        const [H, W, Ci, Co] = item.slice(5).split(',').map(Number);
+        const xx = alloc((H + 2) * (W + 2) * Ci), w = alloc(9 * Ci * Co), b = alloc(Co), y = alloc(H * W * Co);
+        // short calls (~2e7 flops, about a millisecond), best of 20: on a shared, loaded machine
+        // a call longer than a scheduler slice is seldom timed alone
+        const fl = 2 * H * W * 9 * Ci * Co;
+        const reps = Math.floor(2e7 / fl) + 1;
+        const dt = best(() => x.kb_conv3x3(y, xx, w, b, H, W, Ci, Co, reps), 20);
+        for (const p of [xx, w, b, y]) x.kb_free(p);
+        return { item, ms: (dt / reps) * 1000, gflop_s: (fl * reps) / dt / 1e9 };
+      }
       if (item === 'peak') {
-        const a = alloc(6 * 256), bm = alloc(24 * 256), reps = 100000;
+        // ~2e8 flops a call (10-30 ms): long calls are more often preempted on a shared machine
+        const a = alloc(6 * 256), bm = alloc(24 * 256), reps = Math.ceil(2e8 / x.kb_peak_flops());
         const dt = best(() => x.kb_peak(a, bm, reps));
         x.kb_free(a);
         x.kb_free(bm);
         return { item, gflop_s: (x.kb_peak_flops() * reps) / dt / 1e9 };
+      }
+      if (item === 'peak4x8') {
+        const a = alloc(4 * 256), bm = alloc(8 * 256), reps = Math.ceil(2e7 / (2 * 4 * 8 * 256));
+        const dt = best(() => x.kb_peak4x8(a, bm, reps), 20);   // as conv: short calls
+        x.kb_free(a);
+        x.kb_free(bm);
+        return { item, gflop_s: (2 * 4 * 8 * 256 * reps) / dt / 1e9 };
       }
       throw new Error(`unknown kernel item ${item}`);
     },

@@ -7,6 +7,11 @@
 //   stele info --json [MODEL];  stele models;  stele help | --help | -h;  stele --version
 // MODEL is a path or a model name: $STELE_MODELS/<name>/, then the package's models/<name>/.
 //   stele po translate IN.po|IN.pot -o OUT.po [--lang LL] [-m MODEL] [--beam N]   (src/js/po.js)
+//   stele caption [-m MODEL] [--beam K] [--nbest N] [--alpha A] [--beta B] [--json] IMAGE...
+//                   (an image model; IMAGE: a PNG (read with the bundled pngjs), or a binary PGM or PPM file; see
+//                   CAPTION_HELP)
+//   stele ask [-m MODEL] [--json] IMAGE QUESTION...
+//                   (a vqa model; IMAGE as for caption; output as src/cli.c's ask)
 // Without -m the embedded default model is used. TEXT arguments are translated one by one;
 // without any, lines from stdin. Output as src/cli.c: one translation per line (with --align a tab
 // and "target-source" word pairs, 0-based), or with --json one object per sentence in the native
@@ -15,9 +20,9 @@
 // One difference: stdin is decoded as UTF-8 by Node, so invalid bytes become U+FFFD instead of a
 // STELE_ERR_TEXT error. A low-confidence result (see lowConfidence in stele.js) ends its line with
 // a tab and "(low confidence)", and has "low_confidence": true in --json, as in src/cli.c.
-import { Translator, SteleError } from './stele.js';
+import { Translator, Captioner, Answerer, SteleError, DEFAULT_CAPTION_MODEL, DEFAULT_VQA_MODEL } from './stele.js';
 import { DEFAULT_MODEL, shippedModels } from './stele.js';
-import { readdirSync, realpathSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -29,6 +34,8 @@ const HELP = `stele: translate text offline with a small attention model (LSTM e
 
 usage:
   stele translate [-m MODEL] [OPTIONS] [TEXT...] translate each TEXT, or each line of stdin
+  stele caption -m MODEL [OPTIONS] IMAGE...     caption images (PGM/PPM; Node CLI: PNG)
+  stele ask -m MODEL [--json] IMAGE QUESTION... answer questions about an image
   stele info [--json] [MODEL]                   describe a model (--json: the engine's JSON)
   stele models                                  list the models found (name, size, path)
   stele po translate IN.po -o OUT.po [...]      fill a gettext catalog (Node CLI: npx stele)
@@ -70,6 +77,9 @@ function usage(msg) {
     '                       [--json] [--align] [--no-protect] [--no-normalize] [TEXT...]\n' +
     '       stele info [MODEL]\n' +
     '       stele po translate IN.po|IN.pot -o OUT.po [--lang LL] [-m MODEL] [--beam N]\n' +
+    '       stele caption [-m MODEL] [--beam K] [--nbest N] [--alpha A] [--beta B]\n' +
+    '                     [--json] IMAGE.pgm|IMAGE.ppm|IMAGE.png...   (stele caption --help)\n' +
+    '       stele ask [-m MODEL] [--json] IMAGE QUESTION...   (stele ask --help)\n' +
     '(without -m: the embedded default model)\n' +
     'Also: stele info --json [MODEL], stele models. `stele --help` explains each option.\n');
   return 2;
@@ -274,6 +284,280 @@ function help() {
   return 0;
 }
 
+// ---------------------------------------------------------------- caption
+
+const CAPTION_HELP = `stele caption: describe an image with an image model (Node CLI).
+
+usage:
+  stele caption [-m MODEL] [OPTIONS] IMAGE...   caption each IMAGE, one line each
+
+MODEL is a name from \`stele models\` or a .safetensors file whose task is caption
+[scenes-caption]. Each IMAGE must have the model's size (scenes-caption: 84 x 84).
+
+IMAGE formats:
+  PGM (P5) and PPM (P6): binary Netpbm, 8-bit: the header "P5" (gray) or "P6" (RGB), the
+      width, the height (1..4096) and the maxval (1..255), separated by whitespace ("#" starts
+      a comment to the end of its line), one whitespace byte, then height rows of width pixels,
+      one byte per sample (P6: R, G, B), no padding; bytes after the last pixel are ignored.
+      Samples are scaled to 0..255 when maxval < 255; RGB is made gray as ITU-R 601 luma. From
+      Python: open(f, "wb").write(b"P5 84 84 255\\n" + pixels.tobytes()) for a uint8 array
+      of shape (84, 84). The native CLI (build/stele caption) reads the same files.
+  PNG (gray, RGB or RGBA, any bit depth): read with pngjs, a dependency of the package; the
+  native CLI reads PGM and PPM only.
+
+options [default]:
+  -m, --model MODEL  the model [scenes-caption]
+  --beam K           beam size, 1..64; 1 = greedy search [5]
+  --nbest N          hypotheses kept (listed with --json), 1..K [1]
+  --alpha A          length penalty ((5+|Y|)/6)^A [0.2]
+  --beta B           coverage penalty [0]
+  --json             one JSON object per image: text, tokens, scores, n-best, grid, attention
+                     (one row per token over the grid's places, row-major) [off]
+  --                 every later argument is an IMAGE
+
+Output: one line per image (a failed image: an empty line, --json {"error":STATUS}, and
+"STATUS: message" on stderr). Exit status: 0 all captioned, 1 an image or the model
+failed, 2 a usage error.
+`;
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+// A binary PGM (P5) or PPM (P6) file's pixels as { data, width, height, channels }, read as
+// the native CLI reads them (src/cli.c read_pnm: the same checks, in the same order, with the
+// same messages), or a string saying why not.
+function decodeNetpbm(b) {
+  if (b.length < 2 || b[0] !== 0x50 || (b[1] !== 0x35 && b[1] !== 0x36)) return 'not a binary PGM (P5) or PPM (P6) image';
+  const channels = b[1] === 0x35 ? 1 : 3;
+  let i = 2;
+  // white space and "#" comments (to the end of the line), then an unsigned number; -1 if none
+  const number = () => {
+    for (;;) {
+      while (i < b.length && [0x20, 0x09, 0x0d, 0x0a, 0x0b, 0x0c].includes(b[i])) i++;
+      if (i < b.length && b[i] === 0x23) {
+        while (i < b.length && b[i] !== 0x0a) i++;
+        continue;
+      }
+      break;
+    }
+    let v = -1;
+    while (i < b.length && b[i] >= 0x30 && b[i] <= 0x39 && v < 100000) v = (v < 0 ? 0 : 10 * v) + (b[i++] - 0x30);
+    return v;
+  };
+  const width = number(), height = number(), maxval = number();
+  if (width < 1 || height < 1 || width > 4096 || height > 4096 || maxval < 1 || maxval > 255 || i >= b.length)
+    return maxval > 255 ? '16-bit PNM images are not supported (maxval over 255)'
+      : 'bad PNM header (width, height 1..4096, maxval 1..255)';
+  i++;   // the single white space character after maxval
+  const n = width * height * channels;
+  if (b.length - i < n) return 'the file ends before its last pixel';
+  let data = new Uint8Array(b.buffer, b.byteOffset + i, n);
+  if (maxval !== 255) data = data.map((v) => (v > maxval ? 255 : Math.floor((v * 255 + (maxval >> 1)) / maxval)));
+  return { data, width, height, channels };
+}
+
+// An image file's pixels (as decodeNetpbm) or why not: PGM/PPM as the native CLI; PNG through
+// the npm package pngjs when it is installed (the native CLI reads no PNG).
+async function readImage(file) {
+  let b;
+  try {
+    const st = statSync(file);
+    if (!st.isFile() || st.size > 64 << 20) return 'cannot read the file';
+    b = readFileSync(file);
+  } catch {
+    return 'cannot read the file';
+  }
+  if (PNG_SIGNATURE.every((v, k) => b[k] === v)) {
+    let PNG;
+    try {
+      ({ PNG } = await import('pngjs'));
+    } catch {
+      return 'a PNG image, and the pngjs package is not installed (npm install pngjs), or convert it to PGM';
+    }
+    try {
+      const png = PNG.sync.read(b);
+      return { data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.length), width: png.width, height: png.height, channels: 4 };
+    } catch (e) {
+      return `not a readable PNG image (${e.message})`;
+    }
+  }
+  return decodeNetpbm(b);
+}
+
+// A caption as the native CLI prints it (src/cli.c print_caption_json): the text, the tokens
+// (eos included), the scores and confidence, the n-best texts, the grid and the attention rows
+// of the tokens (row t: token t over the grid's places, row-major).
+function captionJson(r) {
+  const S = r.gridHeight * r.gridWidth;
+  const rows = new Float32Array(r.tokens.length * S);
+  rows.set(r.attention);
+  if (r.eosAttention) rows.set(r.eosAttention, r.words.length * S);
+  return `{"text":${str(r.text)},"tokens":[${r.tokens.map(str).join(',')}],"score":${num(r.score)},` +
+    `"logp":${num(r.logp)}${confidence(r)},` +
+    `"nbest":[${r.nbest.map((h) => `{"text":${str(h.text)},"score":${num(h.score)},"logp":${num(h.logp)}}`).join(',')}],` +
+    // a model without attention has no rows (the native CLI prints null)
+    `"grid":[${r.gridHeight},${r.gridWidth}],"attention":${r.hasAttention ? matrix(rows, r.tokens.length, S) : 'null'}}`;
+}
+
+async function cmdCaption(args) {
+  let model, json = false, files = [];
+  const p = {};
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--help' || a === '-h') {
+      process.stdout.write(CAPTION_HELP);
+      return 0;
+    } else if (a === '--json') json = true;
+    else if (a === '-m' || a === '--model') {
+      if (++i >= args.length) return usage('-m needs a MODEL path');
+      model = args[i];
+    } else if (a === '--beam' || a === '--nbest' || a === '--alpha' || a === '--beta') {
+      const s = args[++i];
+      const v = s === undefined || s.trim() === '' ? NaN : Number(s);
+      if (Number.isNaN(v)) return usage('option needs a number');
+      if (a === '--beam' || a === '--nbest') {
+        if (!Number.isInteger(v) || v < 1 || v > 64) return usage('--beam and --nbest take an integer in 1..64');
+        p[a.slice(2)] = v;
+      } else p[a.slice(2)] = v;
+    } else if (a === '--') {
+      files = args.slice(i + 1);
+      break;
+    } else if (a.length > 1 && a[0] === '-') {
+      return usage('unknown option');
+    } else {
+      files = args.slice(i);
+      break;
+    }
+  }
+  if (!files.length) return usage('caption needs one or more IMAGE files (binary PGM or PPM)');
+  if (p.beam !== undefined && p.nbest !== undefined && p.nbest > p.beam) return usage('--nbest must not exceed --beam');
+  let c;
+  try {
+    c = await Captioner.load(resolveModel(model ?? DEFAULT_CAPTION_MODEL), { limits: { maxBeam: Math.max(16, p.beam ?? 0) } });
+  } catch (e) {
+    fail(e);
+    return 1;
+  }
+  let failed = false;
+  try {
+    if ((p.nbest ?? c.defaults.nbest) > (p.beam ?? c.defaults.beam)) return usage('--nbest > --beam');
+    // errors as the native CLI: "STATUS: FILE: why", the file name cut to 200 characters for a
+    // file it cannot read, to 100 and the engine's message to 150 for one the engine refuses
+    for (const f of files) {
+      let line;
+      try {
+        const img = await readImage(f);
+        if (typeof img === 'string') throw new SteleError('STELE_ERR_ARGUMENT', `${f.slice(0, 200)}: ${img}`);
+        let r;
+        try {
+          r = c.caption(img, p);
+        } catch (e) {
+          if (e instanceof SteleError) e.message = `${f.slice(0, 100)}: ${e.message.slice(0, 150)}`;
+          throw e;
+        }
+        line = json ? captionJson(r) : r.text;
+      } catch (e) {
+        fail(e);
+        failed = true;
+        line = json ? `{"error":${str(e.code ?? 'STELE_ERR_INTERNAL')}}` : '';
+      }
+      process.stdout.write(line + '\n');
+    }
+  } finally {
+    c.dispose();
+  }
+  return failed ? 1 : 0;
+}
+
+// ---------------------------------------------------------------- ask
+
+const ASK_HELP = `stele ask: answer questions about an image with a VQA model (Node CLI).
+
+usage:
+  stele ask [-m MODEL] [--json] IMAGE QUESTION...   answer each QUESTION about IMAGE
+
+MODEL is a name from \`stele models\` or a .safetensors file whose task is vqa [scenes-vqa].
+IMAGE must have the model's size (scenes-vqa: 84 x 84); formats as for stele caption
+(stele caption --help): PGM, PPM, and PNG when pngjs is installed.
+
+options [default]:
+  -m, --model MODEL  the model [scenes-vqa]
+  --json             one JSON object per question: answer, index, top-5 with probabilities,
+                     every answer's probability, the question's words, the grid and the
+                     glimpses (one row per glimpse over the grid's places, row-major) [off]
+  --                 every later argument is the IMAGE, then QUESTIONs
+
+Output per question: the answer on a line, then the 3 most probable answers, one
+"  PROB  ANSWER" line each (a failed question: an empty line, --json {"error":STATUS}, and
+"STATUS: message" on stderr). Exit status: 0 all answered, 1 a question, the image or the
+model failed, 2 a usage error.
+`;
+
+// An answer as the native CLI's --json prints it (src/cli.c print_answer_json).
+function answerJson(r) {
+  const S = r.gridHeight * r.gridWidth;
+  return `{"answer":${str(r.answer)},"index":${r.index},"top":[` +
+    r.top.map((t) => `{"answer":${str(t.answer)},"prob":${num(t.prob)}}`).join(',') +
+    `],"probs":[${Array.from(r.probs, num).join(',')}],"question":[${r.question.map(str).join(',')}],` +
+    `"grid":[${r.gridHeight},${r.gridWidth}],"glimpses":${matrix(r.glimpses, r.glimpseCount, S)}}`;
+}
+
+async function cmdAsk(args) {
+  let model, json = false, rest = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--help' || a === '-h') {
+      process.stdout.write(ASK_HELP);
+      return 0;
+    } else if (a === '--json') json = true;
+    else if (a === '-m' || a === '--model') {
+      if (++i >= args.length) return usage('-m needs a MODEL path');
+      model = args[i];
+    } else if (a === '--') {
+      rest = args.slice(i + 1);
+      break;
+    } else if (a.length > 1 && a[0] === '-') {
+      return usage('unknown option');
+    } else {
+      rest = args.slice(i);
+      break;
+    }
+  }
+  if (rest.length < 2) return usage('ask needs an IMAGE and one or more QUESTIONs');
+  const [file, ...questions] = rest;
+  let q;
+  try {
+    q = await Answerer.load(resolveModel(model ?? DEFAULT_VQA_MODEL));
+  } catch (e) {
+    fail(e);
+    return 1;
+  }
+  let failed = false;
+  try {
+    const image = await readImage(file);
+    if (typeof image === 'string') {   // every question fails: the image is the same for all
+      fail(new SteleError('STELE_ERR_ARGUMENT', `${file.slice(0, 200)}: ${image}`));
+      return 1;
+    }
+    questions.forEach((question, i) => {
+      let out;
+      try {
+        const r = q.answer(image, question);
+        out = json ? answerJson(r) + '\n'
+          : `${r.answer}\n` + r.top.slice(0, 3).map((t) => `  ${t.prob.toFixed(4)}  ${t.answer}\n`).join('');
+      } catch (e) {
+        if (e instanceof SteleError) e.message = `question ${i + 1}: ${e.message}`;
+        fail(e);
+        failed = true;
+        out = json ? `{"error":${str(e.code ?? 'STELE_ERR_INTERNAL')}}\n` : '\n';
+      }
+      process.stdout.write(out);
+    });
+  } finally {
+    q.dispose();
+  }
+  return failed ? 1 : 0;
+}
+
 const isHelp = (a) => a === '--help' || a === '-h' || a === 'help';
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
 const isFile = (p) => {
@@ -327,6 +611,9 @@ async function cmdModels(args) {
   return 0;
 }
 
+// %g as printf writes it, for the numbers info prints (six significant digits).
+const g6 = (x) => String(Number(Number(x).toPrecision(6)));
+
 // The model's info as the native CLI prints it (src/cli.c print_info_text).
 function infoText(file, t) {
   const j = JSON.parse(t.infoJson), c = j.config, d = t.defaults;
@@ -336,12 +623,36 @@ function infoText(file, t) {
   const att = c.attention ?? {};
   const score = att.score ?? 'none';
   const dtypes = [...new Set(Object.values(j.tensors).map((x) => x.dtype))].join('/');
+  if (c.task === 'vqa') {   // the native CLI's lines (src/cli.c print_info_text)
+    const im = c.image ?? {};
+    return [
+      `name        ${j.name}`,
+      `file        ${file} (${n(t.info.modelBytes)} bytes)`,
+      `task        vqa; image ${im.width}x${im.height}, ${im.channels} channel${s(im.channels)}, normalised (p/255 - ${g6(im.mean)}) / ${g6(im.std)}`,
+      `encoder     cnn, ${c.encoder.channels.length} block${s(c.encoder.channels.length)} (conv 3x3 + ReLU + max-pool 2x2), channels ${c.encoder.channels.join(', ')}`,
+      `question    embeddings ${c.question.emb}, LSTM hidden ${c.question.hidden}; vocabulary ${c.src_vocab} words`,
+      `glimpses    ${c.glimpses} (1x1 convolutions, hidden ${c.attention.hidden}); features l2-normalised: ${c.l2norm === true ? 'yes' : 'no'}`,
+      `classifier  hidden ${c.classifier.hidden}, ${c.answers} answers`,
+      `parameters  ${n(j.parameters)} in ${Object.keys(j.tensors).length} tensors (${n(j.tensor_bytes)} bytes; ${dtypes})`,
+      `format      stele ${j.format_version}`,
+      `kernels     ${j.kernels}`,
+    ].join('\n') + '\n';
+  }
   return [
     `name        ${j.name}`,
     `file        ${file} (${n(t.info.modelBytes)} bytes)`,
-    `encoder     ${c.encoder.type}, ${c.encoder.layers} layer${s(c.encoder.layers)}, hidden ${c.encoder.hidden}` +
-      `${c.encoder.type === 'bilstm' ? ' per direction' : ''}${res(c.encoder)}`,
-    `attention   ${score}${att.dim !== undefined && !['none', 'dot', 'general'].includes(score) ? `, size ${att.dim}` : ''}`,
+    ...(c.encoder.type === 'cnn' ? [   // an image model
+      `task        ${c.task}; image ${g6(c.image.width)}x${g6(c.image.height)}, ${g6(c.image.channels)} channel` +
+        `${s(c.image.channels)}, normalised (p/255 - ${g6(c.image.mean)}) / ${g6(c.image.std)}`,
+      `encoder     cnn, ${c.encoder.channels.length} block${s(c.encoder.channels.length)} (conv 3x3 + ReLU + ` +
+        `max-pool 2x2), channels ${c.encoder.channels.map(g6).join(', ')}` +
+        `${c.encoder.position === 'learned' ? '; a learned position per location' : ''}`,
+    ] : [
+      `encoder     ${c.encoder.type}, ${c.encoder.layers} layer${s(c.encoder.layers)}, hidden ${c.encoder.hidden}` +
+        `${c.encoder.type === 'bilstm' ? ' per direction' : ''}${res(c.encoder)}`,
+    ]),
+    `attention   ${score}${att.dim !== undefined && !['none', 'dot', 'general'].includes(score) ? `, size ${att.dim}` : ''}` +
+      `${score !== 'none' && att.gate === true ? ', gated' : ''}`,
     `decoder     ${c.decoder.style} style, ${c.decoder.layers} layer${s(c.decoder.layers)}, hidden ${c.decoder.hidden}, ` +
       `output ${c.decoder.out}, context placement ${c.decoder.placement}${res(c.decoder)}`,
     `embeddings  ${c.emb}; vocabulary ${c.src_vocab} source, ${c.tgt_vocab} target; tied output layer: ` +
@@ -364,7 +675,12 @@ async function cmdInfo(args) {
   if (rest.length > 1) return usage('info takes [--json] and one MODEL');
   try {
     const model = resolveModel(rest[0]);
-    const t = await Translator.load(model);
+    // an image model is no Translator: its Captioner or Answerer has the same info
+    const t = await Translator.load(model).catch((e) => {
+      if (e instanceof SteleError && e.code === 'STELE_ERR_ARGUMENT' && /task is "caption"/.test(e.message)) return Captioner.load(model);
+      if (e instanceof SteleError && e.code === 'STELE_ERR_ARGUMENT' && /task is "vqa"/.test(e.message)) return Answerer.load(model);
+      throw e;
+    });
     let file = model ?? fileURLToPath(new URL(DEFAULT_MODEL, import.meta.url));
     if (!isFile(file)) file = (await allModels()).find((m) => m.name === file)?.path ?? file;
     process.stdout.write(json ? t.infoJson + '\n' : infoText(file, t));
@@ -382,6 +698,8 @@ async function main(argv) {
   if (cmd === 'translate') return cmdTranslate(rest);
   if (cmd === 'info') return cmdInfo(rest);
   if (cmd === 'models') return cmdModels(rest);
+  if (cmd === 'caption') return cmdCaption(rest);
+  if (cmd === 'ask') return cmdAsk(rest);
   // gettext catalogs (src/js/po.js), loaded only here: the other commands do not need its parser
   if (cmd === 'po') return (await import('./po.js')).cmdPo(rest, { Translator, fail });
   if (cmd === '--version') {

@@ -196,7 +196,8 @@ export const MAX_MODEL_BYTES: number;
 
 export class Translator {
   /** source undefined: the embedded default model. Models over MAX_MODEL_BYTES (1 GiB), and
-   *  paths that are not regular files, are refused before reading (models/FORMAT.md "Limits"). */
+   *  paths that are not regular files, are refused before reading (models/FORMAT.md "Limits").
+   *  A model whose task is not "translate" (an image model) is refused: STELE_ERR_ARGUMENT. */
   static load(source?: ModelSource, options?: LoadOptions): Promise<Translator>;
   readonly info: TranslatorInfo;
   /** The C engine's info JSON (what `stele info` prints). */
@@ -214,6 +215,176 @@ export class Translator {
    * string: a hole of a sparse array or a non-string is a TypeError naming texts[i].
    */
   translateBatch(texts: string[], options?: TranslateOptions & { batchSize?: number }): Translation[];
+  /** Frees everything; safe to call twice; any other use afterwards throws STELE_ERR_DISPOSED. */
+  dispose(): void;
+  private constructor();
+}
+
+// ---------------------------------------------------------------- image captioning
+
+/** The shipped captioning model's name ('scenes-caption'): Captioner.load()'s default. */
+export const DEFAULT_CAPTION_MODEL: string;
+
+/**
+ * An image for Captioner.caption():
+ * - ImageData (RGBA), or raw 8-bit pixels: `height` rows of `width` pixels of `channels`
+ *   interleaved bytes (1 gray, 3 RGB, 4 RGBA; RGB is made gray as ITU-R 601 luma, alpha is
+ *   ignored), rows `stride` bytes apart. channels left out: data.length / (width * height);
+ *   stride left out: width * channels.
+ * - a canvas: anything with getContext('2d') and width/height (HTMLCanvasElement,
+ *   OffscreenCanvas): its RGBA pixels.
+ * The image must have the model's size (CaptionerInfo.image).
+ */
+export type CaptionImage =
+  | { data: Uint8Array | Uint8ClampedArray | ArrayBuffer; width: number; height: number; channels?: 1 | 3 | 4; stride?: number }
+  | { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null };
+
+/** TranslateOptions' search options; unknown keys are refused (STELE_ERR_ARGUMENT). */
+export interface CaptionOptions {
+  /** 1 = greedy search; 2..limits.maxBeam = beam search. Left out: captioner.defaults. */
+  beam?: number;
+  /** Hypotheses returned in nbest, 1..beam. */
+  nbest?: number;
+  /** GNMT length penalty ((5+|Y|)/6)^alpha. */
+  alpha?: number;
+  /** GNMT coverage penalty weight. */
+  beta?: number;
+  /** Most output tokens, eos included (default: the model's len_b). */
+  maxLength?: number;
+}
+
+export interface CaptionHypothesis {
+  text: string;
+  /** The caption's words (tokens without the final "</s>"). */
+  words: string[];
+  /** Output tokens, "</s>" included when the caption ended with it. */
+  tokens: string[];
+  ids: Int32Array;
+  score: number;
+  logp: number;
+  tokenLogp: number[];
+  meanLogp: number;
+}
+
+export interface Caption {
+  /** The words joined by spaces, no space before "," or "?". */
+  text: string;
+  words: string[];
+  /** words, plus "</s>" when the search ended the caption (not when it hit the length limit). */
+  tokens: string[];
+  ids: Int32Array;
+  /** words.length rows of gridHeight * gridWidth weights: row t is word t's attention over the
+   *  CNN's feature grid, row-major (place row * gridWidth + col); each row sums to 1. */
+  attention: Float32Array;
+  /** false for a model without attention (score "none"): attention is then empty. */
+  hasAttention: boolean;
+  /** The "</s>" step's map (gridHeight * gridWidth), or null without one. */
+  eosAttention: Float32Array | null;
+  /** The feature grid's size (10 x 10 for scenes-caption's 84 x 84 images). */
+  gridHeight: number;
+  gridWidth: number;
+  score: number;
+  logp: number;
+  tokenLogp: number[];
+  meanLogp: number;
+  /** Best first; nbest[0] is the caption above. */
+  nbest: CaptionHypothesis[];
+}
+
+export interface CaptionerInfo extends TranslatorInfo {
+  /** The image size the model takes (config.image). */
+  image: { width: number; height: number; channels: number };
+}
+
+/** An image-captioning model (config task "caption", models/FORMAT.md) and a session. */
+export class Captioner {
+  /** source: as Translator.load; undefined = the shipped 'scenes-caption'. A model whose task
+   *  is not "caption" is refused (STELE_ERR_ARGUMENT), as Translator.load refuses a caption
+   *  model. */
+  static load(source?: ModelSource, options?: LoadOptions): Promise<Captioner>;
+  readonly info: CaptionerInfo;
+  readonly infoJson: string;
+  readonly defaults: { beam: number; nbest: number; alpha: number; beta: number };
+  readonly disposed: boolean;
+  /** A malformed image, another size than the model's, or a bad option: SteleError
+   *  STELE_ERR_ARGUMENT (beam over limits.maxBeam: STELE_ERR_LIMIT; a non-integer beam or
+   *  nbest: TypeError, as translate()). */
+  caption(image: CaptionImage, options?: CaptionOptions): Caption;
+  /** Frees everything; safe to call twice; any other use afterwards throws STELE_ERR_DISPOSED. */
+  dispose(): void;
+  private constructor();
+}
+
+// ---------------------------------------------------------------- visual question answering
+
+/** The shipped VQA model's name ('scenes-vqa'): Answerer.load()'s default. */
+export const DEFAULT_VQA_MODEL: string;
+
+export interface AnswerChoice {
+  /** The answer's text ("top left", "bag", "2"). */
+  answer: string;
+  /** Its index in Answerer.answers (and in probs). */
+  index: number;
+  prob: number;
+}
+
+export interface Answer {
+  /** The most probable answer (the lowest index among ties). */
+  answer: string;
+  index: number;
+  /** The 5 most probable answers (fewer when the model has fewer), best first. */
+  top: AnswerChoice[];
+  /** Every answer's probability, in Answerer.answers' order; they sum to 1. */
+  probs: Float32Array;
+  /** glimpseCount rows of gridHeight * gridWidth weights: row g is glimpse g's attention over
+   *  the CNN's feature grid, row-major (place row * gridWidth + col); each row sums to 1. */
+  glimpses: Float32Array;
+  glimpseCount: number;
+  /** The feature grid's size. */
+  gridHeight: number;
+  gridWidth: number;
+  /** The question's words as the model read them (unknown words: "<unk>"). */
+  question: string[];
+  questionIds: Int32Array;
+}
+
+export interface AnswererInfo {
+  name: string;
+  formatVersion: number;
+  kernels: string;
+  config: Record<string, unknown>;
+  parameters: number;
+  tensorBytes: number;
+  tensors: Record<string, { dtype: string; shape: number[]; bytes: number }>;
+  /** Question words the model knows. */
+  vocabSize: number;
+  modelBytes: number;
+  /** maxSourceTokens: words of a question; maxTextBytes: its bytes. */
+  limits: Required<Limits>;
+  /** The image size the model takes (config.image). */
+  image: { width: number; height: number; channels: number };
+  answers: string[];
+  /** The number of attention glimpses (config.glimpses, 1..4). */
+  glimpses: number;
+  wasmMemoryBytes: number;
+}
+
+/** A visual question answering model (config task "vqa", models/FORMAT.md) and a session. */
+export class Answerer {
+  /** source: as Translator.load; undefined = the shipped 'scenes-vqa'. A model whose task is
+   *  not "vqa" is refused (STELE_ERR_ARGUMENT). */
+  static load(source?: ModelSource, options?: LoadOptions): Promise<Answerer>;
+  readonly info: AnswererInfo;
+  readonly infoJson: string;
+  /** The answers the model chooses from; answer i's probability is probs[i]. */
+  readonly answers: string[];
+  readonly disposed: boolean;
+  /** image: as Captioner.caption, at the model's size. question: ASCII letters are read in lower
+   *  case, "?" and "," are words of their own, unknown words are <unk>. A question that is not
+   *  a string: TypeError; a malformed image, another size or a question without words:
+   *  SteleError STELE_ERR_ARGUMENT; a lone surrogate: STELE_ERR_TEXT; more words or bytes than
+   *  the limits: STELE_ERR_LIMIT. */
+  answer(image: CaptionImage, question: string): Answer;
   /** Frees everything; safe to call twice; any other use afterwards throws STELE_ERR_DISPOSED. */
   dispose(): void;
   private constructor();

@@ -146,13 +146,49 @@ export function fillCatalog(input, translate, { lang } = {}) {
   }
   const changed = stats.filled > 0 || langChanged;
   if (changed) {
+    // A changed catalog is written in UTF-8, whatever it was read in: the machine text may hold
+    // characters a legacy charset lacks (ISO-8859-1 has no "œ"), which the writer would turn
+    // into "?" without a word; and an empty or placeholder charset ("charset=", xgettext's
+    // "charset=CHARSET") makes gettext-parser's writer throw. UTF-8 catalogs are what gettext
+    // tools prefer anyway; a real change of charset is reported.
     table.headers ??= {};
     const ct = table.headers['Content-Type'] ?? '';
-    if (!/charset\s*=/i.test(ct) || /charset\s*=\s*CHARSET\b/.test(ct))
+    const cs = /charset\s*=\s*([^\s;]*)/i.exec(ct)?.[1] ?? '';
+    if (!/^utf-?8$/i.test(cs)) {
+      if (cs !== '' && cs !== 'CHARSET')
+        stats.warnings.push(`stele po: the catalog was in ${cs}; it is written in UTF-8 ` +
+          '(machine translations may hold characters that charset lacks)');
       table.headers['Content-Type'] = 'text/plain; charset=UTF-8';
+    }
+    table.charset = 'utf-8';   // the writer encodes with this, not with the header
   }
   const output = changed ? gettextParser.po.compile(table) : Buffer.from(input);
+  if (changed) checkWritten(table, output);
   return { output, ...stats };
+}
+
+const sameStrings = (a, b) => JSON.stringify(a ?? []) === JSON.stringify(b ?? []);
+
+/**
+ * Throws unless `output` reads back as `table`'s entries (msgid_plural and every msgstr form).
+ * gettext-parser's writer is not faithful on every catalog its reader accepts (an empty
+ * msgid_plural is dropped with its plural forms, for one), and a catalog written with a human
+ * translation missing is worse than one not written: the caller then writes nothing.
+ */
+function checkWritten(table, output) {
+  const back = gettextParser.po.parse(output, { defaultCharset: 'utf-8' }).translations;
+  for (const ctx of Object.keys(table.translations)) {
+    for (const id of Object.keys(table.translations[ctx])) {
+      const e = table.translations[ctx][id], o = back[ctx]?.[id];
+      if (ctx === '' && id === '') continue;   // the header: rewritten on purpose
+      const lost = !o ? 'the entry is missing'
+        : (o.msgid_plural ?? null) !== (e.msgid_plural ?? null) ? `msgid_plural ${JSON.stringify(e.msgid_plural)} becomes ${JSON.stringify(o.msgid_plural)}`
+          : !sameStrings(o.msgstr, e.msgstr) ? `msgstr ${JSON.stringify(e.msgstr)} becomes ${JSON.stringify(o.msgstr)}` : null;
+      if (lost)
+        throw new Error(`cannot write ${describe(e)} faithfully (${lost} in gettext-parser's ` +
+          'writer); nothing was written');
+    }
+  }
 }
 
 /** `stele po ...`: returns the exit code. deps: { Translator, fail, usage }. */

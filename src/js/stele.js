@@ -296,6 +296,7 @@ const LAYOUT_FIELDS = [
   'rNTraceSteps', 'rTraceStepStart', 'rTraceNodes',
   'tParent', 'tToken', 'tStatus', 'tRank', 'tLogp', 'tScore', 'tSize',
   'hTokenLogp', 'hMeanLogp',
+  'rGridHeight', 'rGridWidth',
 ];
 
 const utf8 = new TextDecoder('utf-8');
@@ -440,6 +441,8 @@ class Model {
       // The model's low-confidence threshold (search.low_confidence_logp, models/FORMAT.md);
       // -Infinity without one, so nothing is flagged (stele_low_confidence in C).
       this.lowConfidenceLogp = JSON.parse(this.infoJson).search.low_confidence_logp ?? -Infinity;
+      // and per output piece (search.low_confidence_mean_logp), for outputs of any length
+      this.lowConfidenceMeanLogp = JSON.parse(this.infoJson).search.low_confidence_mean_logp ?? -Infinity;
       this.pieceCache = new Map();
     } catch (e) {
       engine.free(this.bytesPtr);
@@ -604,7 +607,8 @@ function readResult(m, r) {
     logp: best.logp,
     // true: the best hypothesis' logp is below the model's calibrated threshold, so the output
     // is likely wrong and should not be shown as certain (stele_low_confidence).
-    lowConfidence: best.logp < m.lowConfidenceLogp,
+    lowConfidence: best.logp < m.lowConfidenceLogp ||
+      (best.tokens.length > 0 && best.meanLogp < m.lowConfidenceMeanLogp),
     tokenLogp: best.tokenLogp,
     meanLogp: best.meanLogp,
     sourceTokens: Array.from(sourceIds, (id) => m.piece(id)),
@@ -739,6 +743,84 @@ function checkText(t, what = 'text') {
       `U+${t.charCodeAt(k).toString(16).toUpperCase()} at index ${k} (not a Unicode character)`);
 }
 
+// ---------------------------------------------------------------- loading a model
+
+// The model's task as the engine reads it (stele_model_task: "translate", "caption", "vqa").
+function taskOf(model) {
+  return model.engine.cstring(model.engine.x.stele_model_task(model.ptr));
+}
+
+// Translator.load and Captioner.load: the options checked, the engine and the bytes read, the
+// model loaded and its task checked (a caption model is no Translator and the other way
+// round), one session made. Returns { engine, model, session }.
+async function openModel(source, options, task, defaultSource = new URL(DEFAULT_MODEL, import.meta.url)) {
+  const o = objOption(options, 'options', ['onProgress', 'limits', 'wasm']);
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function')
+    throw new TypeError('options.onProgress must be a function');
+  const LIMITS = ['maxSourceTokens', 'maxTargetTokens', 'maxBeam', 'maxTextBytes'];
+  const lim = objOption(o.limits, 'options.limits', LIMITS);
+  const limits = {};
+  for (const k of LIMITS) {
+    const v = intOption(lim[k], `limits.${k}`, undefined);
+    if (v !== undefined) {
+      if (v < 1) throw new SteleError('STELE_ERR_ARGUMENT', `limits.${k} ${v} must be >= 1`);
+      limits[k] = v;
+    }
+  }
+  const src = source === undefined || source === null
+    ? (typeof defaultSource === 'function' ? defaultSource() : defaultSource) : await resolveModelName(source);
+  const [engine, bytes] = await Promise.all([
+    Engine.create(o.wasm),
+    readSource(src, o.onProgress, 'model'),
+  ]);
+  const model = new Model(engine, bytes);
+  let session;
+  try {
+    const has = taskOf(model);
+    if (has !== task)
+      throw new SteleError('STELE_ERR_ARGUMENT', `the model's task is "${has}", not "${task}": ` +
+        `load it with ${{ caption: 'Captioner', translate: 'Translator', vqa: 'Answerer' }[has] ?? 'a class for that task'}.load()`);
+    session = new Session(model, limits);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return { engine, model, session };
+}
+
+// The search parameters of options (already checked for unknown keys), validated here in full
+// with stele_translate's rules and messages, so that every path (one text, beam or greedy
+// batch, batchSize 1, a caption) accepts and refuses the same options; the batched C path never
+// sees nbest. x: the engine's exports; session: the Session (its limits).
+function searchParams(x, session, o) {
+  const beam = intOption(o.beam, 'beam', x.stele_wasm_default_param(0));
+  const nbest = intOption(o.nbest, 'nbest', x.stele_wasm_default_param(1));
+  const alpha = numOption(o.alpha, 'alpha', x.stele_wasm_default_param(2));
+  const beta = numOption(o.beta, 'beta', x.stele_wasm_default_param(3));
+  const maxLength = intOption(o.maxLength, 'maxLength', undefined);
+  if (beam < 1) throw new SteleError('STELE_ERR_ARGUMENT', `beam_size ${beam} must be >= 1`);
+  const maxBeam = session.limits.maxBeam;
+  if (beam > maxBeam)
+    throw new SteleError('STELE_ERR_LIMIT', `beam_size ${beam} exceeds the session's max_beam ${maxBeam}`);
+  if (nbest < 1 || nbest > beam)
+    throw new SteleError('STELE_ERR_ARGUMENT', `nbest ${nbest} outside 1..beam_size (${beam})`);
+  if (!Number.isFinite(alpha) || !Number.isFinite(beta))
+    throw new SteleError('STELE_ERR_ARGUMENT', 'alpha, beta, len_a and len_b must be finite');
+  if (maxLength !== undefined && maxLength < 1)
+    throw new SteleError('STELE_ERR_ARGUMENT', `maxLength ${maxLength} must be >= 1`);
+  return {
+    beam,
+    nbest,
+    alpha,
+    beta,
+    lenA: maxLength === undefined ? -1 : 0,
+    lenB: maxLength === undefined ? -1 : maxLength,
+    trace: boolOption(o.trace, 'trace', false),
+    protect: boolOption(o.protect, 'protect', true),
+    normalize: boolOption(o.normalize, 'normalize', true) ? 1 : 0,
+  };
+}
+
 // ---------------------------------------------------------------- Translator
 
 /** A model and a session in their own wasm instance. */
@@ -761,33 +843,7 @@ export class Translator {
    * maxBeam, maxTextBytes }, wasm: URL | path | bytes | WebAssembly.Module }.
    */
   static async load(source, options = {}) {
-    const o = objOption(options, 'options', ['onProgress', 'limits', 'wasm']);
-    if (o.onProgress !== undefined && typeof o.onProgress !== 'function')
-      throw new TypeError('options.onProgress must be a function');
-    const LIMITS = ['maxSourceTokens', 'maxTargetTokens', 'maxBeam', 'maxTextBytes'];
-    const lim = objOption(o.limits, 'options.limits', LIMITS);
-    const limits = {};
-    for (const k of LIMITS) {
-      const v = intOption(lim[k], `limits.${k}`, undefined);
-      if (v !== undefined) {
-        if (v < 1) throw new SteleError('STELE_ERR_ARGUMENT', `limits.${k} ${v} must be >= 1`);
-        limits[k] = v;
-      }
-    }
-    const src = source === undefined || source === null
-      ? new URL(DEFAULT_MODEL, import.meta.url) : await resolveModelName(source);
-    const [engine, bytes] = await Promise.all([
-      Engine.create(o.wasm),
-      readSource(src, o.onProgress, 'model'),
-    ]);
-    const model = new Model(engine, bytes);
-    let session;
-    try {
-      session = new Session(model, limits);
-    } catch (e) {
-      model.dispose();
-      throw e;
-    }
+    const { engine, model, session } = await openModel(source, options, 'translate');
     return new Translator(engine, model, session);
   }
 
@@ -893,37 +949,8 @@ export class Translator {
     return this._batch.translate(texts, p);
   }
 
-  // The search parameters of options (already checked for unknown keys), validated here in full
-  // with stele_translate's rules and messages, so that every path (one text, beam or greedy
-  // batch, batchSize 1) accepts and refuses the same options; the batched C path never sees nbest.
   _params(o) {
-    const x = this._engine.x;
-    const beam = intOption(o.beam, 'beam', x.stele_wasm_default_param(0));
-    const nbest = intOption(o.nbest, 'nbest', x.stele_wasm_default_param(1));
-    const alpha = numOption(o.alpha, 'alpha', x.stele_wasm_default_param(2));
-    const beta = numOption(o.beta, 'beta', x.stele_wasm_default_param(3));
-    const maxLength = intOption(o.maxLength, 'maxLength', undefined);
-    if (beam < 1) throw new SteleError('STELE_ERR_ARGUMENT', `beam_size ${beam} must be >= 1`);
-    const maxBeam = this._session.limits.maxBeam;
-    if (beam > maxBeam)
-      throw new SteleError('STELE_ERR_LIMIT', `beam_size ${beam} exceeds the session's max_beam ${maxBeam}`);
-    if (nbest < 1 || nbest > beam)
-      throw new SteleError('STELE_ERR_ARGUMENT', `nbest ${nbest} outside 1..beam_size (${beam})`);
-    if (!Number.isFinite(alpha) || !Number.isFinite(beta))
-      throw new SteleError('STELE_ERR_ARGUMENT', 'alpha, beta, len_a and len_b must be finite');
-    if (maxLength !== undefined && maxLength < 1)
-      throw new SteleError('STELE_ERR_ARGUMENT', `maxLength ${maxLength} must be >= 1`);
-    return {
-      beam,
-      nbest,
-      alpha,
-      beta,
-      lenA: maxLength === undefined ? -1 : 0,
-      lenB: maxLength === undefined ? -1 : maxLength,
-      trace: boolOption(o.trace, 'trace', false),
-      protect: boolOption(o.protect, 'protect', true),
-      normalize: boolOption(o.normalize, 'normalize', true) ? 1 : 0,
-    };
+    return searchParams(this._engine.x, this._session, o);
   }
 
   /** Frees the session, the model and the wasm instance's memory. Safe to call twice. */
@@ -932,6 +959,370 @@ export class Translator {
     try {
       this._batch?.dispose();
       this._batch = null;
+      this._session.dispose();
+      this._model.dispose();
+      this._engine.free(this._engine.err);
+    } finally {
+      this._session = this._model = this._engine = null;
+      this._info = null;
+    }
+  }
+
+  get disposed() {
+    return this._session === null;
+  }
+}
+
+// ---------------------------------------------------------------- Captioner
+
+/** The shipped image-captioning model (models/scenes-caption/): Captioner.load()'s default. */
+export const DEFAULT_CAPTION_MODEL = 'scenes-caption';
+
+const CAPTION_OPTIONS = ['beam', 'nbest', 'alpha', 'beta', 'maxLength'];
+const badImage = (msg) => new SteleError('STELE_ERR_ARGUMENT', `image: ${msg}`);
+const describe = (v) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
+
+// The pixels of an image argument as { bytes: Uint8Array, width, height, channels, stride }:
+// - anything with getContext('2d') (HTMLCanvasElement, OffscreenCanvas): its RGBA pixels;
+// - { data, width, height, channels?, stride? }: ImageData, or raw 8-bit pixels (data a
+//   Uint8Array, Uint8ClampedArray or ArrayBuffer, `height` rows of `width` pixels of `channels`
+//   interleaved bytes, rows `stride` bytes apart; channels left out: data.length / (width *
+//   height), so ImageData is RGBA; stride left out: width * channels).
+// Every mistake is a STELE_ERR_ARGUMENT naming it; nothing is read past the end of data.
+function imagePixels(image) {
+  if (image === null || typeof image !== 'object')
+    throw badImage(`expected ImageData, a canvas or { data, width, height, channels }, got ${describe(image)}`);
+  if (typeof image.getContext === 'function') {
+    const { width, height } = image;
+    if (!(width > 0 && height > 0)) throw badImage(`the canvas is ${width}x${height}`);
+    const ctx = image.getContext('2d');
+    if (!ctx || typeof ctx.getImageData !== 'function') throw badImage('the canvas has no 2d context');
+    const d = ctx.getImageData(0, 0, width, height);
+    return { bytes: new Uint8Array(d.data.buffer, d.data.byteOffset, d.data.byteLength), width, height, channels: 4, stride: width * 4 };
+  }
+  const { data, width, height } = image;
+  for (const [k, v] of [['width', width], ['height', height]])
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+      throw badImage(`${k} must be a positive integer, got ${typeof v === 'number' ? v : describe(v)}`);
+  let bytes;
+  if (data instanceof ArrayBuffer) bytes = new Uint8Array(data);
+  else if (data instanceof Uint8Array || data instanceof Uint8ClampedArray)
+    bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  else throw badImage(`data must be a Uint8Array, Uint8ClampedArray or ArrayBuffer of 8-bit pixels, got ${
+    ArrayBuffer.isView(data) ? data.constructor.name : describe(data)}`);
+  const channels = image.channels ?? bytes.length / (width * height);
+  if (![1, 3, 4].includes(channels))
+    throw badImage(image.channels === undefined
+      ? `${bytes.length} bytes for ${width}x${height} pixels is not 1, 3 or 4 bytes a pixel; give channels (and stride)`
+      : `channels must be 1 (gray), 3 (RGB) or 4 (RGBA), got ${String(channels)}`);
+  const stride = image.stride ?? width * channels;
+  if (typeof stride !== 'number' || !Number.isInteger(stride) || stride < width * channels)
+    throw badImage(`stride must be an integer >= width * channels (${width * channels}), got ${String(stride)}`);
+  const need = stride * (height - 1) + width * channels;
+  if (!Number.isSafeInteger(need) || bytes.length < need)
+    throw badImage(`data has ${bytes.length} bytes, ${width}x${height} pixels of ${channels} byte${channels > 1 ? 's' : ''}` +
+      `${stride !== width * channels ? ` with rows ${stride} bytes apart` : ''} need ${need}`);
+  return { bytes: bytes.subarray(0, need), width, height, channels, stride };
+}
+
+// A caption's stele_result* (stele_caption) read out of wasm memory: readResult's fields under
+// caption names, the attention rows split into the words' and the end of the caption's.
+function readCaption(m, r) {
+  const t = readResult(m, r), e = m.engine;
+  const gridHeight = e.dv.getInt32(r + e.L.rGridHeight, true), gridWidth = e.dv.getInt32(r + e.L.rGridWidth, true);
+  const S = gridHeight * gridWidth;
+  const tokens = t.targetTokens;
+  const nWords = tokens.at(-1) === '</s>' ? tokens.length - 1 : tokens.length;
+  const all = t.alignment?.weights ?? new Float32Array(0);
+  const hyp = (h) => ({ text: h.text, words: h.tokens.slice(0, h.tokens.at(-1) === '</s>' ? -1 : undefined),
+    tokens: h.tokens, ids: h.ids, score: h.score, logp: h.logp, tokenLogp: h.tokenLogp, meanLogp: h.meanLogp });
+  return {
+    text: t.text,
+    words: tokens.slice(0, nWords),
+    tokens,
+    ids: t.targetIds,
+    attention: all.slice(0, nWords * S),
+    eosAttention: t.alignment && nWords < tokens.length ? all.slice(nWords * S, (nWords + 1) * S) : null,
+    // false for a model without attention (score "none"): attention is then empty
+    hasAttention: !!t.alignment,
+    gridHeight,
+    gridWidth,
+    score: t.score,
+    logp: t.logp,
+    tokenLogp: t.tokenLogp,
+    meanLogp: t.meanLogp,
+    nbest: t.nbest.map(hyp),
+  };
+}
+
+/** An image-captioning model (config task "caption") and a session in their own wasm instance. */
+export class Captioner {
+  /** Use Captioner.load(). */
+  constructor(engine, model, session) {
+    if (!(engine instanceof Engine)) throw new TypeError('use Captioner.load() to create a Captioner');
+    this._engine = engine;
+    this._model = model;
+    this._session = session;
+    this._info = null;
+    const img = JSON.parse(model.infoJson).config?.image ?? {};
+    this._size = { width: img.width, height: img.height, channels: img.channels };
+  }
+
+  /**
+   * Loads a captioning model: source as for Translator.load (a shipped model's name, a URL, a
+   * path, bytes or a Response); undefined = the shipped 'scenes-caption'. A model of another
+   * task is refused (STELE_ERR_ARGUMENT). options: Translator.load's ({ onProgress, limits,
+   * wasm }).
+   */
+  static async load(source, options = {}) {
+    const { engine, model, session } = await openModel(source, options, 'caption',
+      () => modelUrl(DEFAULT_CAPTION_MODEL));
+    if (typeof engine.x.stele_wasm_caption !== 'function') {
+      session.dispose();
+      model.dispose();
+      throw new SteleError('STELE_ERR_INTERNAL', 'this stele.wasm cannot caption images (built before stele_caption: make wasm)');
+    }
+    return new Captioner(engine, model, session);
+  }
+
+  _live() {
+    if (!this._session) throw disposedError('Captioner');
+    return this._session;
+  }
+
+  /** As Translator's info, plus image: the size the model takes ({ width, height, channels }). */
+  get info() {
+    const s = this._live();
+    if (!this._info) {
+      const j = JSON.parse(this._model.infoJson);
+      this._info = {
+        name: j.name, formatVersion: j.format_version, kernels: j.kernels, config: j.config,
+        search: j.search, parameters: j.parameters, tensorBytes: j.tensor_bytes, tensors: j.tensors,
+        vocabSize: this._model.vocabSize, modelBytes: this._model.size, limits: { ...s.limits },
+        image: { ...this._size },
+      };
+    }
+    return { ...this._info, wasmMemoryBytes: this._engine.memory.buffer.byteLength };
+  }
+
+  /** The search defaults caption() uses for options left out (stele_default_params()). */
+  get defaults() {
+    this._live();
+    const x = this._engine.x;
+    return { beam: x.stele_wasm_default_param(0), nbest: x.stele_wasm_default_param(1),
+      alpha: x.stele_wasm_default_param(2), beta: x.stele_wasm_default_param(3) };
+  }
+
+  /** The model's info exactly as the C engine writes it (stele_model_info_json). */
+  get infoJson() {
+    this._live();
+    return this._model.infoJson;
+  }
+
+  /**
+   * Captions one image: ImageData, a canvas (anything with getContext('2d')), or raw pixels
+   * { data, width, height, channels?, stride? } (see index.d.ts); RGB and RGBA are made gray by
+   * the engine, alpha ignored. The image must have the model's size (info.image). options:
+   * beam, nbest, alpha, beta, maxLength as for Translator.translate (unknown keys refused).
+   * Returns { text, words, tokens, ids, attention (Float32Array, words.length rows of
+   * gridHeight * gridWidth weights, row-major over the feature grid), eosAttention, gridHeight,
+   * gridWidth, score, logp, tokenLogp, meanLogp, nbest }. Errors: SteleError (STELE_ERR_ARGUMENT
+   * for a malformed image or a wrong size, the engine's codes otherwise).
+   */
+  caption(image, options) {
+    const s = this._live();
+    const o = objOption(options, 'options', CAPTION_OPTIONS);
+    const p = searchParams(this._engine.x, s, o);
+    const px = imagePixels(image);
+    const { width: W, height: H } = this._size;
+    // checked here (with stele_caption's message) before a large image is copied into wasm memory
+    if (px.width !== W || px.height !== H)
+      throw new SteleError('STELE_ERR_ARGUMENT', `stele_caption: the image is ${px.width}x${px.height} pixels ` +
+        `(width x height), the model reads ${W}x${H}`);
+    const e = this._engine;
+    const ptr = e.copyIn(px.bytes);
+    try {
+      const r = trapped(() => e.x.stele_wasm_caption(s.ptr, ptr, px.width, px.height, px.channels,
+        px.stride, p.beam, p.nbest, p.alpha, p.beta, p.lenA, p.lenB, e.err));
+      if (!r) throw e.error();
+      return readCaption(this._model, r);
+    } finally {
+      e.free(ptr);
+    }
+  }
+
+  /** Frees the session, the model and the wasm instance's memory. Safe to call twice. */
+  dispose() {
+    if (!this._session) return;
+    try {
+      this._session.dispose();
+      this._model.dispose();
+      this._engine.free(this._engine.err);
+    } finally {
+      this._session = this._model = this._engine = null;
+      this._info = null;
+    }
+  }
+
+  get disposed() {
+    return this._session === null;
+  }
+}
+
+// ---------------------------------------------------------------- Answerer
+
+/** The shipped visual question answering model (models/scenes-vqa/): Answerer.load()'s default. */
+export const DEFAULT_VQA_MODEL = 'scenes-vqa';
+
+// Field order of stele_wasm_answer_layout() in src/wasm/stele_wasm.c (stele_answer_result).
+const ANSWER_FIELDS = ['answer', 'text', 'nTop', 'top', 'topProb', 'probs', 'nAnswers',
+  'nGlimpses', 'gridHeight', 'gridWidth', 'glimpses', 'nQuestion', 'questionIds'];
+
+/** A visual question answering model (config task "vqa") and a session in their own wasm
+ *  instance: an image and a question -> an answer, with the model's attention glimpses. */
+export class Answerer {
+  /** Use Answerer.load(). */
+  constructor(engine, model, session) {
+    if (!(engine instanceof Engine)) throw new TypeError('use Answerer.load() to create an Answerer');
+    this._engine = engine;
+    this._model = model;
+    this._session = session;
+    this._info = null;
+    const img = JSON.parse(model.infoJson).config?.image ?? {};
+    this._size = { width: img.width, height: img.height, channels: img.channels };
+    const x = engine.x, n = x.stele_wasm_answer_layout_count(), p = x.stele_wasm_answer_layout();
+    if (n !== ANSWER_FIELDS.length)
+      throw new SteleError('STELE_ERR_INTERNAL', `stele.wasm answer layout has ${n} fields, stele.js expects ${ANSWER_FIELDS.length}`);
+    engine.views();
+    this._L = {};
+    ANSWER_FIELDS.forEach((f, i) => { this._L[f] = engine.i32[(p >> 2) + i]; });
+    this._answers = Array.from({ length: x.stele_wasm_model_answer_count(model.ptr) },
+      (_, i) => engine.cstring(x.stele_wasm_model_answer(model.ptr, i)));
+  }
+
+  /**
+   * Loads a VQA model: source as for Translator.load (a shipped model's name, a URL, a path,
+   * bytes or a Response); undefined = the shipped 'scenes-vqa'. A model of another task is
+   * refused (STELE_ERR_ARGUMENT). options: Translator.load's ({ onProgress, limits, wasm });
+   * limits.maxSourceTokens bounds a question's words, limits.maxTextBytes its bytes.
+   */
+  static async load(source, options = {}) {
+    const { engine, model, session } = await openModel(source, options, 'vqa',
+      () => modelUrl(DEFAULT_VQA_MODEL));
+    if (typeof engine.x.stele_wasm_answer !== 'function') {
+      session.dispose();
+      model.dispose();
+      throw new SteleError('STELE_ERR_INTERNAL', 'this stele.wasm cannot answer questions (built before stele_answer: make wasm)');
+    }
+    try {
+      return new Answerer(engine, model, session);
+    } catch (e) {
+      session.dispose();
+      model.dispose();
+      throw e;
+    }
+  }
+
+  _live() {
+    if (!this._session) throw disposedError('Answerer');
+    return this._session;
+  }
+
+  /** The answers the model chooses from, in its order (answer i is probs[i]). */
+  get answers() {
+    this._live();
+    return [...this._answers];
+  }
+
+  /** As Captioner's info (image: the size the model takes), plus answers and glimpses (G). */
+  get info() {
+    const s = this._live();
+    if (!this._info) {
+      const j = JSON.parse(this._model.infoJson);
+      this._info = {
+        name: j.name, formatVersion: j.format_version, kernels: j.kernels, config: j.config,
+        parameters: j.parameters, tensorBytes: j.tensor_bytes, tensors: j.tensors,
+        vocabSize: this._model.vocabSize, modelBytes: this._model.size, limits: { ...s.limits },
+        image: { ...this._size }, answers: [...this._answers], glimpses: j.config.glimpses,
+      };
+    }
+    return { ...this._info, wasmMemoryBytes: this._engine.memory.buffer.byteLength };
+  }
+
+  /** The model's info exactly as the C engine writes it (stele_model_info_json). */
+  get infoJson() {
+    this._live();
+    return this._model.infoJson;
+  }
+
+  /**
+   * Answers a question about an image. image: as Captioner.caption takes it (ImageData, a
+   * canvas, or raw pixels { data, width, height, channels?, stride? }) at the model's size
+   * (info.image). question: a string, read as the model was trained (ASCII letters lower-cased,
+   * "?" and "," words of their own, unknown words as <unk>). Returns { answer, index, top
+   * (the 5 most probable: [{ answer, index, prob }], best first), probs (Float32Array, one per
+   * answers[i]), glimpses (Float32Array, glimpseCount rows of gridHeight * gridWidth weights,
+   * row-major over the feature grid; each row sums to 1), glimpseCount, gridHeight, gridWidth,
+   * question (the words as the model read them), questionIds (Int32Array) }. Errors: TypeError
+   * for a question that is not a string; SteleError: STELE_ERR_ARGUMENT for a malformed image, a
+   * wrong size or a question without words, STELE_ERR_TEXT for a lone surrogate,
+   * STELE_ERR_LIMIT past the session's limits.
+   */
+  answer(image, question) {
+    const s = this._live();
+    checkText(question, 'question');
+    const px = imagePixels(image);
+    const { width: W, height: H } = this._size;
+    // checked here (with stele_answer's message) before a large image is copied into wasm memory
+    if (px.width !== W || px.height !== H)
+      throw new SteleError('STELE_ERR_ARGUMENT', `stele_answer: the image is ${px.width}x${px.height} pixels ` +
+        `(width x height), the model reads ${W}x${H}`);
+    const q = utf8enc.encode(question);
+    if (q.length > s.limits.maxTextBytes)
+      throw new SteleError('STELE_ERR_LIMIT', `stele_answer: the question has ${q.length} bytes, ` +
+        `the session's limit is ${s.limits.maxTextBytes} (max_text_bytes)`);
+    const e = this._engine;
+    const ptr = e.malloc(px.bytes.length + q.length + 1);   // the pixels, then the question
+    try {
+      e.u8.set(px.bytes, ptr);
+      e.u8.set(q, ptr + px.bytes.length);
+      const r = trapped(() => e.x.stele_wasm_answer(s.ptr, ptr, px.width, px.height, px.channels,
+        px.stride, ptr + px.bytes.length, q.length, e.err));
+      if (!r) throw e.error();
+      return this._read(r);
+    } finally {
+      e.free(ptr);
+    }
+  }
+
+  // A stele_answer_result* copied out of wasm memory (the next answer() reuses it).
+  _read(r) {
+    const e = this._engine, L = this._L;
+    e.views();
+    const i32 = (o) => e.dv.getInt32(r + o, true), u32 = (o) => e.dv.getUint32(r + o, true);
+    const nTop = i32(L.nTop), nAnswers = i32(L.nAnswers), G = i32(L.nGlimpses);
+    const gridHeight = i32(L.gridHeight), gridWidth = i32(L.gridWidth);
+    const top = e.int32s(u32(L.top), nTop), topProb = e.float32s(u32(L.topProb), nTop);
+    const questionIds = e.int32s(u32(L.questionIds), i32(L.nQuestion));
+    const index = i32(L.answer);
+    return {
+      answer: this._answers[index],
+      index,
+      top: Array.from(top, (k, i) => ({ answer: this._answers[k], index: k, prob: topProb[i] })),
+      probs: e.float32s(u32(L.probs), nAnswers),
+      glimpses: e.float32s(u32(L.glimpses), G * gridHeight * gridWidth),
+      glimpseCount: G,
+      gridHeight,
+      gridWidth,
+      question: Array.from(questionIds, (id) => this._model.piece(id)),
+      questionIds,
+    };
+  }
+
+  /** Frees the session, the model and the wasm instance's memory. Safe to call twice. */
+  dispose() {
+    if (!this._session) return;
+    try {
       this._session.dispose();
       this._model.dispose();
       this._engine.free(this._engine.err);

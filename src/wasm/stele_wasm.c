@@ -1,7 +1,7 @@
 /* WebAssembly entry points for src/js/stele.js (linked only into dist/stele.wasm).
  *
- * The JS side cannot build C structs by value, so the three calls that take structs
- * (model load with an out pointer, session create with limits, translate with params) get
+ * The JS side cannot build C structs by value, so the calls that take structs
+ * (model load with an out pointer, session create with limits, translate and caption with params) get
  * flat-argument wrappers here that return the handle or NULL (the reason in *err). Results are
  * read by the JS side straight from wasm memory, at the offsets in stele_wasm_layout(), so the
  * struct layout is stated once, by the compiler. */
@@ -38,6 +38,8 @@ static const int32_t layout[] = {
     sizeof(stele_trace_node),
     /* stele_hypothesis, continued: the confidence */
     offsetof(stele_hypothesis, token_logp), offsetof(stele_hypothesis, mean_logp),
+    /* stele_result, continued: a caption's feature grid */
+    offsetof(stele_result, grid_height), offsetof(stele_result, grid_width),
 };
 
 WASM_EXPORT(stele_wasm_layout)
@@ -115,6 +117,26 @@ const stele_result *stele_wasm_translate(stele_session *session, const char *tex
     return stele_translate(session, text, len, &p, &r, err) == STELE_OK ? r : NULL;
 }
 
+/* An image's caption (stele_caption): pixels as stele_caption takes them, the search parameters
+   as stele_wasm_translate's. */
+WASM_EXPORT(stele_wasm_caption)
+const stele_result *stele_wasm_caption(stele_session *session, const uint8_t *pixels, int width,
+                                       int height, int channels, int stride, int beam_size,
+                                       int nbest, double alpha, double beta, double len_a,
+                                       double len_b, stele_error *err)
+{
+    stele_params p = stele_default_params();
+    p.beam_size = beam_size;
+    p.nbest = nbest;
+    p.alpha = alpha;
+    p.beta = beta;
+    p.len_a = len_a;
+    p.len_b = len_b;
+    const stele_result *r = NULL;
+    return stele_caption(session, pixels, width, height, channels, stride, &p, &r, err) == STELE_OK
+        ? r : NULL;
+}
+
 /* Defaults of stele_default_params(), in the order beam, nbest, alpha, beta, len_a, len_b. */
 WASM_EXPORT(stele_wasm_default_param)
 double stele_wasm_default_param(int which)
@@ -170,4 +192,49 @@ int stele_wasm_translate_stream(stele_batch *batch, const char *const *texts,
     p.len_a = len_a;
     p.len_b = len_b;
     return (int)stele_translate_stream(batch, texts, lens, n, &p, forward_result, NULL, err);
+}
+
+/* ---- visual question answering (stele_answer; src/js/stele.js Answerer) ----
+   stele_answer_result's offsets in a list of their own, so that the layout above stays as it is;
+   the order is the contract with ANSWER_FIELDS in src/js/stele.js. */
+static const int32_t answer_layout[] = {
+    offsetof(stele_answer_result, answer), offsetof(stele_answer_result, text),
+    offsetof(stele_answer_result, n_top), offsetof(stele_answer_result, top),
+    offsetof(stele_answer_result, top_prob), offsetof(stele_answer_result, probs),
+    offsetof(stele_answer_result, n_answers), offsetof(stele_answer_result, n_glimpses),
+    offsetof(stele_answer_result, grid_height), offsetof(stele_answer_result, grid_width),
+    offsetof(stele_answer_result, glimpses), offsetof(stele_answer_result, n_question),
+    offsetof(stele_answer_result, question_ids),
+};
+
+WASM_EXPORT(stele_wasm_answer_layout)
+const int32_t *stele_wasm_answer_layout(void) { return answer_layout; }
+
+WASM_EXPORT(stele_wasm_answer_layout_count)
+int stele_wasm_answer_layout_count(void)
+{
+    return (int)(sizeof answer_layout / sizeof answer_layout[0]);
+}
+
+/* The answer to question (len bytes) about an image given as to stele_wasm_caption. */
+WASM_EXPORT(stele_wasm_answer)
+const stele_answer_result *stele_wasm_answer(stele_session *session, const uint8_t *pixels,
+                                             int width, int height, int channels, int stride,
+                                             const char *question, int len, stele_error *err)
+{
+    const stele_answer_result *r = NULL;
+    return stele_answer(session, pixels, width, height, channels, stride, question, len, &r,
+                        err) == STELE_OK ? r : NULL;
+}
+
+WASM_EXPORT(stele_wasm_model_answer_count)
+int stele_wasm_model_answer_count(const stele_model *model)
+{
+    return stele_model_answer_count(model);
+}
+
+WASM_EXPORT(stele_wasm_model_answer)
+const char *stele_wasm_model_answer(const stele_model *model, int i)
+{
+    return stele_model_answer(model, i);
 }

@@ -7,7 +7,7 @@ DIST ?= dist
 WASM_SRC := $(filter-out src/cli.c src/kernels_avx2.c,$(wildcard src/*.c)) src/wasm/stele_wasm.c
 WASM_EXPORTS := malloc free stele_status_name stele_model_free stele_session_free \
     stele_model_info_json stele_model_piece stele_model_vocab_size \
-    stele_session_set_profiling stele_session_timings stele_batch_free
+    stele_session_set_profiling stele_session_timings stele_batch_free stele_model_task
 WASM_EMPTY :=
 WASM_SPACE := $(WASM_EMPTY) $(WASM_EMPTY)
 WASM_COMMA := ,

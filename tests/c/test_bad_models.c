@@ -514,6 +514,207 @@ static void tokenizer_cases(void) {
     run_edits("tokenizer-is-floats", STELE_ERR_TOKENIZER, e2, 2);
 }
 
+/* Makes the file at path the base of the cases that follow; 0 when it cannot be read or parsed. */
+static int set_base(const char *path) {
+    free(base);
+    json_free(base_header);
+    base_header = NULL;
+    base_hlen = 0;
+    base = read_file(path, &base_size);
+    if (!base) return 0;
+    for (int i = 7; i >= 0; i--) base_hlen = base_hlen << 8 | base[i];
+    char msg[256];
+    base_header = json_parse((const char *)base + 8, base_hlen, msg, sizeof msg);
+    CHECK(base_header != NULL, "base header of %s: %s", path, msg);
+    return base_header != NULL;
+}
+
+/* Image (caption) models, from the tiny caption model (models/FORMAT.md "Image models"): the
+ * task, the image, the CNN blocks and their tensors, the attention gate, tokenizer.words. */
+static void caption_cases(void) {
+    stele_model *m = NULL;
+    stele_error err;
+    CHECK(stele_model_load(base, base_size, &m, &err) == STELE_OK, "caption base: %s", err.message);
+    stele_model_free(m);
+#define CFG(p) "__metadata__/config/" p
+    want_text = "config.task \"summarize\" is not supported";
+    EDIT("caption-task-unknown", STELE_ERR_CONFIG, {CFG("task"), "\"summarize\""});
+    want_text = "task caption needs encoder.type cnn, not lstm";
+    EDIT("caption-task-with-lstm", STELE_ERR_CONFIG, {CFG("encoder/type"), "\"lstm\""});
+    want_text = "task translate needs encoder.type lstm or bilstm, not cnn";
+    EDIT("caption-cnn-without-task", STELE_ERR_CONFIG, {CFG("task"), NULL});
+    want_text = "config: image must be a JSON object";
+    EDIT("caption-image-missing", STELE_ERR_CONFIG, {CFG("image"), NULL});
+    want_text = "image.channels 2";
+    EDIT("caption-image-channels-2", STELE_ERR_CONFIG, {CFG("image/channels"), "2"});
+    want_text = "image.channels must be an integer in 1..3";
+    EDIT("caption-image-channels-4", STELE_ERR_CONFIG, {CFG("image/channels"), "4"});
+    want_text = "image.std must be a positive number";
+    EDIT("caption-image-std-zero", STELE_ERR_CONFIG, {CFG("image/std"), "0"});
+    want_text = "image.mean must be a finite number";
+    EDIT("caption-image-mean-string", STELE_ERR_CONFIG, {CFG("image/mean"), "\"0.5\""});
+    want_text = "image.height must be an integer in 1..4096";
+    EDIT("caption-image-height-0", STELE_ERR_CONFIG, {CFG("image/height"), "0"});
+    want_text = "image.width must be an integer in 1..4096";
+    EDIT("caption-image-width-huge", STELE_ERR_CONFIG, {CFG("image/width"), "100000"});
+    want_text = "image 84x3 is too small for 2 CNN blocks";
+    EDIT("caption-image-too-small", STELE_ERR_CONFIG, {CFG("image/height"), "3"});
+    want_text = "encoder.channels must be an array of 1..8";
+    EDIT("caption-channels-empty", STELE_ERR_CONFIG, {CFG("encoder/channels"), "[]"});
+    EDIT("caption-channels-missing", STELE_ERR_CONFIG, {CFG("encoder/channels"), NULL});
+    want_text = "encoder.channels must be an array of 1..8";
+    EDIT("caption-channels-9-blocks", STELE_ERR_CONFIG,
+         {CFG("encoder/channels"), "[1,1,1,1,1,1,1,1,1]"});
+    want_text = "encoder.channels[1] must be an integer in 1..4096";
+    EDIT("caption-channels-fractional", STELE_ERR_CONFIG, {CFG("encoder/channels"), "[4,8.5]"});
+    want_text = "over the 2^28-float activation limit";
+    EDIT("caption-activations-huge", STELE_ERR_CONFIG, {CFG("image/height"), "4096"},
+         {CFG("image/width"), "4096"}, {CFG("encoder/channels"), "[4096,8]"});
+    want_text = "tensor cnn.1.weight has shape [8, 4, 3, 3], the config implies [9, 4, 3, 3]";
+    EDIT("caption-channels-vs-tensors", STELE_ERR_SHAPE, {CFG("encoder/channels"), "[4,9]"});
+    want_text = "tensor cnn.1.bias is missing";
+    EDIT("caption-missing-conv-bias", STELE_ERR_MISSING, {"cnn.1.bias", NULL});
+    want_text = "tensor cnn.0.weight has dtype I32";
+    EDIT("caption-conv-dtype", STELE_ERR_DTYPE, {"cnn.0.weight/dtype", "\"I32\""});
+    want_text = "tensor cnn.0.weight has shape [4, 1, 9], the config implies [4, 1, 3, 3]";
+    EDIT("caption-conv-shape-3d", STELE_ERR_SHAPE, {"cnn.0.weight/shape", "[4,1,9]"});
+    want_text = "tensor attention.gate.weight is missing";
+    EDIT("caption-gate-missing", STELE_ERR_MISSING, {"attention.gate.weight", NULL});
+    want_text = "tensor attention.gate.bias is not used";
+    EDIT("caption-gate-off-with-tensors", STELE_ERR_CONFIG, {CFG("attention/gate"), "false"});
+    want_text = "attention.gate must be true or false";
+    EDIT("caption-gate-not-bool", STELE_ERR_CONFIG, {CFG("attention/gate"), "1"});
+    want_text = "attention.gate needs an attention score, decoder.style bahdanau and "
+                "decoder.placement top (attention.score additive, decoder.style luong";
+    EDIT("caption-gate-with-luong", STELE_ERR_CONFIG, {CFG("decoder/style"), "\"luong\""});
+    want_text = "decoder.placement gnmt)";
+    EDIT("caption-gate-with-gnmt", STELE_ERR_CONFIG, {CFG("decoder/placement"), "\"gnmt\""});
+    want_text = "config: encoder.position \"sinusoidal\" is not supported";
+    EDIT("caption-position-unknown", STELE_ERR_CONFIG, {CFG("encoder/position"), "\"sinusoidal\""});
+    want_text = "tensor memory_position.weight is not used";
+    EDIT("caption-position-none-with-tensor", STELE_ERR_CONFIG, {CFG("encoder/position"), "\"none\""});
+    want_text = "tensor memory_position.weight is missing";
+    EDIT("caption-position-missing", STELE_ERR_MISSING, {"memory_position.weight", NULL});
+    want_text = "tensor memory_position.weight has shape [441, 8], the config implies [100, 8]";
+    EDIT("caption-position-vs-grid", STELE_ERR_SHAPE, {CFG("image/height"), "40"},
+         {CFG("image/width"), "40"});
+    want_text = "tensor tokenizer.words is missing";
+    EDIT("caption-words-missing", STELE_ERR_MISSING, {"tokenizer.words", NULL});
+    want_text = "tensor tokenizer.words has dtype I8";
+    EDIT("caption-words-dtype", STELE_ERR_DTYPE, {"tokenizer.words/dtype", "\"I8\""});
+    want_text = "tgt_vocab 20 but tokenizer.words has 19 words";
+    EDIT("caption-vocab-vs-words", STELE_ERR_CONFIG, {CFG("src_vocab"), "20"},
+         {CFG("tgt_vocab"), "20"});
+    want_text = "eos_id 4 is the word \"a\" in tokenizer.words, expected \"</s>\"";
+    EDIT("caption-eos-vs-words", STELE_ERR_CONFIG, {CFG("eos_id"), "4"});
+    size_t b, e;
+    offsets("tokenizer.words", &b, &e);
+    want_text = "word 0 (line 1) has white space";
+    run_patched("caption-words-space", STELE_ERR_TOKENIZER, 8 + base_hlen + b + 5, " ", 1);
+    const char *w = (const char *)base + 8 + base_hlen + b;
+    size_t at = 0;
+    for (size_t i = 0; i + 4 <= e - b; i++)
+        if (memcmp(w + i, "\nat\n", 4) == 0) at = i + 1;
+    CHECK(at > 0, "the tiny caption vocabulary has no word \"at\"");
+    want_text = "are both \"in\"";
+    if (at) run_patched("caption-words-duplicate", STELE_ERR_TOKENIZER, 8 + base_hlen + b + at,
+                        "in", 2);
+    want_text = "tensor cnn.0.weight element 0 is NaN";
+    offsets("cnn.0.weight", &b, &e);
+    const float nan_ = NAN;
+    run_patched("caption-conv-weight-nan", STELE_ERR_WEIGHTS, 8 + base_hlen + b, &nan_, 4);
+    char r[160];
+    snprintf(r, sizeof r, "{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[%zu,%zu]}", b, b);
+    want_text = "tensor cnn.2.weight is not used";
+    EDIT("caption-extra-block-tensor", STELE_ERR_CONFIG, {"cnn.2.weight", r});
+    want_text = "tensor src_embed.weight is not used";
+    EDIT("caption-src-embed", STELE_ERR_CONFIG, {"src_embed.weight", r});
+    snprintf(r, sizeof r, "{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[%zu,%zu]}", b, b);
+    want_text = "tensor tokenizer.spm is not used";
+    EDIT("caption-spm-tokenizer-too", STELE_ERR_CONFIG, {"tokenizer.spm", r});
+#undef CFG
+}
+
+/* The offset in the base file of the first occurrence of `what` inside tensor `name` (0 when
+ * absent). */
+static size_t find_in(const char *name, const char *what) {
+    size_t b, e, n = strlen(what);
+    offsets(name, &b, &e);
+    const uint8_t *d = base + 8 + base_hlen;
+    for (size_t i = b; i + n <= e; i++)
+        if (memcmp(d + i, what, n) == 0) return 8 + base_hlen + i;
+    return 0;
+}
+
+/* VQA models, from the tiny VQA model (models/FORMAT.md "VQA models"): the config sections, the
+ * glimpse convolutions, the classifier, tokenizer.words and answers.words. */
+static void vqa_cases(void) {
+    stele_model *m = NULL;
+    stele_error err;
+    CHECK(stele_model_load(base, base_size, &m, &err) == STELE_OK, "vqa base: %s", err.message);
+    stele_model_free(m);
+#define CFG(p) "__metadata__/config/" p
+    want_text = "task vqa needs encoder.type cnn, not lstm";
+    EDIT("vqa-encoder-lstm", STELE_ERR_CONFIG, {CFG("encoder/type"), "\"lstm\""});
+    want_text = "config: encoder.position learned is not supported in a vqa model";
+    EDIT("vqa-position-learned", STELE_ERR_CONFIG, {CFG("encoder/position"), "\"learned\""});
+    want_text = "config: glimpses must be an integer in 1..4";
+    EDIT("vqa-glimpses-0", STELE_ERR_CONFIG, {CFG("glimpses"), "0"});
+    EDIT("vqa-glimpses-5", STELE_ERR_CONFIG, {CFG("glimpses"), "5"});
+    want_text = "tensor glimpse.conv2.weight has shape [2, 10, 1, 1], the config implies [3, 10, 1, 1]";
+    EDIT("vqa-glimpses-vs-tensors", STELE_ERR_SHAPE, {CFG("glimpses"), "3"});
+    want_text = "config: l2norm must be true or false";
+    EDIT("vqa-l2norm-missing", STELE_ERR_CONFIG, {CFG("l2norm"), NULL});
+    want_text = "config: pool \"mean\" is not supported";
+    EDIT("vqa-pool-mean", STELE_ERR_CONFIG, {CFG("pool"), "\"mean\""});
+    want_text = "config: question must be a JSON object";
+    EDIT("vqa-question-missing", STELE_ERR_CONFIG, {CFG("question"), NULL});
+    want_text = "config: classifier.hidden must be an integer";
+    EDIT("vqa-classifier-hidden-0", STELE_ERR_CONFIG, {CFG("classifier/hidden"), "0"});
+    want_text = "tensor q_lstm.weight_ih_l0 has shape [48, 8], the config implies [52, 8]";
+    EDIT("vqa-question-hidden-vs-tensors", STELE_ERR_SHAPE, {CFG("question/hidden"), "13"});
+    want_text = "sizes too large: answers x classifier.hidden (classifier.fc2.weight) = "
+                "1099511627776 elements";
+    EDIT("vqa-classifier-huge", STELE_ERR_CONFIG, {CFG("classifier/hidden"), "1048576"},
+         {CFG("answers"), "1048576"});
+    want_text = "tensor glimpse.conv1.weight has shape [10, 20], the config implies [10, 20, 1, 1]";
+    EDIT("vqa-conv1-2d", STELE_ERR_SHAPE, {"glimpse.conv1.weight/shape", "[10,20]"});
+    want_text = "tensor classifier.fc1.weight is missing";
+    EDIT("vqa-fc1-missing", STELE_ERR_MISSING, {"classifier.fc1.weight", NULL});
+    want_text = "src_vocab 21 but tokenizer.words has 20 words";
+    EDIT("vqa-vocab-vs-words", STELE_ERR_CONFIG, {CFG("src_vocab"), "21"});
+    want_text = "unk_id 2 is the word \"<s>\" in tokenizer.words, expected \"<unk>\"";
+    EDIT("vqa-unk-vs-words", STELE_ERR_CONFIG, {CFG("unk_id"), "2"});
+    want_text = "tensor answers.words is missing";
+    EDIT("vqa-answers-missing", STELE_ERR_MISSING, {"answers.words", NULL});
+    want_text = "tensor answers.words has dtype I8";
+    EDIT("vqa-answers-dtype", STELE_ERR_DTYPE, {"answers.words/dtype", "\"I8\""});
+    want_text = "tensor classifier.fc2.weight has shape [12, 16], the config implies [13, 16]";
+    EDIT("vqa-answers-vs-fc2", STELE_ERR_SHAPE, {CFG("answers"), "13"});
+    size_t at = find_in("answers.words", "\nbag\n");
+    CHECK(at > 0, "the tiny vqa answers have no \"bag\"");
+    if (at) {
+        want_text = "config: answers 12 but answers.words has 11 lines";
+        run_patched("vqa-answers-lines", STELE_ERR_CONFIG, at, " ", 1);
+        want_text = "answers.words: answer 1 (line 2) has a control character";
+        run_patched("vqa-answers-control", STELE_ERR_TOKENIZER, at + 1, "\t", 1);
+        want_text = "answers.words: answer 1 (line 2) has invalid UTF-8";
+        run_patched("vqa-answers-utf8", STELE_ERR_TOKENIZER, at + 1, "\xc3", 1);
+        want_text = "answers.words: answer 1 (line 2) is empty";
+        run_patched("vqa-answers-empty", STELE_ERR_TOKENIZER, at + 1, "\n\n\n", 3);
+    }
+    size_t b, e;
+    offsets("glimpse.conv2.weight", &b, &e);
+    const float inf = INFINITY;
+    want_text = "tensor glimpse.conv2.weight element 0 is +Inf";
+    run_patched("vqa-conv2-inf", STELE_ERR_WEIGHTS, 8 + base_hlen + b, &inf, 4);
+    char r[160];
+    snprintf(r, sizeof r, "{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[%zu,%zu]}", b, b);
+    want_text = "tensor tgt_embed.weight is not used";
+    EDIT("vqa-decoder-tensor", STELE_ERR_CONFIG, {"tgt_embed.weight", r});
+#undef CFG
+}
+
 int main(int argc, char **argv) {
     const char *path = NULL;
     for (int i = 1; i < argc; i++) {
@@ -552,6 +753,17 @@ int main(int argc, char **argv) {
     metadata_cases();
     config_cases();
     tokenizer_cases();
+    /* the tiny caption model beside the base (tests/golden/tiny/caption-tiny.safetensors) */
+    char cap[1024];
+    const char *slash = strrchr(path, '/');
+    snprintf(cap, sizeof cap, "%.*scaption-tiny.safetensors", slash ? (int)(slash - path + 1) : 0,
+             path);
+    CHECK(set_base(cap), "cannot read the caption base model %s", cap);
+    if (base_header) caption_cases();
+    snprintf(cap, sizeof cap, "%.*svqa-tiny.safetensors", slash ? (int)(slash - path + 1) : 0,
+             path);
+    CHECK(set_base(cap), "cannot read the vqa base model %s", cap);
+    if (base_header) vqa_cases();
     printf("%d malformed models\n", n_cases);
     CHECK(n_cases >= 40, "only %d cases", n_cases);
     json_free(base_header);

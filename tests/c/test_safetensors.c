@@ -227,10 +227,12 @@ static void golden(const char *path) {
     stele_error err;
     CHECK(st_open(b, size, &f, &err) == STELE_OK, "%s: %s", path, err.message);
     if (f) {
+        /* text models embed SentencePiece, image models (caption, vqa) a word list */
         const st_tensor *tok = st_find(f, "tokenizer.spm");
+        if (!tok) tok = st_find(f, "tokenizer.words");
         int is_trace = strstr(path, ".trace.") != NULL;
         CHECK(is_trace || (tok && tok->dtype == ST_U8 && tok->ndim == 1 && tok->nbytes > 0),
-              "%s: tokenizer.spm", path);
+              "%s: tokenizer.spm or tokenizer.words", path);
         CHECK(is_trace || (st_meta(f, "format") && strcmp(st_meta(f, "format"), "stele") == 0),
               "%s: format", path);
         size_t total = 0;

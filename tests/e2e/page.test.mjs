@@ -12,6 +12,7 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { createStaticServer } from '../../scripts/serve.mjs';
 import { Translator } from '../../src/js/stele.js';
+import { contrastReport } from './helpers.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CHROMIUM = process.env.STELE_CHROMIUM || '/usr/bin/chromium';
@@ -99,39 +100,6 @@ async function translate(text) {
   await page.press('#input', 'Enter');
   await page.waitForFunction((t) => document.getElementById('output').dataset.input === t &&
     document.body.dataset.busy === 'false', text, { timeout: 30_000 });
-}
-
-// Every element that shows text (own text nodes), visible and enabled, whose colour has less than
-// 4.5:1 contrast (WCAG AA) with the background it sits on; and the body's background luminance.
-// Backgrounds are composed from <html> down (alpha included), from computed styles only.
-function contrastReport() {
-  const rgba = (c) => {
-    const m = /rgba?\(([^)]+)\)/.exec(c);
-    const v = m ? m[1].split(/[\s,/]+/).filter(Boolean).map(Number) : [0, 0, 0, 0];
-    return [v[0], v[1], v[2], v[3] ?? 1];
-  };
-  const over = (top, under) => [0, 1, 2].map((k) => top[k] * top[3] + under[k] * (1 - top[3])).concat(1);
-  const lum = (c) => {
-    const f = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
-    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
-  };
-  const bgOf = (el) => {
-    const chain = [];
-    for (let e = el; e; e = e.parentElement) chain.unshift(e);
-    return chain.reduce((c, e) => over(rgba(getComputedStyle(e).backgroundColor), c), [255, 255, 255, 1]);
-  };
-  const bad = [];
-  let checked = 0;
-  for (const el of document.body.querySelectorAll('*')) {
-    if (![...el.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.data.trim())) continue;
-    if (!el.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true }) || el.closest(':disabled, select, svg, .sr-only')) continue;
-    const bg = bgOf(el), fg = over(rgba(getComputedStyle(el).color), bg);
-    const [hi, lo] = [lum(fg), lum(bg)].sort((a, b) => b - a);
-    const ratio = (hi + 0.05) / (lo + 0.05);
-    checked++;
-    if (ratio < 4.5) bad.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}.${el.className} "${el.textContent.trim().slice(0, 30)}": ${ratio.toFixed(2)}`);
-  }
-  return { bodyBg: lum(bgOf(document.body)), checked, bad };
 }
 
 // The model picker's labels at the current width: elements of the model card cut off

@@ -149,6 +149,27 @@ assert got == [True, False, False, False], got
     || { echo "FAIL cli: a threshold nothing is below changed the output"; fail=1; }
 $STELE info --json $lc/m0.safetensors | grep -q '"low_confidence_logp": 0' || { echo "FAIL cli: info lacks low_confidence_logp"; fail=1; }
 $STELE translate -m $lc/m1.safetensors x >/dev/null 2>&1; check "low_confidence_logp 1 -> refused, exit 1" 1 $?
+# The same per output piece (search.low_confidence_mean_logp): flagged just above the output's
+# own mean_logp, not just below it; refused above 0; named by info.
+ml=$($STELE translate -m $M --json "the dog" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["mean_logp"])')
+for v in above below bad; do
+    /usr/bin/python3 -c '
+import json, sys
+sys.path.insert(0, "scripts")
+import stio
+t, m = stio.load(sys.argv[1])
+ml = float(sys.argv[2]); v = {"above": ml / 2, "below": ml * 2, "bad": 0.5}[sys.argv[3]]
+s = json.loads(m.get("search", "{}")); s["low_confidence_mean_logp"] = v
+m["search"] = json.dumps(s); stio.save(sys.argv[4], t, m)' $M $ml $v $lc/mean-$v.safetensors
+done
+o=$($STELE translate -m $lc/mean-above.safetensors --json "the dog"; $STELE translate -m $lc/mean-below.safetensors --json "the dog"; $STELE translate -m $lc/mean-above.safetensors --json "")
+printf '%s\n' "$o" | /usr/bin/python3 -c '
+import json, sys
+got = [json.loads(l)["low_confidence"] for l in sys.stdin]
+assert got == [True, False, False], got
+' || { echo "FAIL cli: low_confidence_mean_logp in --json"; fail=1; }
+$STELE info --json $lc/mean-above.safetensors | grep -q '"low_confidence_mean_logp": -' || { echo "FAIL cli: info lacks low_confidence_mean_logp"; fail=1; }
+$STELE translate -m $lc/mean-bad.safetensors x >/dev/null 2>&1; check "low_confidence_mean_logp 0.5 -> refused, exit 1" 1 $?
 rm -rf $lc
 $STELE translate -m $M --beam 1 --batch 0 x >/dev/null 2>&1; check "--batch 0 -> exit 2" 2 $?
 # Issue 16. --json never prints nan/inf (not JSON): a model whose generator.bias gives every
@@ -191,5 +212,111 @@ for batch in "" "--beam 1 --batch 4"; do
     grep -qx "STELE_ERR_LIMIT: input has 67108864 bytes, the session's limit is 65536 (max_text_bytes)" $tmp/err ||
         { echo "FAIL cli: 64 MiB line message: $(head -c 300 $tmp/err)"; fail=1; }
 done
+# caption: PGM/PPM images of the tiny caption model's golden trace; greedy captions equal the
+# reference's tokens detokenised (scripts/words.py); P6 with R = G = B gives the same; --json;
+# unreadable, non-PNM, wrong-size images fail alone (exit 1); usage errors exit 2.
+CM=tests/golden/tiny/caption-tiny.safetensors
+/usr/bin/python3 - "$tmp" <<'PY' || { echo "FAIL cli: cannot write the caption test images"; fail=1; }
+import sys
+sys.path.insert(0, 'scripts')
+import stio, words
+t, _ = stio.load('tests/golden/tiny/caption-tiny.trace.safetensors')
+m, _ = stio.load('tests/golden/tiny/caption-tiny.safetensors')
+vocab = words.WordVocab.from_bytes(m['tokenizer.words'])
+out = sys.argv[1]
+with open(out + '/captions.want', 'w') as f:
+    for i, (im, g, n) in enumerate(zip(t['images'], t['greedy'], t['greedy_len'])):
+        open(f'{out}/img{i}.pgm', 'wb').write(b'P5\n# a comment\n84 84\n255\n' + im.tobytes())
+        rgb = bytes(v for p in im.tobytes() for v in (p, p, p))
+        open(f'{out}/img{i}.ppm', 'wb').write(b'P6 84 84 255\n' + rgb)
+        ws = [vocab.words[x] for x in g[:n] if x not in (0, 2, 3)]
+        f.write(words.detokenize(ws) + '\n')
+open(out + '/small.pgm', 'wb').write(b'P5\n10 10\n255\n' + bytes(100))
+open(out + '/fake.png', 'wb').write(b'\x89PNG\r\n\x1a\n' + bytes(100))
+open(out + '/short.pgm', 'wb').write(b'P5\n84 84\n255\n' + bytes(100))
+PY
+$STELE caption -m $CM --beam 1 $tmp/img[0-5].pgm > $tmp/captions.got; check "caption PGM" 0 $?
+cmp -s $tmp/captions.got $tmp/captions.want ||
+    { echo "FAIL cli: captions differ from the reference:"; diff $tmp/captions.got $tmp/captions.want; fail=1; }
+$STELE caption -m $CM --beam 1 $tmp/img[0-5].ppm > $tmp/captions.ppm; check "caption PPM" 0 $?
+cmp -s $tmp/captions.ppm $tmp/captions.want || { echo "FAIL cli: PPM captions differ from PGM"; fail=1; }
+j=$($STELE caption -m $CM --json --nbest 2 $tmp/img1.pgm); check "caption --json" 0 $?
+printf '%s\n' "$j" | /usr/bin/python3 -c '
+import json, sys
+o = json.loads(sys.stdin.readline())
+assert {"text", "tokens", "score", "nbest", "grid", "attention"} <= set(o), o.keys()
+h, w = o["grid"]
+assert (h, w) == (21, 21) and len(o["attention"]) == len(o["tokens"]) and len(o["nbest"]) == 2
+assert all(len(r) == h * w and abs(sum(r) - 1) < 1e-2 for r in o["attention"])
+' || { echo "FAIL cli: caption --json output"; fail=1; }
+out=$($STELE caption -m $CM $tmp/small.pgm $tmp/nothere.pgm $tmp/fake.png $tmp/short.pgm $tmp/img1.pgm 2>$tmp/err)
+check "caption: bad images fail alone -> exit 1" 1 $?
+[ "$(printf '%s\n' "$out" | wc -l)" = 5 ] && [ -n "$(printf '%s\n' "$out" | tail -n 1)" ] ||
+    { echo "FAIL cli: caption bad images: one line each, the good one captioned: $out"; fail=1; }
+for want in 'small.pgm: stele_caption: the image is 10x10 pixels' 'nothere.pgm: cannot read' \
+            'fake.png: not a binary PGM (P5) or PPM (P6) image' 'short.pgm: the file ends before'; do
+    grep -q "^STELE_ERR_ARGUMENT: .*$want" $tmp/err || { echo "FAIL cli: no '$want' in: $(cat $tmp/err)"; fail=1; }
+done
+$STELE caption -m $M $tmp/img0.pgm >/dev/null 2>$tmp/err; check "caption with a text model -> exit 1" 1 $?
+grep -q "task is translate" $tmp/err || { echo "FAIL cli: caption text model: $(cat $tmp/err)"; fail=1; }
+$STELE translate -m $CM "a bag" >/dev/null 2>$tmp/err; check "translate with a caption model -> exit 1" 1 $?
+grep -q "task is caption" $tmp/err || { echo "FAIL cli: translate caption model: $(cat $tmp/err)"; fail=1; }
+$STELE caption -m $CM 2>/dev/null; check "caption without IMAGE -> exit 2" 2 $?
+$STELE caption $tmp/img0.pgm 2>/dev/null; check "caption without -m -> exit 2" 2 $?
+$STELE info $CM | grep -q '^encoder     cnn, 2 blocks' || { echo "FAIL cli: info of a caption model"; fail=1; }
+# ask: the tiny VQA model's golden questions (tab, "É", upper case) on PGM images of its trace:
+# the same answers; --json (top-5, probabilities within 1e-4 of the reference, glimpses over the
+# grid); an empty question fails alone (exit 1); other tasks refused; usage errors exit 2.
+VM=tests/golden/tiny/vqa-tiny.safetensors
+/usr/bin/python3 - "$tmp" <<'PY' || { echo "FAIL cli: cannot write the vqa test images"; fail=1; }
+import json, sys
+sys.path.insert(0, 'scripts')
+import stio
+t, meta = stio.load('tests/golden/tiny/vqa-tiny.trace.safetensors')
+m, _ = stio.load('tests/golden/tiny/vqa-tiny.safetensors')
+answers = m['answers.words'].tobytes().decode().split('\n')
+out = sys.argv[1]
+for i, im in enumerate(t['images']):
+    open(f'{out}/vimg{i}.pgm', 'wb').write(b'P5 84 84 255\n' + im.tobytes())
+for i in range(len(t['answer'])):
+    open(f'{out}/q{i}.txt', 'wb').write(t['question_bytes'][i][:t['question_len'][i]].tobytes())
+    open(f'{out}/a{i}.txt', 'w').write(f"{t['image'][i]} {answers[t['answer'][i]]}\n")
+    json.dump([float(p) for p in t['probs'][i]], open(f'{out}/p{i}.json', 'w'))
+PY
+ok=0
+for i in 0 1 2 3 4 5 6 7; do
+    read -r img want < $tmp/a$i.txt
+    got=$($STELE ask -m $VM $tmp/vimg$img.pgm "$(cat $tmp/q$i.txt)" | head -n 1)
+    if [ "$got" = "$want" ]; then ok=$((ok + 1)); else echo "FAIL cli: ask question $i: \"$got\", the reference \"$want\""; fail=1; fi
+done
+[ $ok = 8 ] && echo "ok   cli: ask: 8/8 golden answers"
+n=$($STELE ask -m $VM $tmp/vimg0.pgm "is there a bag?" "where is the dress?" | wc -l)
+[ "$n" = 8 ] || { echo "FAIL cli: ask: 2 questions should print 2 x 4 lines, got $n"; fail=1; }
+$STELE ask -m $VM --json $tmp/vimg$(cut -d' ' -f1 $tmp/a1.txt).pgm "$(cat $tmp/q1.txt)" > $tmp/ask.json
+check "ask --json" 0 $?
+/usr/bin/python3 - $tmp/ask.json $tmp/p1.json <<'PY' || { echo "FAIL cli: ask --json output"; fail=1; }
+import json, sys
+o = json.loads(open(sys.argv[1]).readline())
+want = json.load(open(sys.argv[2]))
+assert {"answer", "index", "top", "probs", "question", "grid", "glimpses"} <= set(o), o.keys()
+assert o["grid"] == [21, 21] and len(o["glimpses"]) == 2 and len(o["top"]) == 5
+assert all(len(g) == 441 and abs(sum(g) - 1) < 1e-2 for g in o["glimpses"])
+assert o["top"][0]["answer"] == o["answer"] and o["question"][-1] == "?"
+assert max(abs(a - b) for a, b in zip(o["probs"], want)) < 1e-4
+PY
+out=$($STELE ask -m $VM $tmp/vimg0.pgm "" "is there a bag?" 2>$tmp/err)
+check "ask: an empty question fails alone -> exit 1" 1 $?
+grep -q "^STELE_ERR_ARGUMENT: question 1: stele_answer: empty question" $tmp/err ||
+    { echo "FAIL cli: ask empty question: $(cat $tmp/err)"; fail=1; }
+[ "$(printf '%s\n' "$out" | wc -l)" = 5 ] || { echo "FAIL cli: ask: empty line + 4 lines expected: $out"; fail=1; }
+$STELE ask -m $VM $tmp/small.pgm "is there a bag?" >/dev/null 2>$tmp/err; check "ask: wrong image size -> exit 1" 1 $?
+grep -q "stele_answer: the image is 10x10 pixels" $tmp/err || { echo "FAIL cli: ask small image: $(cat $tmp/err)"; fail=1; }
+$STELE ask -m $CM $tmp/vimg0.pgm "is there a bag?" >/dev/null 2>$tmp/err; check "ask with a caption model -> exit 1" 1 $?
+grep -q "task is caption" $tmp/err || { echo "FAIL cli: ask caption model: $(cat $tmp/err)"; fail=1; }
+$STELE caption -m $VM $tmp/vimg0.pgm >/dev/null 2>$tmp/err; check "caption with a vqa model -> exit 1" 1 $?
+grep -q "task is vqa" $tmp/err || { echo "FAIL cli: caption vqa model: $(cat $tmp/err)"; fail=1; }
+$STELE ask -m $VM $tmp/vimg0.pgm 2>/dev/null; check "ask without QUESTION -> exit 2" 2 $?
+$STELE ask $tmp/vimg0.pgm "is there a bag?" 2>/dev/null; check "ask without -m -> exit 2" 2 $?
+$STELE info $VM | grep -q '^glimpses    2 (1x1 convolutions, hidden 10)' || { echo "FAIL cli: info of a vqa model"; fail=1; }
 rm -rf "$tmp"
 exit $fail

@@ -31,7 +31,7 @@ static double maxdiff(const float *a, const float *b, int n)
 }
 
 static int failures;
-static double worst[8];
+static double worst[10];
 static const kernels *KS;   /* the set under test */
 static void check(int which, const char *what, double d, double tol, int a, int b, int c)
 {
@@ -41,6 +41,82 @@ static void check(int which, const char *what, double d, double tol, int a, int 
         printf("FAIL %s (%d, %d, %d): max abs diff %.3g > %.3g\n", what, a, b, c, d, tol);
         failures++;
     }
+}
+
+/* conv3x3_relu and maxpool2x2 on sizes that exercise every pixel block (the 6- and 4-pixel
+ * blocks and each remainder), every channel block (16, 8, 4 and the scalar tail) and one input
+ * channel; the padded input's border is zero as the engine keeps it, the output guarded. */
+static void test_conv(void)
+{
+    static const int Hs[] = {1, 2, 5}, Ws[] = {1, 2, 3, 4, 5, 6, 7, 9, 13, 21};
+    static const int Cis[] = {1, 3, 4, 8, 17}, Cos[] = {1, 3, 4, 5, 8, 12, 16, 17, 24, 33};
+    const int maxH = 5, maxW = 21, maxC = 33;
+    float *x = malloc(sizeof(float) * (maxH + 2) * (maxW + 2) * maxC);
+    float *w = malloc(sizeof(float) * 9 * maxC * maxC), *b = malloc(sizeof(float) * maxC);
+    const size_t ny = (size_t)maxH * maxW * maxC + 16;
+    float *y1 = malloc(sizeof(float) * ny), *y2 = malloc(sizeof(float) * ny);
+    if (!x || !w || !b || !y1 || !y2) {
+        printf("FAIL out of memory\n");
+        failures++;
+        free(x); free(w); free(b); free(y1); free(y2);
+        return;
+    }
+    for (size_t hi = 0; hi < sizeof Hs / sizeof *Hs; hi++)
+        for (size_t wi = 0; wi < sizeof Ws / sizeof *Ws; wi++)
+            for (size_t ci = 0; ci < sizeof Cis / sizeof *Cis; ci++)
+                for (size_t co = 0; co < sizeof Cos / sizeof *Cos; co++) {
+                    const int H = Hs[hi], W = Ws[wi], Ci = Cis[ci], Co = Cos[co];
+                    for (int r = 0; r < H + 2; r++)
+                        for (int c = 0; c < W + 2; c++) {
+                            float *px = x + ((size_t)r * (W + 2) + c) * Ci;
+                            if (r == 0 || c == 0 || r == H + 1 || c == W + 1)
+                                memset(px, 0, sizeof(float) * Ci);
+                            else
+                                fill(px, Ci);
+                        }
+                    fill(w, 9 * Ci * Co);
+                    fill(b, Co);
+                    const size_t n = (size_t)H * W * Co;
+                    for (size_t i = 0; i < n + 16; i++)
+                        y1[i] = y2[i] = 123.0f;   /* guard: nothing past n is written */
+                    KS->conv3x3_relu(y1, x, w, b, H, W, Ci, Co);
+                    ks_conv3x3_relu(y2, x, w, b, H, W, Ci, Co);
+                    int zeros = 0;
+                    for (size_t i = 0; i < n; i++)
+                        zeros += y2[i] == 0.0f;
+                    if (zeros == 0 && n > 8) {
+                        printf("FAIL conv3x3_relu (%d, %d, %d, %d): ReLU never clipped\n", H, W,
+                               Ci, Co);
+                        failures++;
+                    }
+                    check(7, "conv3x3_relu", maxdiff(y1, y2, (int)n + 16), 1e-6 * (9 * Ci + 1) * 4,
+                          H * 100 + W, Ci, Co);
+                }
+    /* max-pool: odd sizes floor; ldy wider than the row (a padded destination) */
+    for (int H = 1; H <= 7; H += 3)
+        for (int W = 1; W <= 9; W += 2)
+            for (int C = 1; C <= 19; C += 6) {
+                const int Ho = H / 2, Wo = W / 2, ldy = (Wo + 2) * C;
+                fill(x, H * W * C);
+                const int n = (Ho + 1) * ldy;
+                for (int i = 0; i < n; i++)
+                    y1[i] = y2[i] = -5.0f;
+                KS->maxpool2x2(y1, ldy, x, H, W, C);
+                ks_maxpool2x2(y2, ldy, x, H, W, C);
+                check(8, "maxpool2x2", maxdiff(y1, y2, n), 0.0, H, W, C);
+                if (Ho && Wo) {   /* the reference itself, one element */
+                    float m = x[0];
+                    if (W > 1 && x[C] > m) m = x[C];
+                    if (x[W * C] > m) m = x[W * C];
+                    if (x[W * C + C] > m) m = x[W * C + C];
+                    if (y2[0] != m) {
+                        printf("FAIL ks_maxpool2x2 (%d, %d, %d): y[0] %g, expected %g\n", H, W,
+                               C, y2[0], m);
+                        failures++;
+                    }
+                }
+            }
+    free(x); free(w); free(b); free(y1); free(y2);
 }
 
 static void test_set(void)
@@ -155,10 +231,11 @@ static void test_set(void)
         }
         check(5, "log_softmax vs double", d, 2e-6, n, 0, 0);
     }
+    test_conv();
     printf("kernels (%s vs scalar): max abs diff linear %.2g, weighted_sum %.2g, lstm_gates %.2g, "
-           "tanh %.2g, additive %.2g, log_softmax %.2g, softmax %.2g: %s\n", KS->name,
-           worst[0], worst[1], worst[2], worst[3], worst[4], worst[5], worst[6],
-           failures ? "FAIL" : "ok");
+           "tanh %.2g, additive %.2g, log_softmax %.2g, softmax %.2g, conv3x3_relu %.2g, "
+           "maxpool2x2 %.2g: %s\n", KS->name, worst[0], worst[1], worst[2], worst[3], worst[4],
+           worst[5], worst[6], worst[7], worst[8], failures ? "FAIL" : "ok");
     free(x); free(w); free(y1); free(y2); free(b); free(c1); free(c2);
 }
 

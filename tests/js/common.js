@@ -31,3 +31,19 @@ export function run(cmd, args, opts = {}) {
   if (r.error) throw r.error;
   return r;
 }
+
+/** The tensors of a safetensors file: { name: { shape, data: typed array } }, __metadata__. */
+export function readTensors(file) {
+  const b = readFileSync(file);
+  const n = Number(b.readBigUInt64LE(0));
+  const h = JSON.parse(b.subarray(8, 8 + n).toString('utf8'));
+  const TYPES = { U8: Uint8Array, I32: Int32Array, F32: Float32Array, F64: Float64Array };
+  const out = { __metadata__: h.__metadata__ ?? {} };
+  for (const [k, v] of Object.entries(h)) {
+    if (k === '__metadata__') continue;
+    const [s, e] = v.data_offsets;
+    const bytes = b.subarray(8 + n + s, 8 + n + e);
+    out[k] = { shape: v.shape, data: new TYPES[v.dtype](bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)) };
+  }
+  return out;
+}

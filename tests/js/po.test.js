@@ -107,6 +107,32 @@ test('fillCatalog: nothing to fill gives the input bytes back', () => {
   assert.ok(!fillCatalog(input, fake, { lang: 'de' }).output.equals(input));
 });
 
+// Found by tests/fuzz/po.mjs: gettext-parser's writer throws on "charset=" (empty), turns
+// characters a legacy charset lacks into "?", and drops an empty msgid_plural with its forms.
+test('fillCatalog: written in UTF-8 whatever the input charset; no silent loss', () => {
+  const head = (cs) => `msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=${cs}\\n"\n\n`;
+  const oe = (line) => ({ text: `œuvre ${line}`, logp: -1, pieces: 2 });
+  const empty = fillCatalog(Buffer.from(head('') + 'msgid "Work"\nmsgstr ""\n'), oe);
+  assert.deepEqual(entries(empty.output).get('', 'Work').msgstr, ['œuvre Work']);
+  assert.match(entries(empty.output).headers['Content-Type'], /charset=UTF-8/i);
+  assert.deepEqual(empty.warnings, []);
+  const latin = fillCatalog(Buffer.from(head('ISO-8859-1') + 'msgid "Caf\xe9"\nmsgstr ""\n', 'latin1'), oe);
+  const back = entries(latin.output);
+  assert.deepEqual(back.get('', 'Café').msgstr, ['œuvre Café']);   // not "?uvre"
+  assert.match(back.headers['Content-Type'], /charset=UTF-8/i);
+  assert.equal(latin.warnings.length, 1);
+  assert.match(latin.warnings[0], /was in ISO-8859-1; it is written in UTF-8/);
+  const plural = Buffer.from('msgid "%s"\nmsgid_plural ""\nmsgstr[0] "x"\nmsgstr[1] "y"\n');
+  assert.throws(() => fillCatalog(plural, oe, { lang: 'fr' }),
+    /cannot write msgid "%s" faithfully \(msgid_plural "" becomes undefined/);
+});
+
+test('tests/fuzz/po.mjs: 2,000 generated catalogs (the fuzz-long run does 200,000)', () => {
+  const r = run(process.execPath, [path.join(ROOT, 'tests/fuzz/po.mjs'), '2000', '7']);
+  assert.equal(r.status, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /fuzz po: 2000 runs .* no failure/);
+});
+
 test('stele po translate with the shipped model (CLI)', { skip: skipCli }, () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'stele-po-'));
   try {

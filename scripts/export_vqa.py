@@ -1,0 +1,60 @@
+#!/usr/bin/python3
+"""Export a trained VQA model (train_vqa.py's best.pt) to ONE .safetensors file (models/FORMAT.md
+"VQA models") and write the model folder's train.json.
+
+    /usr/bin/python3 scripts/export_vqa.py --train build/train/scenes-vqa \
+        --baseline-train build/train/scenes-vqa-baseline --corpus build/corpus/scenes-vqa \
+        --scenes-info build/corpus/scenes/packages.json --out models/scenes-vqa
+
+OUT/model.safetensors (task "vqa": tokenizer.words = the corpus' vocab.txt, answers.words = its
+answers.txt) and OUT/train.json: the attention model's train.json with the baseline's as
+"baseline" (the baseline itself is not exported).
+"""
+import argparse, json, os, sys
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from model import VQA  # noqa: E402
+from export import export  # noqa: E402
+from words import WordVocab  # noqa: E402
+
+
+def read_lines(path):
+    with open(path, encoding="utf-8") as f:
+        return [line.rstrip("\n") for line in f if line.strip()]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--train", required=True)
+    ap.add_argument("--baseline-train")
+    ap.add_argument("--corpus", required=True)
+    ap.add_argument("--scenes-info", help="packages.json of the scenes corpus (metadata corpus)")
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args()
+    best = torch.load(os.path.join(args.train, "best.pt"), map_location="cpu")
+    model = VQA(best["config"])
+    model.load_state_dict(best["model"])
+    model.eval()
+    vocab = WordVocab(read_lines(os.path.join(args.corpus, "vocab.txt")))
+    answers = read_lines(os.path.join(args.corpus, "answers.txt"))
+    tinfo = json.load(open(os.path.join(args.train, "train.json")))
+    training = {k: tinfo[k] for k in ("parameters", "train_pairs", "epochs", "best_dev_accuracy",
+                                      "train_seconds", "threads", "device", "torch", "stopped",
+                                      "init_cnn", "freeze_cnn") if k in tinfo}
+    extra = {"name": tinfo["name"]}
+    if args.scenes_info:
+        info = json.load(open(args.scenes_info))
+        extra["corpus"] = json.dumps([f"{p['package']}={p['version']}" for p in info["packages"]])
+    os.makedirs(args.out, exist_ok=True)
+    path = os.path.join(args.out, "model.safetensors")
+    export(model, (vocab, answers), path, training=training, extra=extra)
+    if args.baseline_train:
+        tinfo["baseline"] = json.load(open(os.path.join(args.baseline_train, "train.json")))
+    with open(os.path.join(args.out, "train.json"), "w") as f:
+        json.dump(tinfo, f, indent=1)
+    print(f"{path}: {os.path.getsize(path):,} bytes")
+
+
+if __name__ == "__main__":
+    main()
