@@ -56,7 +56,8 @@ corpus_of = $(shell $(PY) -c 'import json,sys; print(json.load(open(sys.argv[1])
 # model's goldens (tests/golden/<name>.*), scores it and rewrites its card.
 # dates also gets its low-confidence threshold (calibrated on dev with the native engine, written
 # into the model file before the goldens) and the unseen split's scores in its card; ui-en-fr a
-# mean-logp threshold (scripts/confidence.py --rule usable).
+# mean-logp threshold (scripts/confidence.py --rule usable); ui-en-fr and ui-en-fr-none the
+# truecasing table of their training source (scripts/truecase.py), which ALL CAPS input uses.
 export-dates export-ui-en-fr: $(BUILD)/stele
 export-%: corpus
 	@[ -n "$(TRAIN_DIR)" ] || { echo "usage: make export-$* TRAIN_DIR=<training folder>" >&2; exit 2; }
@@ -64,6 +65,8 @@ export-%: corpus
 	    $(addprefix --corpus-info ,$(wildcard $(CORPUS)/$(call corpus_of,$*)/packages.json))
 	@# install, not cp: a read-only source (a shared folder) would make the copy read-only too
 	install -m 644 $(TRAIN_DIR)/train.json models/$*/train.json
+	$(if $(filter ui-en-fr%,$*),$(PY) scripts/truecase.py --model models/$*/model.safetensors \
+	    --source $(CORPUS)/ui-en-fr/train.en)
 	$(if $(filter dates,$*),$(PY) scripts/confidence.py \
 	    --model models/$*/model.safetensors --corpus $(CORPUS)/$* --splits dev test unseen \
 	    --out models/$*/confidence.json)
@@ -134,6 +137,7 @@ demo:
 # the Node API's, heatmap, hover, errors, offline, 375 px, dates model; `make e2e UPDATE_SCREENSHOT=1`
 # also rewrites web/screenshot.png (the README's picture).
 # tests/e2e/images.test.mjs: the Images view; UPDATE_SCREENSHOT=1 also rewrites web/screenshot-images.png.
+# tests/e2e/ask.test.mjs: its Ask mode (VQA); UPDATE_SCREENSHOT=1 also rewrites web/screenshot-ask.png.
 e2e: $(DIST)/stele.wasm
 	bash scripts/setup-web.sh e2e
 	node --test tests/e2e/
@@ -149,7 +153,7 @@ soak: $(DIST)/stele.wasm
 clean:
 	rm -rf $(BUILD)/stele $(BUILD)/obj $(BUILD)/tests
 
-# ---------------------------------------------------------------- images (issue 12; helper P's block)
+# ---------------------------------------------------------------- images (issue 12)
 # The scenes corpus (Fashion-MNIST scenes + captions, scripts/data/scenes.py) and the page's
 # sprite atlas + test scenes (web/scenes/). Fashion-MNIST: `make setup-train` installs it.
 corpus: $(CORPUS)/scenes/test.npz
@@ -188,16 +192,18 @@ golden: golden-caption
 golden-caption: $(CORPUS)/scenes/test.npz
 	$(PY) scripts/golden_caption.py --out tests/golden --models models --corpus $(CORPUS)
 
-# ---------------------------------------------------------------- VQA (issue 13; helper Q's block)
+# ---------------------------------------------------------------- VQA (issue 13)
 # Questions + answers over the scenes corpus' scenes (scripts/data/scenes_vqa.py).
 corpus: $(CORPUS)/scenes-vqa/test.jsonl
 
 $(CORPUS)/scenes-vqa/test.jsonl: scripts/data/scenes_vqa.py $(CORPUS)/scenes/test.npz
 	$(PY) scripts/data/scenes_vqa.py --scenes $(CORPUS)/scenes --out $(CORPUS)/scenes-vqa
 
-# The VQA model (attention) and its no-attention baseline: trained one after the other (the
-# baseline reuses the frozen caption-CNN features), exported, evaluated (scores.json + card), and
-# its goldens. Needs models/scenes-caption/model.safetensors (the CNN comes from it).
+# The VQA model (attention, with a learned position table) and its no-attention baseline: trained
+# one after the other, both with the CNN initialised from models/scenes-caption and fine-tuned
+# (the attention model's position table starts from the caption model's); exported, evaluated
+# (scores.json + card, with the hand-written NOTES.md), and its goldens. The feature cache is
+# used only by configs that freeze the CNN (train.freeze_cnn).
 .PHONY: models-vqa vqa-train vqa-export vqa-eval vqa-golden
 VQA_FLAGS ?= --threads 1
 VQA_DIR   := models/scenes-vqa
@@ -220,9 +226,11 @@ vqa-eval:
 	$(PY) scripts/evaluate_vqa.py --model $(VQA_DIR)/model.safetensors \
 	    --baseline $(TRAIN)/scenes-vqa-baseline/best.pt --corpus $(CORPUS)/scenes-vqa \
 	    --scenes $(CORPUS)/scenes --splits dev test --out $(VQA_DIR)/scores.json \
-	    --card $(VQA_DIR)/README.md --train-json $(VQA_DIR)/train.json
+	    --card $(VQA_DIR)/README.md --train-json $(VQA_DIR)/train.json \
+	    $(if $(wildcard $(VQA_DIR)/NOTES.md),--notes $(VQA_DIR)/NOTES.md)
 
-# `make golden` also rewrites the tiny VQA model + trace and the shipped VQA goldens.
+# `make golden` also rewrites the tiny VQA models (with and without the position table) + traces
+# and the shipped VQA goldens.
 golden: vqa-golden
 vqa-golden:
 	$(PY) scripts/golden_vqa.py --out tests/golden --models models --corpus $(CORPUS)

@@ -8,17 +8,35 @@ scoring (the reference has neither); whether each inserted symbol came through i
     python3 scripts/case_unknown_eval.py [--model M] [--corpus DIR] [--stele build/stele]
                                          [--beam 1] [--out build/eval]
 
-Prints a Markdown table. Variants of DIR/test.en: orig, upper (str.upper()), title (first letter
-of every space-separated word raised), symbols (one of SYMBOLS per sentence, at the start, the end
-or between two words, chosen by a seeded generator).
+Prints a Markdown table. Variants of DIR/test.en: orig, upper (str.upper() of everything),
+upper-code (upper case outside the spans a program reads: printf and Python placeholders, markup
+tags, brace placeholders, escapes and entities, as src/casing.c's protected_len finds them; an
+ALL CAPS string in a program keeps "%(name)s" as it is, or the program breaks), title (first
+letter of every space-separated word raised), symbols (one of SYMBOLS per sentence, at the start,
+the end or between two words, chosen by a seeded generator).
 """
-import argparse, os, random, subprocess, sys
+import argparse, os, random, re, subprocess, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bleu import corpus_bleu  # noqa: E402
 
 SYMBOLS = ["👋", "✓", "📂", "★", "💾", "🔒", "⚠", "✔", "🙂", "→", "©", "™", "€", "♥", "☐", "🚀"]
 UNK = "\u2047"
+
+
+# src/casing.c protected_len: "%(name)" then printf flags and a conversion; markup; braces;
+# escapes; entities.
+CODE = re.compile(r"%(?:\([A-Za-z0-9_]{0,64}\))?[0-9$.\-+#lhzjtqL]*[^0-9$.\-+#lhzjtqL]|<[^>]*>|"
+                  r"\{[^}]*\}|\\.|&[A-Za-z]{1,9};", re.S)
+
+
+def upper_code(s):
+    """s in upper case except its code spans (CODE)."""
+    out, at = [], 0
+    for m in CODE.finditer(s):
+        out += [s[at:m.start()].upper(), m.group(0)]
+        at = m.end()
+    return "".join(out) + s[at:].upper()
 
 
 def title(s):
@@ -78,6 +96,7 @@ def main():
     ref = [r.lower() for r in ref[:len(src)]]
     sym_src, syms = with_symbol(src)
     variants = {"orig": (src, None), "upper": ([s.upper() for s in src], None),
+                "upper-code": ([upper_code(s) for s in src], None),
                 "title": ([title(s) for s in src], None), "symbols": (sym_src, syms)}
     os.makedirs(a.out, exist_ok=True)
     raw_orig = None

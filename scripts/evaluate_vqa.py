@@ -123,7 +123,7 @@ def same_cnn(model_path, other_path):
     return bool(keys) and all(k in b and np.array_equal(a[k], b[k]) for k in keys)
 
 
-def card(path, scores, train, baseline_train, cfg, cnn_source=None):
+def card(path, scores, train, baseline_train, cfg, cnn_source=None, notes=None):
     t = scores["test"]
     att, base = t["attention"], t.get("baseline")
     lines = ["# scenes-vqa", "",
@@ -133,7 +133,11 @@ def card(path, scores, train, baseline_train, cfg, cnn_source=None):
              "", "## Model", "",
              f"- CNN {cfg['encoder']['channels']} on 84x84 gray images -> a "
              f"{'x'.join(map(str, feature_grid(cfg)))} grid of {cfg['encoder']['channels'][-1]} "
-             f"features{' (l2-normalised per location)' if cfg['l2norm'] else ''}",
+             f"features{' (l2-normalised per location)' if cfg['l2norm'] else ''}"
+             + (", plus a learned position table (memory_position.weight [S, D]) added after "
+                "the l2 norm: phi_l = l2norm(cnn_l) + P_l, read by the glimpse scores and "
+                "summed by the glimpses" if cfg["encoder"].get("position") == "learned"
+                else "; no position table"),
              f"- question: word embeddings {cfg['question']['emb']} + one LSTM layer "
              f"{cfg['question']['hidden']}; {cfg['src_vocab']} words",
              f"- glimpses: 1x1 convolutions {cfg['attention']['hidden']} -> {cfg['glimpses']}, "
@@ -144,7 +148,11 @@ def card(path, scores, train, baseline_train, cfg, cnn_source=None):
              f"{train.get('train_seconds', 0) / 60:.1f} min on {train.get('device')} "
              f"({train.get('threads')} thread(s), stopped: {train.get('stopped')}); CNN "
              + (f"initialised from {train['init_cnn']} and "
-                f"{'frozen' if train.get('freeze_cnn') else 'fine-tuned'}"
+                + ("frozen" if train.get("freeze_cnn") else
+                   f"fine-tuned (learning rate x {train.get('cnn_lr_scale', 1.0):g} for the CNN)")
+                + (f"; position table initialised from its memory_position.weight (divided by "
+                   f"{train['init_position_divided_by']:.2f}, the median norm of its raw "
+                   f"features)" if train.get("init_position") else "")
                 if train.get("init_cnn") else "trained from scratch")
              + (f" (its cnn.* tensors are identical to {cnn_source}'s)" if cnn_source else "")
              + f"; best dev accuracy {pct(train.get('best_dev_accuracy', 0))}", "",
@@ -171,7 +179,10 @@ def card(path, scores, train, baseline_train, cfg, cnn_source=None):
     if base is not None and baseline_train:
         lines += ["", "The baseline is the same model without attention: the mean of the "
                   "(l2-normalised) feature grid and the question state enter the same classifier; "
-                  f"same data, optimiser and seed; {baseline_train.get('epochs')} epochs, "
+                  "same data, optimiser, seed and CNN start "
+                  f"({'frozen' if baseline_train.get('freeze_cnn') else 'fine-tuned'}); "
+                  "no position table (a mean over the locations would make it a constant); "
+                  f"{baseline_train.get('epochs')} epochs, "
                   f"{baseline_train.get('train_seconds', 0) / 60:.1f} min (stopped: "
                   f"{baseline_train.get('stopped')}). It is evaluated in Python only and not "
                   "shipped."]
@@ -203,6 +214,16 @@ def card(path, scores, train, baseline_train, cfg, cnn_source=None):
     if "all" in loc:
         lines.append(f"- glimpse on the named item's cell >= 90 %: {pct(loc['all']['ref_cell'])}"
                      f" -> {'met' if loc['all']['ref_cell'] >= 0.90 else 'NOT met'}")
+    dev = scores.get("dev", {}).get("attention")
+    if dev:
+        lines += ["", f"Dev (the split used for every choice): {pct(dev['accuracy'])} overall; "
+                  + ", ".join(f"{t} {pct(v['accuracy'])}" for t, v in dev["per_type"].items())
+                  + (f"; glimpse on the named item's cell {pct(dev['localisation']['all']['ref_cell'])}"
+                     if dev.get("localisation", {}).get("all") else "")
+                  + (f"; baseline {pct(scores['dev']['baseline']['accuracy'])}"
+                     if "baseline" in scores["dev"] else "") + "."]
+    if notes:
+        lines += ["", notes.strip()]
     lines += ["", "Made by `make vqa-eval` (scripts/evaluate_vqa.py); the numbers are in "
               "scores.json, the training history in train.json.", ""]
     with open(path, "w") as f:
@@ -219,6 +240,8 @@ def main():
     ap.add_argument("--out", help="scores.json")
     ap.add_argument("--card", help="write the model card (README.md) here")
     ap.add_argument("--train-json", help="train.json of the model (with a baseline entry)")
+    ap.add_argument("--notes", help="a Markdown file whose text the card includes before its "
+                    "last line (what the numbers do not say: why a target is not met)")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -253,7 +276,8 @@ def main():
         cap = os.path.join(os.path.dirname(os.path.abspath(args.model)), "..", "scenes-caption",
                            "model.safetensors")
         card(args.card, scores, train, train.get("baseline"), model.cfg,
-             "models/scenes-caption/model.safetensors" if same_cnn(args.model, cap) else None)
+             "models/scenes-caption/model.safetensors" if same_cnn(args.model, cap) else None,
+             open(args.notes).read() if args.notes else None)
 
 
 if __name__ == "__main__":

@@ -59,6 +59,9 @@ def load(path):
         sp = WordVocab.from_bytes(tensors.pop("tokenizer.words"))
     else:
         sp = spm.SentencePieceProcessor(model_proto=tensors.pop("tokenizer.spm").tobytes())
+        # the truecasing table is read by the engine's input normalization only; the reference
+        # translates text as given (the raw path), so it has no use for it
+        tensors.pop("tokenizer.truecase", None)
     state = {k: torch.from_numpy(v) for k, v in tensors.items()}
     if cfg["tie_embeddings"]:
         state["generator.weight"] = state["tgt_embed.weight"]

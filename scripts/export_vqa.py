@@ -41,7 +41,8 @@ def main():
     tinfo = json.load(open(os.path.join(args.train, "train.json")))
     training = {k: tinfo[k] for k in ("parameters", "train_pairs", "epochs", "best_dev_accuracy",
                                       "train_seconds", "threads", "device", "torch", "stopped",
-                                      "init_cnn", "freeze_cnn") if k in tinfo}
+                                      "init_cnn", "freeze_cnn", "cnn_lr_scale", "position",
+                                      "init_position") if k in tinfo}
     extra = {"name": tinfo["name"]}
     if args.scenes_info:
         info = json.load(open(args.scenes_info))

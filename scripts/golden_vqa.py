@@ -5,14 +5,18 @@
     /usr/bin/python3 scripts/golden_vqa.py --only shipped    # tests/golden/scenes-vqa.*
 
 1. tiny: a random-weight VQA model, tests/golden/tiny/vqa-tiny.safetensors (a complete model
-   file: image 84x84x1, encoder channels [4, 8] -> grid 21 x 21, S = 441, D = 8; l2norm on;
+   file: image 84x84x1, encoder channels [4, 8] -> grid 21 x 21, S = 441, D = 8, encoder.position
+   learned (memory_position.weight [441, 8], added after the l2 norm); l2norm on;
    question Eq 8, Hq 12; G = 2 glimpses, A = 10; classifier F = 16; TINY_WORDS (20 words),
    TINY_ANSWERS (12, some with spaces)), and its trace tests/golden/tiny/vqa-tiny.trace.safetensors
    for N = len(TINY_QUESTIONS) = 8 (image, question) examples over the NI = 6 images of
-   golden_caption.tiny_images(). Trace tensors (Tq = longest question in ids, Lb = longest in
+   golden_caption.tiny_images(); and the same weights without the position table (encoder.position
+   none), tests/golden/tiny/vqa-tiny-nopos.* with the same trace layout, so that both paths stay
+   covered. Trace tensors (Tq = longest question in ids, Lb = longest in
    bytes):
      images         U8  [NI, 84, 84]   the input pixels
-     phi            F32 [NI, S, D]     CNN memory of each image AFTER the l2 normalisation
+     phi            F32 [NI, S, D]     CNN memory of each image AFTER the l2 normalisation and
+                                       the position (phi = l2norm(cnn) + P)
      image          I32 [N]            example -> index into images
      question_bytes U8  [N, Lb]        the question text, UTF-8, 0 past question_len
      question_len   I32 [N]            its length in bytes
@@ -43,7 +47,7 @@
      answer        I32 [Nq]; top I32 [Nq, 5]
    Metadata: questions (JSON list of the Nq texts), grid ([h, w]), model (its file's name).
 """
-import argparse, json, os, sys
+import argparse, copy, json, os, sys
 import numpy as np
 import torch
 
@@ -61,7 +65,7 @@ TINY_ANSWERS = ["nothing", "bag", "dress", "top left", "at the bottom", "yes", "
 TINY_CONFIG = {
     "task": "vqa",
     "image": {"height": 84, "width": 84, "channels": 1, "mean": 0.25, "std": 0.375},
-    "encoder": {"type": "cnn", "channels": [4, 8]},
+    "encoder": {"type": "cnn", "channels": [4, 8], "position": "learned"},
     "l2norm": True,
     "question": {"emb": 8, "hidden": 12},
     "glimpses": 2,
@@ -78,7 +82,9 @@ TINY_QUESTIONS = [(0, "what is in the top left ?"), (1, "Where is the BAG?"),
                   (4, "bag"), (2, "what,is ,the\ttop?")]
 
 
-def tiny_model(seed=1300):
+def tiny_model(seed=1304, position=True):
+    """The tiny random model; position False: the same draws, then memory_position dropped
+    (encoder.position none), so that both tiny models share every other weight."""
     torch.manual_seed(seed)
     model = VQA(merge_vqa_config(TINY_CONFIG))
     with torch.no_grad():   # larger weights than PyTorch's init: peaked glimpses, varied answers
@@ -89,6 +95,12 @@ def tiny_model(seed=1300):
         model.glimpse.conv2.weight.mul_(3.0)
         model.classifier.fc1.weight.mul_(2.0)      # answers that depend on the input
         model.classifier.fc2.bias.mul_(0.2)
+    if not position:
+        cfg = copy.deepcopy(model.cfg)
+        cfg["encoder"]["position"] = "none"
+        state = {k: v for k, v in model.state_dict().items() if k != "memory_position.weight"}
+        model = VQA(cfg)
+        model.load_state_dict(state, strict=True)
     return model.eval()
 
 
@@ -125,14 +137,16 @@ def trace_tensors(model, vocab, images, questions):
 
 def make_tiny(outdir):
     os.makedirs(outdir, exist_ok=True)
-    path = os.path.join(outdir, "vqa-tiny.safetensors")
-    export(tiny_model(), (TINY_WORDS, TINY_ANSWERS), path, extra={"name": "vqa-tiny"})
-    model, vocab, _ = load(path)    # trace the round-tripped model: exactly what C reads
-    stio.save(os.path.join(outdir, "vqa-tiny.trace.safetensors"),
-              trace_tensors(model, vocab, tiny_images(), TINY_QUESTIONS),
-              {"questions": json.dumps([q for _, q in TINY_QUESTIONS], ensure_ascii=False),
-               "grid": json.dumps(feature_grid(model.cfg))})
-    print(f"tiny vqa: {path}", file=sys.stderr)
+    for name, position in (("vqa-tiny", True), ("vqa-tiny-nopos", False)):
+        path = os.path.join(outdir, f"{name}.safetensors")
+        export(tiny_model(position=position), (TINY_WORDS, TINY_ANSWERS), path,
+               extra={"name": name})
+        model, vocab, _ = load(path)    # trace the round-tripped model: exactly what C reads
+        stio.save(os.path.join(outdir, f"{name}.trace.safetensors"),
+                  trace_tensors(model, vocab, tiny_images(), TINY_QUESTIONS),
+                  {"questions": json.dumps([q for _, q in TINY_QUESTIONS], ensure_ascii=False),
+                   "grid": json.dumps(feature_grid(model.cfg))})
+        print(f"tiny vqa: {path}", file=sys.stderr)
 
 
 def make_shipped(models, corpus, outdir, name="scenes-vqa"):

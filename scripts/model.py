@@ -461,6 +461,13 @@ def count_parameters(model):
 #   image       as for caption models; encoder {"type": "cnn", "channels": [...]} (the caption CNN)
 #   l2norm      true: each location's feature vector phi_l is l2-normalised before use:
 #               phi_l / max(||phi_l||_2, 1e-12) (torch.nn.functional.normalize)
+#   encoder.position "none" (default) | "learned": memory_position.weight [S, D] (S = h * w of
+#               the final grid, row-major; D = channels[-1]) is ADDED after the l2 norm:
+#               phi_l = l2norm(cnn_l) + P_l, and that phi is what the glimpse scores read and
+#               what the glimpses sum. Without it nothing says WHERE a feature is (a CNN is
+#               translation-equivariant away from its border), and "where is the bag?", "what
+#               is in the top right?" and every relation need the place. Added after the norm
+#               so that the place keeps its weight whatever the features' magnitude.
 #   question    {"emb": Eq, "hidden": Hq}: q_embed [Vq, Eq] -> ONE LSTM layer (q_lstm, gates i, f,
 #               g, o as nn.LSTM) over the question ids (no bos/eos); s = the final hidden state [Hq]
 #   glimpses    G (1..4); attention {"hidden": A}
@@ -581,6 +588,11 @@ class VQA(nn.Module):
                              persistent=False)
         self.q_embed = nn.Embedding(cfg["src_vocab"], Eq, padding_idx=None)
         self.q_lstm = nn.LSTM(Eq, Hq, num_layers=1, batch_first=True)
+        if cfg["encoder"].get("position", "none") == "learned":
+            h, w = feature_grid(cfg)
+            self.memory_position = nn.Embedding(h * w, D)
+            with torch.no_grad():   # small next to the unit-norm features (caption: the same)
+                self.memory_position.weight.normal_(0.0, 0.1)
         if not self.mean_pool:
             self.glimpse = Glimpses(D, Hq, cfg["attention"]["hidden"], G)
         n_in = (D if self.mean_pool else G * D) + Hq
@@ -591,7 +603,13 @@ class VQA(nn.Module):
 
     def encode_image(self, x):
         """x [B, C, H, W] normalised -> phi [B, S, D] (row-major over the final grid; l2
-        normalised per location when l2norm)."""
+        normalised per location when l2norm; then + memory_position.weight when
+        encoder.position is learned)."""
+        return self.add_position(self.cnn_features(x))
+
+    def cnn_features(self, x):
+        """x [B, C, H, W] normalised -> [B, S, D] the CNN's final map, row-major, l2 normalised
+        per location when l2norm; no position (what a frozen CNN's feature cache may keep)."""
         for conv in self.cnn:
             x = F.max_pool2d(torch.relu(conv(x)), 2)
         B, D, h, w = x.shape
@@ -599,6 +617,13 @@ class VQA(nn.Module):
         if self.cfg["l2norm"]:
             phi = F.normalize(phi, p=2.0, dim=2, eps=1e-12)
         return phi
+
+    def add_position(self, feats):
+        """cnn_features' [B, S, D] -> phi: + memory_position.weight when encoder.position is
+        learned (after the l2 norm), else unchanged."""
+        if hasattr(self, "memory_position"):
+            return feats + self.memory_position.weight
+        return feats
 
     def encode_question(self, q, q_len):
         """q [B, T] ids (pad 0 past each length), q_len [B] >= 1 -> s [B, Hq], the LSTM's hidden

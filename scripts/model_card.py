@@ -42,7 +42,7 @@ def dev_loss_svg(history, path, name):
     ep = [h["epoch"] for h in history]
     partial = [h["epoch"] for h in history if h.get("partial")]
     best = min(history, key=lambda h: h["dev_loss"])
-    panel = {"title": f"{name}: loss per epoch (best dev {best['dev_loss']:.3f}, epoch "
+    panel = {"title": f"{name}: loss per epoch (best dev {best['dev_loss']:.4g}, epoch "
                       f"{best['epoch']})",
              "xlabel": "epoch" + (f" ({', '.join(map(str, partial))} cut short by the time "
                                   "budget)" if partial else ""),
@@ -77,9 +77,14 @@ def training_text(name, tr, history):
                 f"TRAIN_ARGS=\"--max-epochs {best}\"` runs the same recipe for as many epochs; "
                 f"`make export-{name} TRAIN_DIR=<folder>` ships a "
                 f"training folder (export, goldens, scores, this card).")
+    # train.py keeps a new best only when it gains 1e-4 over the last one, so the shipped epoch
+    # is the one whose loss is best_dev_loss, not always the lowest in the history
+    shipped = [h["epoch"] for h in history if h["dev_loss"] == tr.get("best_dev_loss")]
     return (f"`make models` with {recipe}: "
             f"{tr.get('train_pairs', 0):,} training pairs, {tr.get('epochs')} epochs, best dev loss "
-            f"{tr.get('best_dev_loss', 0):.3g}, **{tr.get('train_seconds', 0) / 60:.1f} minutes** of "
+            f"{tr.get('best_dev_loss', 0):.3g}"
+            + (f" (the shipped weights are epoch {shipped[0]}'s)" if shipped else "")
+            + f", **{tr.get('train_seconds', 0) / 60:.1f} minutes** of "
             f"training on this 2-core machine ({tr.get('threads')} PyTorch thread(s), CPU only).")
 
 
@@ -243,7 +248,10 @@ def main():
     sc = json.load(open(args.scores))
     name = sc["model"]
     tr = sc["training"]
-    n_params = sum(v.size for k, v in tensors.items() if k != "tokenizer.spm")
+    n_params = sum(v.size for k, v in tensors.items() if not k.startswith("tokenizer."))
+    # the file as it is now (a later step, such as the truecasing table, may have grown it since
+    # scores.json was written)
+    file_bytes = os.path.getsize(args.model)
     enc, att, dec = cfg["encoder"], cfg["attention"], cfg["decoder"]
     L = [f"# Model card: `{name}`", "", DESCRIPTIONS.get(name, ""), "",
          "## Architecture", "",
@@ -257,7 +265,8 @@ def main():
          f"tied target embedding/output: {str(cfg['tie_embeddings']).lower()}, "
          f"bridge: {cfg['bridge']}",
          f"- parameters: {fmt_params(n_params)} (F32); file `model.safetensors`: "
-         f"{sc['file_bytes']:,} bytes ({sc['file_bytes'] / 2**20:.1f} MiB), tokenizer included",
+         f"{file_bytes:,} bytes ({file_bytes / 2**20:.1f} MiB), tokenizer included"
+         + (" (and its truecasing table)" if "tokenizer.truecase" in tensors else ""),
          "", "## Training", ""]
     card_dir = os.path.dirname(os.path.abspath(args.out))
     tj = os.path.join(card_dir, "train.json")
@@ -267,7 +276,7 @@ def main():
         dev_loss_svg(history, os.path.join(card_dir, "dev-loss.svg"), name)
         L += ["", "![Train and dev loss per epoch](dev-loss.svg)", "",
               "Dev loss per epoch (from `train.json`, the training folder's history): "
-              + ", ".join(f"{h['dev_loss']:.3f}" for h in history) + "."]
+              + ", ".join(f"{h['dev_loss']:.4g}" for h in history) + "."]
     L += ["", "## Scores (test split, measured by `scripts/evaluate.py` on the exported file)", "",
          f"{sc['test_sentences']:,} test sentences. Search: max length = "
          f"{sc['search']['len_a']}·S + {sc['search']['len_b']}; beam 5 with α = "

@@ -19,6 +19,10 @@ training stops after `patience` such evaluations in a row, at max_epochs or at t
 CNN initialisation (train.init_cnn, optional): the path of an exported caption model
 (models/scenes-caption/model.safetensors; or a caption training folder's best.pt): its cnn.* tensors become the VQA model's, and its
 image mean/std are used (the CNN was trained with them); the channels must match. With
+encoder.position "learned" its memory_position.weight (same [S, D]) is the initial position table,
+divided by the median norm of the caption CNN's raw features (the caption model added it to
+those; VQA adds it to unit-norm ones; train.init_position false: a random start instead).
+train.cnn_lr_scale multiplies the CNN's learning rate when it is fine-tuned. With
 train.freeze_cnn true the CNN is not trained and each split's phi (after the l2 norm) is
 computed once ("feature_seconds" in train.json, counted in train_seconds; --feature-cache DIR
 keeps them on disk so that the baseline run reuses them: "features_reused"). Without init_cnn the
@@ -110,7 +114,7 @@ class Features:
                 return
         with torch.no_grad():
             model.eval()
-            parts = [model.encode_image(model.normalize(images[i:i + chunk]).to(device))
+            parts = [model.cnn_features(model.normalize(images[i:i + chunk]).to(device))
                      for i in range(0, len(images), chunk)]
         self.cache = torch.cat(parts)
         if cache_path:
@@ -119,8 +123,10 @@ class Features:
             os.replace(cache_path + ".tmp", cache_path)
 
     def __call__(self, scene_ids):
+        """-> phi [B, S, D]: the cached (frozen) or computed CNN features, + the learned
+        position (trained even when the CNN is frozen, so never cached)."""
         if self.cache is not None:
-            return self.cache[scene_ids]
+            return self.model.add_position(self.cache[scene_ids])
         return self.model.encode_image(self.model.normalize(self.images[scene_ids]).to(self.device))
 
 
@@ -160,9 +166,11 @@ def evaluate(model, feats, split, size, device):
     return total / n, correct / n
 
 
-def init_cnn_from(model, path):
+def init_cnn_from(model, path, position=True):
     """Copy cnn.* from an exported caption model (.safetensors) or a caption training folder's
-    best.pt; -> its image config."""
+    best.pt, and (position true) its memory_position.weight as the initial position table when
+    both models have one of the same shape; -> (its image config, whether the position was
+    copied)."""
     if path.endswith(".pt"):
         best = torch.load(path, map_location="cpu")
         cfg, tensors = best["config"], {k: v.numpy() for k, v in best["model"].items()}
@@ -174,7 +182,30 @@ def init_cnn_from(model, path):
                          f"{model.cfg['encoder']['channels']}")
     state = {k[4:]: torch.from_numpy(v) for k, v in tensors.items() if k.startswith("cnn.")}
     model.cnn.load_state_dict(state, strict=True)
-    return cfg["image"]
+    pos = tensors.get("memory_position.weight")
+    copied = False
+    if position and pos is not None and hasattr(model, "memory_position") and \
+            tuple(pos.shape) == tuple(model.memory_position.weight.shape):
+        with torch.no_grad():
+            model.memory_position.weight.copy_(torch.from_numpy(np.array(pos)))
+        copied = True
+    return cfg["image"], copied
+
+
+@torch.no_grad()
+def rescale_position(model, images, n=200):
+    """The caption model added its table to the CNN's raw features (median norm m over the
+    locations of the first n train images); VQA adds it to unit-norm ones. Dividing the table
+    by m keeps the caption model's ratio of place to content. -> m."""
+    model.eval()
+    x = model.normalize(images[:n])
+    for conv in model.cnn:
+        x = F.max_pool2d(torch.relu(conv(x)), 2)
+    m = float(x.permute(0, 2, 3, 1).flatten(0, 2).norm(dim=1).median())
+    if m > 0:
+        model.memory_position.weight.div_(m)
+    model.train()
+    return m
 
 
 def main():
@@ -230,8 +261,9 @@ def main():
     torch.manual_seed(tc["seed"])
     model = VQA(cfg)            # initialised on the CPU: the same weights on any device
     init = tc.get("init_cnn")
+    position_copied = False
     if init:
-        img = init_cnn_from(model, init)
+        img, position_copied = init_cnn_from(model, init, tc.get("init_position", True))
         mean, std = img["mean"], img["std"]
     else:
         mean, std = pixel_stats(train_x)
@@ -239,6 +271,8 @@ def main():
     state_dict = model.state_dict()
     model = VQA(cfg)            # rebuilt: the pixel table follows the final mean/std
     model.load_state_dict(state_dict)
+    position_scale = rescale_position(model, train_x) if position_copied and \
+        cfg["l2norm"] else None
     model.to(device)
     frozen = bool(tc.get("freeze_cnn", False))
     if frozen and not init:
@@ -247,7 +281,16 @@ def main():
     if frozen:
         for p in model.cnn.parameters():
             p.requires_grad_(False)
-    opt = torch.optim.Adam(params, lr=tc["lr"])
+    # a fine-tuned CNN (initialised from the caption model) may learn slower than the rest:
+    # train.cnn_lr_scale multiplies the learning rate of cnn.* (1 = the same)
+    cnn_scale = float(tc.get("cnn_lr_scale", 1.0))
+    groups = [{"params": [p for n, p in model.named_parameters() if not n.startswith("cnn.")],
+               "scale": 1.0}]
+    if not frozen:
+        groups.append({"params": list(model.cnn.parameters()), "scale": cnn_scale})
+    for g in groups:
+        g["lr"] = tc["lr"] * g["scale"]
+    opt = torch.optim.Adam(groups, lr=tc["lr"])
     ckpt_path = os.path.join(args.out, "checkpoint.pt")
     state = {"epoch": 0, "batches": 0, "best": -1.0, "bad": 0, "history": [], "seconds": 0.0,
              "lr": tc["lr"], "feature_seconds": 0.0}
@@ -293,7 +336,7 @@ def main():
             state["bad"] += 1
             state["lr"] /= 2
             for g in opt.param_groups:
-                g["lr"] = state["lr"]
+                g["lr"] = state["lr"] * g["scale"]
 
     while True:
         if state["epoch"] >= tc["max_epochs"]:
@@ -367,7 +410,10 @@ def main():
            "threads": args.threads if device.type == "cpu" else 0,
            "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
            "torch": torch.__version__, "stopped": stopped, "pool": cfg.get("pool", "attention"),
-           "init_cnn": init or None, "freeze_cnn": frozen, "image": {"mean": mean, "std": std},
+           "init_cnn": init or None, "freeze_cnn": frozen, "cnn_lr_scale": cnn_scale,
+           "position": cfg["encoder"].get("position", "none"),
+           "init_position": position_copied, "init_position_divided_by": position_scale,
+           "image": {"mean": mean, "std": std},
            "wall_seconds": round(time.time() - t_start, 1), "history": state["history"]}
     json.dump(out, open(os.path.join(args.out, "train.json"), "w"), indent=1)
     print(json.dumps({k: v for k, v in out.items() if k != "history"}), file=sys.stderr)

@@ -6,6 +6,8 @@
 #ifndef STELE_CASING_H
 #define STELE_CASING_H
 #include <stddef.h>
+#include <stdint.h>
+#include "stele.h"
 
 typedef enum {
     CASING_NONE = 0,   /* anything else: translated as typed */
@@ -19,7 +21,8 @@ typedef enum {
 casing_pattern casing_detect(const char *text, size_t n);
 
 /* Writes the sentence-case form of text[0..n) into out (n bytes, may equal text): the first
-   cased letter stays as typed; CASING_UPPER: every other cased letter lowered; CASING_TITLE:
+   cased letter of each sentence (the text's, and those after a word ending in '.', '!' or '?')
+   stays as typed; CASING_UPPER: every other cased letter lowered; CASING_TITLE:
    each later word's first character lowered when it is a letter and the rest of the word is
    lower case (so "PDF" or "iPhone" stay). CASING_NONE copies. */
 void casing_to_sentence(casing_pattern p, const char *text, size_t n, char *out);
@@ -27,12 +30,35 @@ void casing_to_sentence(casing_pattern p, const char *text, size_t n, char *out)
 /* How likely a spelling of one word is (higher: more likely); ctx is the caller's. */
 typedef double (*casing_scorer)(void *ctx, const char *word, size_t n);
 
-/* casing_to_sentence, then each word respelled when score prefers another spelling to the
-   sentence-case one: for CASING_UPPER the word in lower case, capitalised or upper case ("URL"
-   stays "URL" when the vocabulary knows it so); for CASING_TITLE the word as typed. tmp: n bytes
-   of scratch (not out). score NULL: casing_to_sentence. */
+/* A truecasing table (tensor tokenizer.truecase, models/FORMAT.md): the usual spelling in the
+   training text of each ASCII word that is not usually written in lower case ("GitHub", "PDF",
+   "Linux"), keyed by its lower-case form. The Moses truecaser's idea: a word's usual case is a
+   fact about the corpus, which the tokenizer's unigram scores only hint at. */
+typedef struct {
+    const char *bytes;      /* the tensor's "key\tform\n" lines, keys in increasing byte order */
+    uint32_t *line;         /* start of each line (owned: casing_table_free) */
+    int count;
+} casing_table;
+
+/* Checks and indexes the tensor's n bytes (kept, not copied): every line "key\tform\n" with
+   key = form in ASCII lower case, form ASCII with an upper-case letter, keys strictly
+   increasing. STELE_ERR_TOKENIZER names the line and byte of the first fault. */
+stele_status casing_table_load(const uint8_t *bytes, size_t n, casing_table *t, stele_error *err);
+void casing_table_free(casing_table *t);
+
+/* The form (n bytes) stored for key[0..n) (lower case), or NULL. */
+const char *casing_table_find(const casing_table *t, const char *key, size_t n);
+
+/* casing_to_sentence (each sentence keeps its first capital), then each word respelled:
+   - with a table (not NULL) and CASING_UPPER: each word whose core (the word without leading and
+     trailing ASCII punctuation) is in the table takes the table's spelling; others keep the
+     sentence-case one;
+   - otherwise, when score prefers another spelling to the sentence-case one by a margin: for
+     CASING_UPPER the word in lower case (not at a sentence start), capitalised or upper case
+     ("URL" stays "URL" when the vocabulary knows it so); for CASING_TITLE the word as typed.
+   tmp: n bytes of scratch (not out). score and table NULL: casing_to_sentence. */
 void casing_truecase(casing_pattern p, const char *text, size_t n, char *out, char *tmp,
-                     casing_scorer score, void *ctx);
+                     casing_scorer score, void *ctx, const casing_table *table);
 
 /* Puts pattern p on a translation, in place (UTF-8 lengths unchanged): CASING_UPPER raises
    every cased letter, CASING_TITLE every word's first character when it is a letter. */

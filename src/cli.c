@@ -607,90 +607,157 @@ static int batch_read_stdin(line_batch *lb)
     return failed;
 }
 
-static int cmd_translate(int argc, char **argv)
+/* ---- the options of translate, caption and ask ------------------------------------------
+ * One parser for the three commands, so an option means the same, and fails with the same
+ * message, in each: -m and --json everywhere, the search options where there is a search, the
+ * text options for translate only. */
+enum { OPT_SEARCH = 1,   /* --beam --nbest --alpha --beta */
+       OPT_TEXT = 2 };   /* --align --no-protect --no-normalize --batch */
+
+typedef struct command_spec {
+    const char *name;         /* in "NAME needs -m MODEL" */
+    unsigned options;         /* OPT_* sets the command takes */
+    int min_args;             /* arguments it needs after the options */
+    const char *few_args;     /* the usage error when they are fewer */
+} command_spec;
+
+typedef struct command_options {
+    const char *model;        /* -m */
+    stele_params p;           /* stele_default_params() and the search and text options */
+    int json, align, batch_size;
+    int first;                /* argv index of the first argument after the options */
+} command_options;
+
+/* parse_options' result when the command goes on (any other is its exit status). */
+enum { PARSED = -1 };
+
+/* Parses argv[2..] as spec's command takes it, then checks what the options cannot say alone:
+ * -m given, enough arguments, --nbest within --beam. Returns PARSED, or the command's exit
+ * status after --help (0) or a usage error (2). */
+static int parse_options(int argc, char **argv, const command_spec *spec, command_options *o)
 {
-    const char *path = NULL;
-    stele_params p = stele_default_params();
-    int json = 0, align = 0, first_text = argc, nbest_set = 0, batch_size = 1;
+    const int search = spec->options & OPT_SEARCH, text = spec->options & OPT_TEXT;
+    int nbest_set = 0;
+    *o = (command_options){NULL, stele_default_params(), 0, 0, 1, argc};
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         double v;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             return help();
         } else if (strcmp(a, "--json") == 0) {
-            json = 1;
-        } else if (strcmp(a, "--align") == 0) {
-            align = 1;
-        } else if (strcmp(a, "--no-protect") == 0) {
-            p.protect = 0;   /* placeholders and markup go to the model as they are */
-        } else if (strcmp(a, "--no-normalize") == 0) {
-            p.normalize = 0;   /* text to the model as typed (stele_params.normalize) */
+            o->json = 1;
         } else if (strcmp(a, "-m") == 0 || strcmp(a, "--model") == 0) {
             if (++i >= argc)
                 return usage("-m needs a MODEL path");
-            path = argv[i];
-        } else if (!strcmp(a, "--beam") || !strcmp(a, "--nbest") || !strcmp(a, "--alpha") ||
-                   !strcmp(a, "--beta")) {
+            o->model = argv[i];
+        } else if (search && (!strcmp(a, "--beam") || !strcmp(a, "--nbest") ||
+                              !strcmp(a, "--alpha") || !strcmp(a, "--beta"))) {
             if (++i >= argc || !parse_num(argv[i], &v))
                 return usage("option needs a number");
             if (!strcmp(a, "--beam") || !strcmp(a, "--nbest")) {
                 if (v != (int)v || v < 1 || v > 64)
                     return usage("--beam and --nbest take an integer in 1..64");
                 if (a[2] == 'b')
-                    p.beam_size = (int)v;
+                    o->p.beam_size = (int)v;
                 else {
-                    p.nbest = (int)v;
+                    o->p.nbest = (int)v;
                     nbest_set = 1;
                 }
             } else if (a[2] == 'a') {
-                p.alpha = v;
+                o->p.alpha = v;
             } else {
-                p.beta = v;
+                o->p.beta = v;
             }
-        } else if (strcmp(a, "--batch") == 0) {
+        } else if (text && strcmp(a, "--align") == 0) {
+            o->align = 1;
+        } else if (text && strcmp(a, "--no-protect") == 0) {
+            o->p.protect = 0;   /* placeholders and markup go to the model as they are */
+        } else if (text && strcmp(a, "--no-normalize") == 0) {
+            o->p.normalize = 0;   /* text to the model as typed (stele_params.normalize) */
+        } else if (text && strcmp(a, "--batch") == 0) {
             if (++i >= argc || !parse_num(argv[i], &v) || v != (int)v || v < 1 || v > 256)
                 return usage("--batch takes an integer in 1..256");
-            batch_size = (int)v;
+            o->batch_size = (int)v;
         } else if (strcmp(a, "--") == 0) {
-            first_text = i + 1;
+            o->first = i + 1;
             break;
         } else if (a[0] == '-' && a[1]) {
             return usage("unknown option");
         } else {
-            first_text = i;
+            o->first = i;
             break;
         }
     }
-    if (!path)
-        return usage("translate needs -m MODEL");
-    if (p.nbest > p.beam_size)
+    if (!o->model) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "%s needs -m MODEL", spec->name);
+        return usage(msg);
+    }
+    if (argc - o->first < spec->min_args)
+        return usage(spec->few_args);
+    if (o->p.nbest > o->p.beam_size)
         return usage(nbest_set ? "--nbest must not exceed --beam" : "--nbest > --beam");
-    if (batch_size > 1 && p.beam_size != 1)
-        return usage("--batch is for greedy search: add --beam 1");
+    return PARSED;
+}
+
+/* The default limits, with room for the beam p asks for. */
+static stele_limits limits_for(const stele_params *p)
+{
+    stele_limits lim = stele_default_limits();
+    if (p->beam_size > lim.max_beam)
+        lim.max_beam = p->beam_size;
+    return lim;
+}
+
+/* The model a command's -m names (resolve_model), loaded, and a session for it (lim NULL: the
+ * default limits). On failure: the error on stderr, nothing left allocated, 1 returned. */
+static int open_model(const char *arg, const stele_limits *lim, stele_model **m,
+                      stele_session **s)
+{
     char file[PATH_BYTES];
-    if (resolve_model(path, file))
+    stele_error err;
+    *m = NULL;
+    *s = NULL;
+    if (resolve_model(arg, file))
+        return 1;
+    if (stele_model_load_file(file, m, &err) != STELE_OK ||
+        stele_session_create(*m, lim, s, &err) != STELE_OK) {
+        fprintf(stderr, "%s: %s\n", stele_status_name(err.status), err.message);
+        stele_model_free(*m);
+        *m = NULL;
+        return 1;
+    }
+    return 0;
+}
+
+static int cmd_translate(int argc, char **argv)
+{
+    static const command_spec spec = {"translate", OPT_SEARCH | OPT_TEXT, 0, NULL};
+    command_options o;
+    int rc = parse_options(argc, argv, &spec, &o);
+    if (rc != PARSED)
+        return rc;
+    if (o.batch_size > 1 && o.p.beam_size != 1)
+        return usage("--batch is for greedy search: add --beam 1");
+    stele_limits lim = limits_for(&o.p);
+    stele_model *m;
+    stele_session *s;
+    if (open_model(o.model, &lim, &m, &s))
         return 1;
     stele_error err;
-    stele_model *m = NULL;
-    stele_session *s = NULL;
-    stele_limits lim = stele_default_limits();
-    if (p.beam_size > lim.max_beam)
-        lim.max_beam = p.beam_size;
     stele_batch *b = NULL;
-    if (stele_model_load_file(file, &m, &err) != STELE_OK ||
-        stele_session_create(m, &lim, &s, &err) != STELE_OK ||
-        (batch_size > 1 && stele_batch_create(m, &lim, batch_size, &b, &err) != STELE_OK)) {
+    if (o.batch_size > 1 && stele_batch_create(m, &lim, o.batch_size, &b, &err) != STELE_OK) {
         fprintf(stderr, "%s: %s\n", stele_status_name(err.status), err.message);
         stele_session_free(s);
         stele_model_free(m);
         return 1;
     }
     int failed = 0;
-    line_batch lb = {b, s, m, &p, json, align, 0, NULL, NULL, NULL, NULL, lim.max_text_bytes,
-                     NULL};
+    line_batch lb = {b, s, m, &o.p, o.json, o.align, 0, NULL, NULL, NULL, NULL,
+                     lim.max_text_bytes, NULL};
     if (b) {
-        if (first_text < argc) {
-            for (int i = first_text; i < argc; i++)
+        if (o.first < argc) {
+            for (int i = o.first; i < argc; i++)
                 failed |= batch_add(&lb, argv[i], strlen(argv[i]), 0);
         } else {
             failed |= batch_read_stdin(&lb);
@@ -701,16 +768,16 @@ static int cmd_translate(int argc, char **argv)
         free(lb.outs);
         free(lb.out_sizes);
         free(lb.too_long);
-    } else if (first_text < argc) {
-        for (int i = first_text; i < argc; i++)
-            failed |= translate_one(s, m, argv[i], strlen(argv[i]), &p, json, align);
+    } else if (o.first < argc) {
+        for (int i = o.first; i < argc; i++)
+            failed |= translate_one(s, m, argv[i], strlen(argv[i]), &o.p, o.json, o.align);
     } else {
         size_t cap = 0, n;
         char *line = NULL;
         int too_long = 0;
         while (next_line(&line, &cap, &n, (size_t)lim.max_text_bytes, &too_long)) {
-            failed |= too_long ? report_too_long(n, lim.max_text_bytes, json)
-                               : translate_one(s, m, line, n, &p, json, align);
+            failed |= too_long ? report_too_long(n, lim.max_text_bytes, o.json)
+                               : translate_one(s, m, line, n, &o.p, o.json, o.align);
             fflush(stdout);
         }
         free(line);
@@ -773,71 +840,20 @@ static void print_caption_json(const stele_model *m, const stele_result *r)
 
 static int cmd_caption(int argc, char **argv)
 {
-    const char *path = NULL;
-    stele_params p = stele_default_params();
-    int json = 0, first = argc, nbest_set = 0;
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        double v;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            return help();
-        } else if (strcmp(a, "--json") == 0) {
-            json = 1;
-        } else if (strcmp(a, "-m") == 0 || strcmp(a, "--model") == 0) {
-            if (++i >= argc)
-                return usage("-m needs a MODEL path");
-            path = argv[i];
-        } else if (!strcmp(a, "--beam") || !strcmp(a, "--nbest") || !strcmp(a, "--alpha") ||
-                   !strcmp(a, "--beta")) {
-            if (++i >= argc || !parse_num(argv[i], &v))
-                return usage("option needs a number");
-            if (!strcmp(a, "--beam") || !strcmp(a, "--nbest")) {
-                if (v != (int)v || v < 1 || v > 64)
-                    return usage("--beam and --nbest take an integer in 1..64");
-                if (a[2] == 'b')
-                    p.beam_size = (int)v;
-                else {
-                    p.nbest = (int)v;
-                    nbest_set = 1;
-                }
-            } else if (a[2] == 'a') {
-                p.alpha = v;
-            } else {
-                p.beta = v;
-            }
-        } else if (strcmp(a, "--") == 0) {
-            first = i + 1;
-            break;
-        } else if (a[0] == '-' && a[1]) {
-            return usage("unknown option");
-        } else {
-            first = i;
-            break;
-        }
-    }
-    if (!path)
-        return usage("caption needs -m MODEL");
-    if (first >= argc)
-        return usage("caption needs one or more IMAGE files (binary PGM or PPM)");
-    if (p.nbest > p.beam_size)
-        return usage(nbest_set ? "--nbest must not exceed --beam" : "--nbest > --beam");
-    char file[PATH_BYTES];
-    if (resolve_model(path, file))
+    static const command_spec spec = {"caption", OPT_SEARCH, 1,
+                                      "caption needs one or more IMAGE files (binary PGM or PPM)"};
+    command_options o;
+    int rc = parse_options(argc, argv, &spec, &o);
+    if (rc != PARSED)
+        return rc;
+    stele_limits lim = limits_for(&o.p);
+    stele_model *m;
+    stele_session *s;
+    if (open_model(o.model, &lim, &m, &s))
         return 1;
     stele_error err;
-    stele_model *m = NULL;
-    stele_session *s = NULL;
-    stele_limits lim = stele_default_limits();
-    if (p.beam_size > lim.max_beam)
-        lim.max_beam = p.beam_size;
-    if (stele_model_load_file(file, &m, &err) != STELE_OK ||
-        stele_session_create(m, &lim, &s, &err) != STELE_OK) {
-        fprintf(stderr, "%s: %s\n", stele_status_name(err.status), err.message);
-        stele_model_free(m);
-        return 1;
-    }
     int failed = 0;
-    for (int i = first; i < argc; i++) {
+    for (int i = o.first; i < argc; i++) {
         int w = 0, h = 0, ch = 0;
         const char *why = NULL;
         unsigned char *px = read_pnm(argv[i], &w, &h, &ch, &why);
@@ -845,13 +861,13 @@ static int cmd_caption(int argc, char **argv)
         if (!px) {
             err.status = STELE_ERR_ARGUMENT;
             snprintf(err.message, sizeof err.message, "%.200s: %s", argv[i], why);
-            failed |= report_error(&err, json);
-        } else if (stele_caption(s, px, w, h, ch, 0, &p, &r, &err) != STELE_OK) {
+            failed |= report_error(&err, o.json);
+        } else if (stele_caption(s, px, w, h, ch, 0, &o.p, &r, &err) != STELE_OK) {
             char msg[sizeof err.message];
             snprintf(msg, sizeof msg, "%.100s: %.150s", argv[i], err.message);
             memcpy(err.message, msg, sizeof msg);
-            failed |= report_error(&err, json);
-        } else if (json) {
+            failed |= report_error(&err, o.json);
+        } else if (o.json) {
             print_caption_json(m, r);
         } else {
             printf("%s\n", r->hyps[0].text);
@@ -893,63 +909,38 @@ static void print_answer_json(const stele_model *m, const stele_answer_result *r
 
 static int cmd_ask(int argc, char **argv)
 {
-    const char *path = NULL;
-    int json = 0, first = argc;
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            return help();
-        } else if (strcmp(a, "--json") == 0) {
-            json = 1;
-        } else if (strcmp(a, "-m") == 0 || strcmp(a, "--model") == 0) {
-            if (++i >= argc)
-                return usage("-m needs a MODEL path");
-            path = argv[i];
-        } else if (strcmp(a, "--") == 0) {
-            first = i + 1;
-            break;
-        } else if (a[0] == '-' && a[1]) {
-            return usage("unknown option");
-        } else {
-            first = i;
-            break;
-        }
-    }
-    if (!path)
-        return usage("ask needs -m MODEL");
-    if (first + 1 >= argc)
-        return usage("ask needs an IMAGE (binary PGM or PPM) and one or more QUESTIONs");
-    char file[PATH_BYTES];
-    if (resolve_model(path, file))
+    static const command_spec spec = {"ask", 0, 2,
+                                      "ask needs an IMAGE (binary PGM or PPM) and one or more "
+                                      "QUESTIONs"};
+    command_options o;
+    int rc = parse_options(argc, argv, &spec, &o);
+    if (rc != PARSED)
+        return rc;
+    const int image = o.first;   /* argv[image] is the IMAGE, the QUESTIONs follow */
+    stele_model *m;
+    stele_session *s;
+    if (open_model(o.model, NULL, &m, &s))
         return 1;
     stele_error err;
-    stele_model *m = NULL;
-    stele_session *s = NULL;
-    if (stele_model_load_file(file, &m, &err) != STELE_OK ||
-        stele_session_create(m, NULL, &s, &err) != STELE_OK) {
-        fprintf(stderr, "%s: %s\n", stele_status_name(err.status), err.message);
-        stele_model_free(m);
-        return 1;
-    }
     int w = 0, h = 0, ch = 0, failed = 0;
     const char *why = NULL;
-    unsigned char *px = read_pnm(argv[first], &w, &h, &ch, &why);
+    unsigned char *px = read_pnm(argv[image], &w, &h, &ch, &why);
     if (!px) {   /* every question fails: the image is the same for all */
         err.status = STELE_ERR_ARGUMENT;
-        snprintf(err.message, sizeof err.message, "%.200s: %s", argv[first], why);
+        snprintf(err.message, sizeof err.message, "%.200s: %s", argv[image], why);
         fprintf(stderr, "%s: %s\n", stele_status_name(err.status), err.message);
         stele_session_free(s);
         stele_model_free(m);
         return 1;
     }
-    for (int i = first + 1; i < argc; i++) {
+    for (int i = image + 1; i < argc; i++) {
         const stele_answer_result *r;
         if (stele_answer(s, px, w, h, ch, 0, argv[i], -1, &r, &err) != STELE_OK) {
             char msg[sizeof err.message];
-            snprintf(msg, sizeof msg, "question %d: %.200s", i - first, err.message);
+            snprintf(msg, sizeof msg, "question %d: %.200s", i - image, err.message);
             memcpy(err.message, msg, sizeof msg);
-            failed |= report_error(&err, json);
-        } else if (json) {
+            failed |= report_error(&err, o.json);
+        } else if (o.json) {
             print_answer_json(m, r);
         } else {
             printf("%s\n", r->text);

@@ -180,10 +180,6 @@ static stele_status parse_vqa(struct stele_model *m, const json_value *cfg, stel
                           enc_types[type]);
     m->cnn = 1;
     TRY(parse_cnn(m, cfg, enc, err));
-    /* the reference's VQA reads the CNN's features as they are (no learned position added) */
-    if (m->cnn_position)
-        return stele_fail(err, STELE_ERR_CONFIG, "config: encoder.position learned is not "
-                          "supported in a vqa model (none only)");
     vqa_weights *q = &m->vqa;
     TRY(get_bool(cfg, "", "l2norm", &q->l2norm, err));
     /* "pool": "mean" is the no-attention baseline, trained and measured in Python only */
@@ -438,8 +434,11 @@ static stele_status bind(struct stele_model *m, const float **out, const char *n
 }
 
 /* cnn.{i}.weight [Co, Ci, 3, 3] and cnn.{i}.bias [Co]; each weight is copied once into the
- * layout of the conv kernels, [3, 3, Ci, Co] (kernels.h: a tap's output channels contiguous). */
-static stele_status bind_cnn(struct stele_model *m, stele_error *err)
+ * layout of the conv kernels, [3, 3, Ci, Co] (kernels.h: a tap's output channels contiguous).
+ * With encoder.position learned, memory_position.weight [S, D] goes to *position: a caption
+ * model's m->position (cnn_run adds it to the raw memory), a vqa model's vqa.position (added
+ * after the l2 norm, vqa.c), so that cnn_run does not add it a second time, in the wrong place. */
+static stele_status bind_cnn(struct stele_model *m, const float **position, stele_error *err)
 {
     char name[64];
     for (int i = 0; i < m->n_blocks; i++) {
@@ -462,7 +461,7 @@ static stele_status bind_cnn(struct stele_model *m, stele_error *err)
         b->w = hwio;
     }
     if (m->cnn_position)
-        TRY(bind(m, &m->position, "memory_position.weight", m->grid_h * m->grid_w, m->D, err));
+        TRY(bind(m, position, "memory_position.weight", m->grid_h * m->grid_w, m->D, err));
     return STELE_OK;
 }
 
@@ -551,7 +550,7 @@ static stele_status bind_vqa(struct stele_model *m, stele_error *err)
 {
     vqa_weights *q = &m->vqa;
     const int D = m->D, Hq = q->Hq, A = q->A, G = q->G;
-    TRY(bind_cnn(m, err));
+    TRY(bind_cnn(m, &q->position, err));
     TRY(bind(m, &q->q_embed, "q_embed.weight", m->V, q->Eq, err));
     TRY(bind_lstm(m, &q->q_lstm, "q_lstm", "_l0", q->Eq, Hq, err));
     const int64_t w1[4] = {A, D + Hq, 1, 1}, w2[4] = {G, A, 1, 1};
@@ -575,7 +574,7 @@ static stele_status bind_all(struct stele_model *m, stele_error *err)
     if (!m->cnn)
         TRY(bind(m, &m->src_embed, "src_embed.weight", V, E, err));
     else
-        TRY(bind_cnn(m, err));
+        TRY(bind_cnn(m, &m->position, err));
     TRY(bind(m, &m->tgt_embed, "tgt_embed.weight", V, E, err));
     for (int l = 0; l < m->Le; l++) {
         snprintf(prefix, sizeof prefix, "enc_layers.%d", l);
@@ -785,6 +784,20 @@ static stele_status load_spm(struct stele_model *m, const st_tensor *tok, stele_
     return STELE_OK;
 }
 
+/* tokenizer.truecase (optional, text models): how ALL CAPS input is respelled (casing.h). */
+static stele_status load_truecase(struct stele_model *m, stele_error *err)
+{
+    const st_tensor *t = st_find(m->st, "tokenizer.truecase");
+    if (!t)
+        return STELE_OK;
+    if (t->dtype != ST_U8)
+        return stele_fail(err, STELE_ERR_DTYPE, "tensor tokenizer.truecase has dtype %s, expected "
+                          "U8", st_dtype_name(t->dtype));
+    TRY(casing_table_load(t->data, t->nbytes, &m->truecase, err));
+    m->bound[t - st_at(m->st, 0)] = 1;
+    return STELE_OK;
+}
+
 /* tokenizer.words (caption models): one word per id, and the special ids' words as the config
  * says (models/FORMAT.md: 0..3 = <pad>, <unk>, <s>, </s> by convention; the config's ids rule). */
 static stele_status load_words(struct stele_model *m, const st_tensor **tok, stele_error *err)
@@ -849,6 +862,8 @@ static stele_status load_into(struct stele_model *m, const uint8_t *bytes, size_
         return stele_fail(err, STELE_ERR_MEMORY, "out of memory for %zu tensor flags",
                           st_count(m->st));
     m->bound[tok - st_at(m->st, 0)] = 1;
+    if (!m->cnn)
+        TRY(load_truecase(m, err));
     TRY(bind_all(m, err));
     /* A tensor this config does not read is refused rather than ignored: it is a misspelt
      * name, or a tensor of another architecture (the config and the weights disagree). */
@@ -1038,6 +1053,7 @@ void stele_model_free(stele_model *m)
     free(m->info_json);
     free(m->bound);
     spm_free(m->spm);
+    casing_table_free(&m->truecase);
     words_free(m->words);
     free(m->vqa.answer_text);
     free(m->vqa.answer);

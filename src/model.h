@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include "stele.h"
 #include "safetensors.h"
+#include "casing.h"
 #include "sentencepiece.h"
 
 typedef enum { SCORE_NONE, SCORE_DOT, SCORE_GENERAL, SCORE_ADDITIVE, SCORE_CONCAT } attn_score;
@@ -59,6 +60,10 @@ typedef enum { TASK_TRANSLATE, TASK_CAPTION, TASK_VQA } model_task;
  * answers, D the CNN's feature size. */
 typedef struct {
     int l2norm;                       /* each location's features divided by their 2-norm */
+    const float *position;            /* encoder.position "learned": memory_position.weight [S, D],
+                                         added AFTER the l2 norm (phi_l = l2norm(cnn_l) + P_l);
+                                         NULL when none. Not stele_model.position, which cnn_run
+                                         adds before any norm (the caption models') */
     int Eq, Hq, G, A, F, Na;
     const float *q_embed;             /* [V, Eq] */
     lstm_weights q_lstm;              /* in Eq, H Hq (nn.LSTM layer 0; biases summed) */
@@ -107,6 +112,7 @@ struct stele_model {
     uint8_t *owned_bytes;             /* stele_model_load_file's buffer */
     st_file *st;
     spm_model *spm;                   /* text models */
+    casing_table truecase;            /* tokenizer.truecase (text models; count 0 when absent) */
     struct words *words;              /* image models: tokenizer.words (vqa: the question's) */
     float **allocs;                   /* copies and summed biases */
     int n_allocs, cap_allocs;

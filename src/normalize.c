@@ -56,7 +56,8 @@ const char *normalize_source(struct stele_session *s, const char *text, size_t n
         return text;
     char *cased = s->norm_text, *stripped = s->norm_text + n + 1;
     s->casing = (int)casing_detect(text, n);
-    casing_truecase((casing_pattern)s->casing, text, n, cased, stripped, word_score, s);
+    casing_truecase((casing_pattern)s->casing, text, n, cased, stripped, word_score, s,
+                    &s->m->truecase);
     /* Spelled as typed after all ("PDF", "OK"): nothing to put back on the output. */
     if (memcmp(cased, text, n) == 0)
         s->casing = CASING_NONE;

@@ -140,8 +140,10 @@ typedef struct {
                                   alignment are then those of the masked text. 0: off */
     int normalize;             /* 1 (default): inputs as people type them. ALL CAPS and Title Case
                                   text (>= 2 words with letters, every cased letter upper case /
-                                  every word's first one) is translated in sentence case and the
-                                  pattern put back on the output; characters the tokenizer has no
+                                  every word's first one) is translated in sentence case (ALL
+                                  CAPS words respelled as the model's truecasing table says, e.g.
+                                  "PDF": models/FORMAT.md) and the pattern put back on the
+                                  output; characters the tokenizer has no
                                   piece for (emoji, symbols: <unk>) are removed before translation
                                   and copied into the output beside the words they stood next to
                                   (attention word alignment). 0: the text goes to the model as

@@ -109,8 +109,14 @@ void vqa_image(vqa_work *w, const struct stele_model *m, const uint8_t *pixels, 
 {
     cnn_load_image(w->scratch, m, pixels, channels, stride);
     cnn_run(w->phi, w->mean, m, w->scratch);
+    const size_t n = (size_t)m->grid_h * m->grid_w * m->D;
     if (m->vqa.l2norm)
         l2_normalize(w->phi, m->grid_h * m->grid_w, m->D);
+    /* the place of each location, after the norm (the reference's phi = l2norm(cnn) + P): both
+     * the glimpse scores and the glimpses' sums read this phi */
+    if (m->vqa.position)
+        for (size_t i = 0; i < n; i++)
+            w->phi[i] += m->vqa.position[i];
 }
 
 static void relu(float *x, size_t n)

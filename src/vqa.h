@@ -1,5 +1,6 @@
 /* Visual question answering (task "vqa"; scripts/model.py VQA, Kazemi & Elqursh 2017): the CNN
- * memory phi [S, D] (conv.h), l2-normalised per location; the question's words -> embeddings ->
+ * memory phi [S, D] (conv.h), l2-normalised per location, plus the learned position P_l of each
+ * location when the model has one (encoder.position "learned"); the question's words -> embeddings ->
  * one LSTM layer -> s [Hq]; the glimpses: u_l = relu(W1 [phi_l; s] + b1), e_g,l = (W2 u_l + b2)_g,
  * alpha_g = softmax over the locations, x_g = sum_l alpha_g,l phi_l; the classifier:
  * p = softmax(fc2 relu(fc1 [x_1..x_G; s])). A vqa session holds one vqa_work, sized at session
@@ -18,7 +19,7 @@ typedef struct vqa_work {
     int Qmax;            /* question words (limits.max_source_tokens) */
     int n;               /* the current question's words */
     float *scratch;      /* the CNN's (cnn_scratch_floats) */
-    float *phi;          /* [S, D] the memory, l2-normalised when the model says so */
+    float *phi;          /* [S, D] the memory, l2-normalised when the model says so, + P */
     float *mean;         /* [D] cnn_run's mean of the rows (the caption bridge's; unused here) */
     int32_t *ids;        /* [Qmax] the question's word ids */
     float *emb;          /* [Qmax, Eq] their embeddings */

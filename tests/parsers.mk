@@ -3,7 +3,7 @@
 #
 #   make test-parsers     all of the below except the long fuzz runs
 #   make fuzz             each fuzz target for FUZZ_SECONDS (default 600), one after the other
-#   make fuzz-smoke       each fuzz target for 30 s (part of test-parsers)
+#   make fuzz-smoke       each fuzz target for FUZZ_SMOKE_SECONDS (default 15; part of test-parsers)
 #   make fuzz-long        each fuzz target until FUZZ_RUNS executions (default 10 M), one after
 #                         the other, with its dictionary; not part of any test target
 #   make golden-tokenizer tokenizer goldens (also run by `make golden`)
@@ -20,7 +20,7 @@ TINY_MODELS   := $(sort $(wildcard tests/golden/tiny/*.safetensors))
 BAD_BASE      := tests/golden/tiny/bilstm-general-luong.safetensors
 
 FUZZ_SECONDS  ?= 600
-FUZZ_TARGETS  := safetensors spm tokenizer protect words pnm
+FUZZ_TARGETS  := safetensors spm tokenizer protect words pnm truecase
 FUZZ_FLAGS    := -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer \
                  -fno-sanitize-recover=all
 FUZZ_MAXLEN_safetensors := 32768
@@ -28,6 +28,7 @@ FUZZ_MAXLEN_spm         := 8192
 FUZZ_MAXLEN_tokenizer   := 2048
 FUZZ_MAXLEN_protect     := 2048
 FUZZ_MAXLEN_words       := 4096
+FUZZ_MAXLEN_truecase    := 4096
 FUZZ_MAXLEN_pnm         := 65536
 FUZZ_SRC_safetensors    := src/json.c src/safetensors.c src/error.c
 FUZZ_SRC_spm            := src/sentencepiece.c src/error.c
@@ -35,6 +36,7 @@ FUZZ_SRC_tokenizer      := src/sentencepiece.c src/error.c
 FUZZ_SRC_protect        := src/protect.c
 FUZZ_SRC_words          := src/words.c src/error.c
 FUZZ_SRC_pnm            := src/pnm.c
+FUZZ_SRC_truecase       := src/casing.c src/error.c
 
 .PHONY: test-parsers test-parsers-native test-parsers-san test-bad-models fuzz fuzz-smoke \
         fuzz-build fuzz-long golden-tokenizer
@@ -91,7 +93,7 @@ test-parsers: test-parsers-native test-parsers-san test-bad-models fuzz-smoke
 
 # ---------------------------------------------------------------- fuzzing (clang libFuzzer)
 $(PT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PARSER_SRC) $(PARSER_HDR) src/protect.c src/protect.h \
-                     src/words.c src/words.h src/pnm.c src/pnm.h
+                     src/words.c src/words.h src/pnm.c src/pnm.h src/casing.c src/casing.h
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) $< $(FUZZ_SRC_$*) -lm -o $@
 
@@ -105,7 +107,8 @@ define fuzz_run
 	  mkdir -p $(PT)/fuzz/corpus/$$t; cp -n tests/fuzz/corpus/$$t/* $(PT)/fuzz/corpus/$$t/ 2>/dev/null || true; \
 	  case $$t in safetensors) ml=$(FUZZ_MAXLEN_safetensors);; spm) ml=$(FUZZ_MAXLEN_spm);; \
 	    tokenizer) ml=$(FUZZ_MAXLEN_tokenizer);; protect) ml=$(FUZZ_MAXLEN_protect);; \
-	    words) ml=$(FUZZ_MAXLEN_words);; pnm) ml=$(FUZZ_MAXLEN_pnm);; esac; \
+	    words) ml=$(FUZZ_MAXLEN_words);; pnm) ml=$(FUZZ_MAXLEN_pnm);; \
+	    truecase) ml=$(FUZZ_MAXLEN_truecase);; esac; \
 	  echo "== fuzz_$$t for $(1) s"; \
 	  if ! $(PT)/fuzz/fuzz_$$t -max_total_time=$(1) -max_len=$$ml -print_final_stats=1 \
 	      -artifact_prefix=$(PT)/fuzz/artifacts/$$t- $(PT)/fuzz/corpus/$$t \
@@ -115,8 +118,10 @@ define fuzz_run
 	done
 endef
 
+# 15 s each keeps make test within its budget; the long runs (fuzz-long) are the real search.
+FUZZ_SMOKE_SECONDS ?= 15
 fuzz-smoke: fuzz-build
-	$(call fuzz_run,30)
+	$(call fuzz_run,$(FUZZ_SMOKE_SECONDS))
 
 fuzz: fuzz-build
 	$(call fuzz_run,$(FUZZ_SECONDS))
@@ -137,7 +142,8 @@ fuzz-long: fuzz-build
 	  mkdir -p $(PT)/fuzz/corpus/$$t; cp -n tests/fuzz/corpus/$$t/* $(PT)/fuzz/corpus/$$t/ 2>/dev/null || true; \
 	  case $$t in safetensors) ml=$(FUZZ_MAXLEN_safetensors);; spm) ml=$(FUZZ_MAXLEN_spm);; \
 	    tokenizer) ml=$(FUZZ_MAXLEN_tokenizer);; protect) ml=$(FUZZ_MAXLEN_protect);; \
-	    words) ml=$(FUZZ_MAXLEN_words);; pnm) ml=$(FUZZ_MAXLEN_pnm);; esac; \
+	    words) ml=$(FUZZ_MAXLEN_words);; pnm) ml=$(FUZZ_MAXLEN_pnm);; \
+	    truecase) ml=$(FUZZ_MAXLEN_truecase);; esac; \
 	  echo "== fuzz_$$t until $(FUZZ_RUNS) executions, started $$(date -u +%FT%TZ)" | tee -a $(FUZZ_LOG); \
 	  start=$$(date +%s); \
 	  $(PT)/fuzz/fuzz_$$t -runs=$(FUZZ_RUNS) -max_len=$$ml -dict=tests/fuzz/$$t.dict \

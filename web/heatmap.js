@@ -89,3 +89,76 @@ export function drawOverlay(canvas, weights, gh, gw) {
   ctx.putImageData(img, 0, 0);
   return max;
 }
+
+// ---------------------------------------------------------------- glimpses (the Ask mode)
+
+// One colour per glimpse (a VQA model has 1 to 4): orange and sky blue first, a pair that stays
+// distinct with the common colour-vision deficiencies (Okabe & Ito's palette, brightened to
+// stand out on the dark scene), then bluish green and reddish purple.
+export const GLIMPSE_COLOURS = [[255, 150, 0], [60, 180, 255], [0, 200, 140], [230, 110, 190]];
+export const GLIMPSE_NAMES = ['orange', 'blue', 'green', 'purple'];
+
+/**
+ * Draws G glimpse maps (weights: G rows of gh * gw, row-major) over the whole of canvas, glimpse g
+ * in GLIMPSE_COLOURS[g], only those with show[g]. Each map is upsampled and scaled as drawOverlay
+ * does (bilinear, divided by its peak or OVERLAY_FLOOR / (gh * gw), whichever is larger), giving
+ * an opacity a_g = OVERLAY_ALPHA * v_g; the layers combine regardless of their order: opacity
+ * 1 - prod(1 - a_g) (as stacked translucent films), colour the mean of the glimpses' colours
+ * weighted by a_g^3: where one glimpse is clearly the stronger its colour stays pure (a plain
+ * a_g-weighted mean greys out every place both look at), and only where they are about as
+ * strong do the colours mix. Returns each glimpse's largest weight.
+ */
+export function drawGlimpses(canvas, weights, G, gh, gw, show = []) {
+  const ctx = canvas.getContext('2d');
+  const W = canvas.width, H = canvas.height, S = gh * gw;
+  ctx.clearRect(0, 0, W, H);
+  const peaks = [];
+  const on = [];
+  for (let g = 0; g < G; g++) {
+    let max = 0;
+    for (let k = 0; k < S; k++) if (weights[g * S + k] > max) max = weights[g * S + k];
+    peaks.push(max);
+    if (show[g] && max > 0) on.push({ g, scale: Math.max(max, OVERLAY_FLOOR / S), c: GLIMPSE_COLOURS[g % GLIMPSE_COLOURS.length] });
+  }
+  if (!on.length) return peaks;
+  const img = ctx.createImageData(W, H), px = img.data;
+  const axis = (n, g) => {
+    const lo = new Int32Array(n), hi = new Int32Array(n), f = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const t = Math.min(g - 1, Math.max(0, ((i + 0.5) / n) * g - 0.5));
+      lo[i] = Math.floor(t);
+      hi[i] = Math.min(g - 1, lo[i] + 1);
+      f[i] = t - lo[i];
+    }
+    return { lo, hi, f };
+  };
+  const X = axis(W, gw), Y = axis(H, gh);
+  for (let y = 0; y < H; y++) {
+    const r0 = Y.lo[y] * gw, r1 = Y.hi[y] * gw, fy = Y.f[y];
+    for (let x = 0; x < W; x++) {
+      const c0 = X.lo[x], c1 = X.hi[x], fx = X.f[x];
+      let clear = 1, sa = 0, r = 0, gr = 0, b = 0;
+      for (const { g, scale, c } of on) {
+        const m = weights, o0 = g * S;   // an array or a typed array
+        const top = m[o0 + r0 + c0] + (m[o0 + r0 + c1] - m[o0 + r0 + c0]) * fx;
+        const bot = m[o0 + r1 + c0] + (m[o0 + r1 + c1] - m[o0 + r1 + c0]) * fx;
+        const a = OVERLAY_ALPHA * Math.min(1, Math.max(0, (top + (bot - top) * fy) / scale));
+        const w = a * a * a;
+        clear *= 1 - a;
+        sa += w;
+        r += w * c[0];
+        gr += w * c[1];
+        b += w * c[2];
+      }
+      const o = (y * W + x) * 4;
+      if (sa > 0) {
+        px[o] = Math.round(r / sa);
+        px[o + 1] = Math.round(gr / sa);
+        px[o + 2] = Math.round(b / sa);
+      }
+      px[o + 3] = Math.round(255 * (1 - clear));
+    }
+  }
+  ctx.putImageData(img, 0, 0);
+  return peaks;
+}

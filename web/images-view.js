@@ -2,6 +2,11 @@
 // from the shipped test scenes or composed cell by cell, captioned by the model in the worker
 // (slot 'caption', a Captioner); each word of the caption shows its attention map over the image.
 //
+// Two modes (the Caption / Ask switch, ?mode=ask): captioning, here, and asking a question about
+// the scene (ask-view.js, its own model in the worker's slot 'ask'); each mode's model is loaded
+// the first time the mode is shown, and the overlay canvas shows the mode's attention (a word's
+// map, or the answer's glimpses).
+//
 // Scenes (web/scenes/, made by scripts/data/scenes.py): sprites.png, an atlas of 28 x 28 test
 // images (row = class in label order, column = sample); scenes.json, the classes and the test
 // scenes as items { cell, class, sprite, dx, dy }. Composition, as the generator does it: an
@@ -9,6 +14,7 @@
 // to the canvas, combined with pixel-wise max (so overlapping items are order-independent).
 import { $, showError, clearError, explain, fmtScore, fmtBytes, onWorker, post } from './common.js';
 import { drawOverlay, overlayGradient } from './heatmap.js';
+import * as ask from './ask-view.js';
 
 const MODEL = 'scenes-caption';
 const SCENES_URL = new URL('./scenes/scenes.json', import.meta.url);
@@ -18,6 +24,9 @@ let CELL_NAMES = ['top left', 'top', 'top right', 'left', 'centre', 'right', 'bo
 const PLAY_MS = 900;
 
 const state = {
+  mode: 'caption',       // 'caption' or 'ask'
+  captionStarted: false, // the caption model's load was asked for
+  captionStale: false,   // the scene changed while the Ask mode was shown
   ready: false,          // the model is loaded
   assets: null,          // { classes, grid, cell, size, scenes, atlas: { gray, width, height, samples } }
   items: new Array(9).fill(null),   // per cell: null or { class, sprite, dx, dy }
@@ -62,12 +71,15 @@ async function loadAssets() {
     }),
     loadAtlas(),
   ]);
-  const { classes, grid = 3, cell = 28, size = 84, scenes = [], places } = doc;
+  const { classes, grid = 3, cell = 28, size = 84, scenes = [], places, phrases } = doc;
   if (Array.isArray(places) && places.length === 9) CELL_NAMES = places.map((p) => String(p).replace(/^(in|at|on) the /, ''));
   if (!Array.isArray(classes) || grid !== 3 || cell * grid !== size || atlas.height < classes.length * cell)
     throw new Error('scenes.json and sprites.png do not describe a 3 x 3 grid of 28-pixel cells');
   atlas.samples = Math.floor(atlas.width / cell);
-  return { classes, grid, cell, size, scenes, atlas };
+  // what the Ask mode's example questions are written with (questions.js)
+  const names = Array.isArray(places) && places.length === 9 && Array.isArray(phrases) && phrases.length === classes.length
+    ? { classes, phrases, places } : null;
+  return { classes, grid, cell, size, scenes, atlas, names };
 }
 
 /** The scene's pixels (size * size gray bytes) from items, by the composition rule above. */
@@ -154,7 +166,7 @@ function setCell(k, c) {
   $('scene').value = '';
   $('reference').textContent = '';
   drawScene();
-  captionNow();
+  sceneChanged();
 }
 
 function pickScene(id) {
@@ -166,7 +178,14 @@ function pickScene(id) {
   $('scene').value = id;
   $('reference').textContent = s.caption ? `The generator's caption: ${s.caption}` : '';
   drawScene();
+  sceneChanged();
+}
+
+// The scene on screen changed: caption it (in the Caption mode; later otherwise) and tell the
+// Ask mode.
+function sceneChanged() {
   captionNow();
+  ask.sceneChanged();
 }
 
 // ---------------------------------------------------------------- captioning
@@ -180,6 +199,11 @@ function beam() {
 }
 
 function captionNow() {
+  if (state.mode !== 'caption') {
+    state.captionStale = true;
+    return;
+  }
+  state.captionStale = false;
   if (!state.ready || !state.pixels) return;
   const a = state.assets;
   state.pending = { id: ++state.seq, beam: beam(), sceneId: state.sceneId,
@@ -245,19 +269,21 @@ function showWord(i) {
   const r = state.result, ov = $('overlay');
   state.word = i;
   for (const b of $('caption').querySelectorAll('.word')) b.classList.toggle('on', Number(b.dataset.i) === i);
-  ov.dataset.word = i;
+  // the Ask mode draws its glimpses on the overlay: a caption arriving then leaves it alone
+  const draw = state.mode === 'caption' ? drawOverlay : () => 0;
+  if (state.mode === 'caption') ov.dataset.word = i;
   if (!r || i < 0 || i >= r.words.length) {
-    drawOverlay(ov, null);
+    draw(ov, null);
     $('word-info').textContent = r?.words.length ? 'Hover or focus a word to see where it looked.' : '';
     return;
   }
   if (!r.hasAttention) {
-    drawOverlay(ov, null);
+    draw(ov, null);
     $('word-info').textContent = 'This model has no attention to show.';
     return;
   }
   const S = r.gridHeight * r.gridWidth, row = r.attention.subarray(i * S, (i + 1) * S);
-  const max = drawOverlay(ov, row, r.gridHeight, r.gridWidth);
+  const max = draw(ov, row, r.gridHeight, r.gridWidth);
   let best = 0;
   for (let k = 1; k < S; k++) if (row[k] > row[best]) best = k;
   const y = ((Math.floor(best / r.gridWidth) + 0.5) / r.gridHeight) * 3, x = (((best % r.gridWidth) + 0.5) / r.gridWidth) * 3;
@@ -373,7 +399,7 @@ $('clear-scene').addEventListener('click', () => {
   $('scene').value = '';
   $('reference').textContent = '';
   drawScene();
-  captionNow();
+  sceneChanged();
 });
 $('img-beam').addEventListener('change', captionNow);
 $('play').addEventListener('click', play);
@@ -421,18 +447,61 @@ $('caption').addEventListener('click', (e) => {
   showWord(state.pinned === -1 ? i : state.pinned);
 });
 
+// ---------------------------------------------------------------- modes
+
+function loadCaptionModel() {
+  if (state.captionStarted) return;
+  state.captionStarted = true;
+  document.body.dataset.imgReady = 'false';
+  $('img-load-text').textContent = `loading ${MODEL}…`;
+  post({ type: 'load', slot: 'caption', model: MODEL });
+}
+
+// Caption or Ask: shows the mode's panel, keeps it in the URL (?mode=ask), loads its model the
+// first time, and gives the overlay to it.
+function setMode(mode) {
+  state.mode = mode = mode === 'ask' ? 'ask' : 'caption';
+  document.body.dataset.imgMode = mode;
+  $(`mode-${mode}`).checked = true;
+  $('caption-mode').hidden = mode !== 'caption';
+  $('ask-mode').hidden = mode !== 'ask';
+  // the caption model's progress and description (in the Scene card) only with its mode
+  $('img-load').hidden = $('img-model-info').hidden = mode !== 'caption';
+  const url = new URL(location.href);
+  if (mode === 'ask') url.searchParams.set('mode', 'ask');
+  else url.searchParams.delete('mode');
+  if (url.href !== location.href) history.replaceState(null, '', url);
+  if (!started) return;
+  if (mode === 'caption') {
+    ask.setShown(false);
+    loadCaptionModel();
+    if (state.captionStale) captionNow();
+    showWord(state.pinned);
+  } else {
+    stop();
+    ask.setShown(true);
+  }
+}
+
+for (const el of document.querySelectorAll('input[name="img-mode"]'))
+  el.addEventListener('change', () => setMode(document.querySelector('input[name="img-mode"]:checked').value));
+
+ask.init(() => {
+  const a = state.assets;
+  return { pixels: state.pixels, layout: state.items.map((it) => (it ? it.class : null)), names: a?.names ?? null,
+    sceneId: state.sceneId, cellNames: CELL_NAMES, size: a?.size ?? 84 };
+});
+
 // ---------------------------------------------------------------- start
 
 let started = false;
 
-/** Called when the view is shown: the first time, loads the scenes and the model. */
+/** Called when the view is shown: the first time, loads the scenes and the model of the mode. */
 export function activate() {
   if (started) return;
   started = true;
   $('overlay-legend').style.background = overlayGradient();
-  document.body.dataset.imgReady = 'false';
-  $('img-load-text').textContent = `loading ${MODEL}…`;
-  post({ type: 'load', slot: 'caption', model: MODEL });
+  setMode(new URLSearchParams(location.search).get('mode') ?? state.mode);
   loadAssets().then((a) => {
     state.assets = a;
     const sel = $('cell-class');

@@ -7,6 +7,7 @@ const CACHE = 'stele-v2';
 // The page and the engine, kept at install (they were fetched before this worker controlled the
 // page); everything else but models (models/manifest.json included) as the page fetches it.
 const SHELL = ['./', './index.html', './app.js', './common.js', './heatmap.js', './translate-view.js', './images-view.js',
+  './ask-view.js', './questions.js',
   './search-view.js', './worker.js', './style.css',
   '../src/js/stele.js', '../dist/stele.wasm'];
 

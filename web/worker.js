@@ -1,23 +1,28 @@
 // The engine's thread: the page's only user of the package's ESM API (src/js/stele.js, served
 // at /src/js/ by scripts/serve.mjs; no copy of it lives in web/). The page never blocks on a
-// download, a compile or a translation. Two slots, one model each: 'translate' (a Translator,
-// the translation view) and 'caption' (a Captioner, the Images view); a message without a slot
-// is for 'translate'.
+// download, a compile or a translation. Slots, one model each: 'translate' (a Translator, the
+// translation view), 'caption' (a Captioner, the Images view), 'ask' (an Answerer, the Images
+// view's Ask mode) and 'compare'; a message without a slot is for 'translate'.
 //
 // Messages in:  { type: 'load', slot, model }                model: a name under /models/
 //               { type: 'translate', id, text, beam, nbest, trace }
 //               { type: 'caption', id, image: { data, width, height, channels }, beam }
+//               { type: 'answer', id, image, question }                    slot 'ask'
+//               { type: 'known', id, words }     slot 'ask': which of words the model knows
 // Messages out: { type: 'progress', slot, loaded, total, cached }
 //               { type: 'ready', slot, model, ms, info, defaults, cached }   cached: read from the cache
 //               { type: 'result', slot, id, ms, result }
-//               { type: 'error', slot, id?, phase, code, message }  phase: 'load' | 'translate' | 'caption'
-import { Translator, Captioner, SteleError, simdSupported } from '../src/js/stele.js';
+//               { type: 'known', slot, id, known }   known: one boolean per word
+//               { type: 'error', slot, id?, phase, code, message }  phase: 'load' or the request's type
+import { Translator, Captioner, Answerer, SteleError, simdSupported } from '../src/js/stele.js';
 
 // Per slot: the loaded model's object, the load in progress, and a generation counter (a newer
 // load supersedes one still downloading).
 const SLOTS = {
   translate: { cls: Translator, model: null, loading: null, generation: 0, limits: { maxTextBytes: 2000 } },
   caption: { cls: Captioner, model: null, loading: null, generation: 0, limits: {} },
+  // a question is a sentence: 2000 bytes is far more than any template question
+  ask: { cls: Answerer, model: null, loading: null, generation: 0, limits: { maxTextBytes: 2000 } },
   // the translation view's "compare with no attention" switch: the baseline model, side by side
   compare: { cls: Translator, model: null, loading: null, generation: 0, limits: { maxTextBytes: 2000 } },
 };
@@ -130,7 +135,8 @@ async function load(slot, model) {
     postMessage({
       type: 'ready', slot, model, ms: performance.now() - t0, defaults: t.defaults, cached: from.cached,
       info: { name: i.name, parameters: i.parameters, modelBytes: i.modelBytes, kernels: i.kernels,
-        vocabSize: i.vocabSize, limits: i.limits, config: i.config },
+        vocabSize: i.vocabSize, limits: i.limits, config: i.config, image: i.image, glimpses: i.glimpses,
+        answers: i.answers },
       search: i.search,   // the model's search settings, its low-confidence thresholds among them
     });
   } catch (e) {
@@ -177,17 +183,29 @@ onmessage = async ({ data }) => {
     const p = (S.loading = load(slot, data.model));
     await p;
     if (S.loading === p) S.loading = null;
-  } else if (data.type === 'translate' || data.type === 'caption') {
+  } else if (['translate', 'caption', 'answer', 'known'].includes(data.type)) {
     if (S.loading) await S.loading;
     if (!S.model) return fail(slot, data.type, new SteleError('STELE_ERR_ARGUMENT', 'no model is loaded'), data.id);
     try {
       const t0 = performance.now();
+      if (data.type === 'known') return postMessage({ type: 'known', slot, id: data.id, known: known(S.model, data.words) });
       const result = data.type === 'translate'
         ? S.model.translate(data.text, { beam: data.beam, nbest: data.nbest, trace: !!data.trace })
-        : S.model.caption(data.image, { beam: data.beam });
+        : data.type === 'caption' ? S.model.caption(data.image, { beam: data.beam })
+          : S.model.answer(data.image, data.question);
       postMessage({ type: 'result', slot, id: data.id, ms: performance.now() - t0, result });
     } catch (e) {
       fail(slot, data.type, e, data.id);
     }
   }
 };
+
+// Which of words (each a single word as the engine splits a question: lower case, no white
+// space, "?" and "," alone) an Answerer's vocabulary has ("<unk>" itself is not a word a
+// question can use).
+function known(answerer, words) {
+  const vocab = new Set(answerer.words);
+  vocab.delete('<unk>');
+  vocab.delete('<pad>');
+  return words.map((w) => vocab.has(w));
+}

@@ -9,6 +9,14 @@
 #   make bench-caption                   scenes-caption, 3 repetitions of 500 timed captions
 #   make bench-caption CAPTION_MODEL=tests/golden/tiny/caption-tiny.safetensors REPS=1 TIME_IMAGES=100
 #   (CAPTION_TRACE=, CAPTION_GOLDEN=, IMAGES=, KROUNDS= as documented in caption.mjs)
+# VQA section (scripts/bench/vqa.mjs; also `make bench-vqa` alone): stele-wasm's Answerer vs
+# onnxruntime-web (the whole forward pass as one graph, scripts/bench/export_vqa_onnx.py) on
+# VQA_MODEL's golden-trace questions, one at a time; build/bench/vqa.{json,md}. `make bench` runs
+# it when the model exists.
+#   make bench-vqa                       scenes-vqa, 3 repetitions of 1000 timed answers, the engines
+#                                        interleaved in blocks of 50 (BLOCK=)
+#   make bench-vqa VQA_MODEL=tests/golden/tiny/vqa-tiny.safetensors REPS=1 TIME_QUESTIONS=100
+#   (VQA_TRACE=, QUESTIONS= as documented in vqa.mjs)
 # Installs its npm devDependencies (package-lock.json) when they are missing; also needs emcc
 # (make wasm), and python3-torch + python3-onnx for the ONNX export (make setup-train).
 BENCH_MODEL ?= ui-en-fr
@@ -18,8 +26,10 @@ BENCH_NPM := node_modules/onnxruntime-web/package.json node_modules/@tensorflow/
 
 CAPTION_MODEL ?= scenes-caption
 CAPTION_MODEL_PATH = $(if $(filter %.safetensors,$(CAPTION_MODEL)),$(CAPTION_MODEL),models/$(CAPTION_MODEL)/model.safetensors)
+VQA_MODEL ?= scenes-vqa
+VQA_MODEL_PATH = $(if $(filter %.safetensors,$(VQA_MODEL)),$(VQA_MODEL),models/$(VQA_MODEL)/model.safetensors)
 
-.PHONY: bench bench-deps bench-readme bench-caption
+.PHONY: bench bench-deps bench-readme bench-caption bench-vqa
 
 $(BENCH_NPM): package-lock.json
 	npm ci --no-audit --no-fund
@@ -49,12 +59,23 @@ bench: bench-deps
 	    echo "CAPTION_MODEL=$(CAPTION_MODEL) node scripts/bench/caption.mjs"; \
 	    CAPTION_MODEL=$(CAPTION_MODEL) node scripts/bench/caption.mjs; \
 	else echo "bench: no $(CAPTION_MODEL_PATH): captioning section skipped"; fi
+	@if [ -f $(VQA_MODEL_PATH) ]; then \
+	    echo "VQA_MODEL=$(VQA_MODEL) node scripts/bench/vqa.mjs"; \
+	    VQA_MODEL=$(VQA_MODEL) node scripts/bench/vqa.mjs; \
+	else echo "bench: no $(VQA_MODEL_PATH): VQA section skipped"; fi
 
 # (onnxruntime-web: installed when missing; present is enough, node_modules may be a shared link)
 bench-caption: $(DIST)/stele.wasm $(BENCH_DIR)/kernels.wasm
 	@[ -f node_modules/onnxruntime-web/package.json ] || npm ci --no-audit --no-fund
 	CAPTION_MODEL=$(CAPTION_MODEL) node scripts/bench/caption.mjs
 
-# README.md's Performance table, from the last `make bench`.
+bench-vqa: $(DIST)/stele.wasm
+	@[ -f node_modules/onnxruntime-web/package.json ] || npm ci --no-audit --no-fund
+	VQA_MODEL=$(VQA_MODEL) node scripts/bench/vqa.mjs
+
+# README.md's Performance table, from the last `make bench` (and its VQA table from the last
+# VQA section or `make bench-vqa`, when there is one).
 bench-readme:
 	node scripts/bench/readme.mjs $(BENCH_DIR)/results.md README.md
+	@if [ -f $(BENCH_DIR)/caption.md ]; then node scripts/bench/readme.mjs $(BENCH_DIR)/caption.md README.md bench-caption; fi
+	@if [ -f $(BENCH_DIR)/vqa.md ]; then node scripts/bench/readme.mjs $(BENCH_DIR)/vqa.md README.md bench-vqa; fi

@@ -34,11 +34,12 @@
 // repetition, default 3), REPS (default 3), OUT (default build/bench), PY (python for the
 // export; default /usr/bin/python3).
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { wasmKernels } from './roofline.mjs';
+import { SPREAD_LIMIT, exportWhenStale, loadOrt, loadText, machineEnd, machineInfo, median, now,
+  parameterCount, pixelTensor, readTensors, spread, stat } from './common.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 process.chdir(ROOT);
@@ -52,35 +53,10 @@ const TOL = 1e-4;
 const ENGINES = ['stele-wasm', 'onnxruntime-web'];
 
 const log = (...a) => console.log(...a);
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b), n = s.length;
-  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-};
-const stat = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), n: xs.length });
-const now = () => performance.now();
 const fail = (msg) => {
   console.error(`bench-caption: ${msg}`);
   process.exit(1);
 };
-
-// ---------------------------------------------------------------- safetensors (any dtype)
-const DTYPES = { U8: Uint8Array, I32: Int32Array, F32: Float32Array, F64: Float64Array, I64: BigInt64Array };
-function readTensors(file) {
-  const bytes = new Uint8Array(fs.readFileSync(file));
-  const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
-  const base = 8 + n, tensors = {};
-  for (const [name, t] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
-    const T = DTYPES[t.dtype];
-    if (!T) continue;
-    const [b, e] = t.data_offsets;
-    const a = new T((e - b) / T.BYTES_PER_ELEMENT);   // a copy: offsets need not be aligned
-    new Uint8Array(a.buffer).set(bytes.subarray(base + b, base + e));
-    tensors[name] = { shape: t.shape, data: a };
-  }
-  return { bytes, tensors, meta: header.__metadata__ || {} };
-}
 
 // ---------------------------------------------------------------- inputs
 if (!fs.existsSync(MODEL_PATH)) fail(`${MODEL_PATH} does not exist (CAPTION_MODEL=${MODEL_ARG})`);
@@ -126,17 +102,8 @@ const WORK = path.join(OUT, 'caption', NAME);
 fs.mkdirSync(WORK, { recursive: true });
 const encOnnx = path.join(WORK, 'cnn_encoder.onnx'), stepOnnx = path.join(WORK, 'caption_step.onnx');
 const metaJson = path.join(WORK, 'meta.json');
-{
-  const mtime = (f) => fs.statSync(f).mtimeMs;
-  const stale = !fs.existsSync(metaJson) || !fs.existsSync(encOnnx) || !fs.existsSync(stepOnnx) ||
-    mtime(metaJson) < Math.max(mtime(MODEL_PATH), mtime('scripts/bench/export_caption_onnx.py'));
-  if (stale) {
-    log(`exporting ${MODEL_PATH} to ONNX (${WORK})`);
-    const r = spawnSync(PY, ['scripts/bench/export_caption_onnx.py', '--model', MODEL_PATH, '--out', WORK],
-      { stdio: ['ignore', 'inherit', 'pipe'] });
-    if (r.status !== 0) fail(`export_caption_onnx.py failed:\n${r.stderr}`);
-  }
-}
+exportWhenStale({ py: PY, script: 'scripts/bench/export_caption_onnx.py', args: ['--model', MODEL_PATH, '--out', WORK],
+  inputs: [MODEL_PATH, 'scripts/bench/export_caption_onnx.py'], outputs: [metaJson, encOnnx, stepOnnx], log, fail });
 const onnxMeta = JSON.parse(fs.readFileSync(metaJson, 'utf8'));
 const pixelTable = Float32Array.from(onnxMeta.pixel_table);
 
@@ -199,20 +166,15 @@ engines['stele-wasm'] = {
   },
 };
 
-const ort = await import('onnxruntime-web');
-ort.env.wasm.numThreads = 1;
+const { ort, version: ortVersion, options: ortOptions } = await loadOrt();
 const encB = new Uint8Array(fs.readFileSync(encOnnx)), stepB = new Uint8Array(fs.readFileSync(stepOnnx));
 const L = cfg.decoder.layers, V = cfg.tgt_vocab;
 engines['onnxruntime-web'] = {
   async load() {
-    const opts = { executionProviders: ['wasm'], graphOptimizationLevel: 'all' };
-    return { enc: await ort.InferenceSession.create(encB, opts), step: await ort.InferenceSession.create(stepB, opts) };
+    return { enc: await ort.InferenceSession.create(encB, ortOptions), step: await ort.InferenceSession.create(stepB, ortOptions) };
   },
-  // u8 pixels (interleaved) -> the reference's normalised floats, planar [1, C, H, W]
   normalise(i) {
-    const p = images[i], x = new Float32Array(PIX), HW = TH * TW;
-    for (let k = 0; k < HW; k++) for (let ch = 0; ch < CH; ch++) x[ch * HW + k] = pixelTable[p[k * CH + ch]];
-    return new ort.Tensor('float32', x, [1, CH, TH, TW]);
+    return pixelTensor(ort, pixelTable, images[i], TH, TW, CH);
   },
   async caption(h, i, wantAttn = true) {
     const t0 = now();
@@ -262,27 +224,13 @@ engines['onnxruntime-web'] = {
 };
 
 // ---------------------------------------------------------------- machine and load
-const cpuinfo = fs.existsSync('/proc/cpuinfo') ? fs.readFileSync('/proc/cpuinfo', 'utf8') : '';
-const training = () => {
-  const r = spawnSync('pgrep', ['-f', 'scripts/train']);
-  return r.status === 0 ? r.stdout.toString().trim().split('\n').length : 0;
-};
 const results = {
   date: new Date().toISOString(),
-  machine: {
-    cpu: (cpuinfo.match(/^model name\s*:\s*(.*)$/m) || [])[1] || os.cpus()[0]?.model,
-    cpu_family: Number((cpuinfo.match(/^cpu family\s*:\s*(\d+)/m) || [])[1]) || null,
-    cpu_model: Number((cpuinfo.match(/^model\s*:\s*(\d+)/m) || [])[1]) || null,
-    cpu_mhz: Number((cpuinfo.match(/^cpu MHz\s*:\s*([\d.]+)/m) || [])[1]) || null,
-    cpu_flags_avx2: /\bavx2\b/.test(cpuinfo), cores: os.cpus().length, node: process.version,
-    platform: `${os.platform()} ${os.release()}`, mem_gb: +(os.totalmem() / 2 ** 30).toFixed(1),
-    loadavg_start: os.loadavg().map((v) => +v.toFixed(2)), training_processes_start: training(),
-  },
+  machine: machineInfo(),
   model: { name: NAME, path: MODEL_PATH, bytes: modelBytes.length, config: cfg,
-    parameters: Object.entries(model.tensors).filter(([, t]) => t.data instanceof Float32Array)
-      .reduce((s, [, t]) => s + t.data.length, 0), grid, max_length: maxLen },
+    parameters: parameterCount(model), grid, max_length: maxLen },
   settings: { trace: TRACE, golden: GOLDEN, images: N, timed_images: NT, reps: REPS, kernel_rounds: KROUNDS, threads: 1, search: 'greedy',
-    onnxruntime_web: JSON.parse(fs.readFileSync('node_modules/onnxruntime-web/package.json', 'utf8')).version,
+    onnxruntime_web: ortVersion,
     onnx: { opset: onnxMeta.opset, bytes: onnxMeta.onnx_bytes, torch: onnxMeta.torch },
     timing: 'stele-wasm: CNN = stele_session_timings().encoder (profiled pass), decode = unprofiled time - CNN; ' +
       'onnxruntime-web: CNN = normalisation + encoder run(), decode = the rest (step run() per word, argmax)' },
@@ -368,8 +316,7 @@ for (let rep = 0; rep < REPS; rep++) {
     `${Math.max(kRuns.peak.at(-1).gflop_s, kRuns.peak4x8.at(-1).gflop_s).toFixed(1)}`);
 }
 for (const name of ENGINES) await engines[name].dispose(handles[name]);
-results.machine.loadavg_end = os.loadavg().map((v) => +v.toFixed(2));
-results.machine.training_processes_end = training();
+machineEnd(results.machine);
 
 for (const name of ENGINES) {
   const r = results.engines[name], R = runs[name];
@@ -379,6 +326,7 @@ for (const name of ENGINES) {
   Object.assign(r, {
     timed_images: NT, words: R.words, seconds: s,
     images_per_s: NT / s.median, images_per_s_range: [NT / s.max, NT / s.min],
+    spread: spread(s), varied: spread(s) > SPREAD_LIMIT,
     ms_per_image: totalMs, cnn_ms: cnnMs.median, cnn_ms_range: [cnnMs.min, cnnMs.max],
     decode_ms: totalMs - cnnMs.median, decode_ms_per_word: ((totalMs - cnnMs.median) * NT) / R.words,
   });
@@ -463,8 +411,7 @@ function table(res) {
     `CNN ${res.model.config.encoder.channels.join('-')}, ${res.model.grid.join('x')} grid), greedy, ` +
     `outputs checked on ${res.settings.images} images (\`${res.settings.trace}\`), ${res.settings.timed_images} captions a timed pass` +
     `${res.settings.timed_images > res.settings.images ? ' (the images cycled)' : ''}; ` +
-    `one thread, Node ${m.node}, ${m.cpu} (${m.cores} cores); load average ${m.loadavg_start.join(' ')} at the start, ` +
-    `${m.loadavg_end.join(' ')} at the end${m.training_processes_start || m.training_processes_end ? ', a training running beside it' : ''}; ` +
+    `one thread, Node ${m.node}, ${m.cpu} (${m.cores} cores); ${loadText(m)}; ` +
     `${res.date.slice(0, 16).replace('T', ' ')} UTC. Medians of ${res.settings.reps} interleaved repetitions (min–max).`);
   lines.push('');
   lines.push('| engine | outputs = reference | attention max abs diff | images/s | ms/image | CNN ms/image | decode ms/image | decode ms/word |');
@@ -476,6 +423,9 @@ function table(res) {
       `${f(r.ms_per_image, 2)} | ${f(r.cnn_ms, 2)}${rng(r.cnn_ms_range, 2)} | ${f(r.decode_ms, 2)} | ${f(r.decode_ms_per_word, 3)} |`);
   }
   lines.push('');
+  for (const [n, r] of Object.entries(res.engines))
+    if (r.varied) lines.push(`**${n}'s repetitions varied by ${f(100 * r.spread)} % (max − min over the median, limit ` +
+      `${100 * SPREAD_LIMIT} %): the machine was not quiet; rerun before trusting its figures.**`);
   lines.push(`stele-wasm vs onnxruntime-web: images/s ×${f(q.images_per_s_vs_onnxruntime, 2)} (target ≥ 1.3: ` +
     `${res.targets.images_per_s_ratio_ge_1_3 ? 'met' : '**not met**'}), CNN ×${f(q.cnn_vs_onnxruntime, 2)}, decode ×${f(q.decode_vs_onnxruntime, 2)}.`);
   lines.push(`Each image's fastest caption over the repetitions, summed (less sensitive to the machine's other load): ` +

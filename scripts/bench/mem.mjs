@@ -42,7 +42,7 @@ if (engine !== 'none') {
     const t0 = performance.now();
     const t = await Translator.load(modelBytes);
     out.load_cold_ms = performance.now() - t0;
-    translate = (i, b) => t.translate(texts[i], { beam: b, nbest: 1, alpha: 0.2, beta: 0 });
+    translate = (i, b) => t.translate(texts[i], { beam: b, nbest: 1, alpha: 0.2, beta: 0, protect: false, normalize: false });
   } else {
     const st = peers.readSafetensors(modelBytes);
     const cfg = st.config;

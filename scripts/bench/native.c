@@ -44,11 +44,21 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The text as given, like the reference and the peers (which get the reference's ids): no
+   protected spans, no input normalization (both are on by default). */
+static stele_params raw_params(void)
+{
+    stele_params p = stele_default_params();
+    p.protect = 0;
+    p.normalize = 0;
+    return p;
+}
+
 /* One timed pass; tokens = output pieces of the best hypothesis (eos included). */
 static double pass(stele_session *s, char **lines, int n, int beam, long long *tokens, int *errors,
                    FILE *ids_out)
 {
-    stele_params p = stele_default_params();
+    stele_params p = raw_params();
     p.beam_size = beam;
     const stele_result *r;
     stele_error err;
@@ -95,7 +105,7 @@ static void on_result(void *user, int i, const stele_result *r)
 static double batch_pass(stele_batch *b, char **lines, int n, long long *tokens, int *errors,
                          FILE *ids_out)
 {
-    stele_params p = stele_default_params();
+    stele_params p = raw_params();
     p.beam_size = 1;
     stele_error err;
     stream_out o = {0, NULL, NULL};

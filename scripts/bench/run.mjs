@@ -29,6 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { greedy, greedyBatch, beam, detokenize } from './search.mjs';
 import { readSafetensors, ortEngine, tfjsEngine } from './peers.mjs';
 import { wasmKernels } from './roofline.mjs';
+import { median, stat, spread, SPREAD_LIMIT } from './common.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 process.chdir(ROOT);
@@ -43,11 +44,6 @@ const PY = env.PY || '/usr/bin/python3';
 const TOL = 1e-4;
 
 const log = (...a) => console.log(...a);
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b), n = s.length;
-  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-};
-const stat = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), n: xs.length });
 const now = () => performance.now();
 
 // ---------------------------------------------------------------- inputs
@@ -120,12 +116,13 @@ if (ENGINES.includes('stele-wasm')) {
       return Translator.load(modelBytes);
     },
     translate(t, i, beamSize) {
-      const r = t.translate(texts[i], { beam: beamSize, nbest: 1, alpha: 0.2, beta: 0 });
+      // raw text, as the reference and the peers see it (protect and normalize are on by default)
+      const r = t.translate(texts[i], { beam: beamSize, nbest: 1, alpha: 0.2, beta: 0, protect: false, normalize: false });
       return { ids: r.targetIds, text: r.text };
     },
     // sentences 0..n-1 greedy through translateBatch (a stream of BATCH rows)
     translateAll(t, n) {
-      return t.translateBatch(texts.slice(0, n), { beam: 1, alpha: 0.2, beta: 0, batchSize: BATCH })
+      return t.translateBatch(texts.slice(0, n), { beam: 1, alpha: 0.2, beta: 0, batchSize: BATCH, protect: false, normalize: false })
         .map((r) => ({ ids: r.targetIds, text: r.text }));
     },
     // encoder / decoder components from the engine's own profiling (stele_session_timings)
@@ -495,6 +492,15 @@ results.roofline.decode_fraction = results.roofline['stele-wasm']?.decode_fracti
 // targets
 const W = results.engines;
 const ratio = (a, b, k) => (W[a] && W[b] ? W[a][k] / W[b][k] : null);
+// Repetition sets that vary too much to be trusted (common.mjs SPREAD_LIMIT), named in the table.
+results.flagged = [];
+for (const [name, r] of Object.entries(results.engines))
+  for (const pass of ['greedy', 'beam5', 'greedy_batch']) {
+    const sec = r[pass]?.seconds;
+    if (sec && sec.n > 1 && spread(sec) > SPREAD_LIMIT)
+      results.flagged.push({ engine: name, pass, spread: spread(sec) });
+  }
+
 results.ratios = {
   greedy_vs_onnxruntime: ratio('stele-wasm', 'onnxruntime-web', 'greedy_tokens_per_s'),
   greedy_vs_tfjs: ratio('stele-wasm', 'tfjs-wasm', 'greedy_tokens_per_s'),
@@ -541,6 +547,9 @@ function table(res) {
       `${f(r.beam5_tokens_per_s)}${rng(r.beam5.tokens_per_s_range)} | ${f(r.encoder_ms_per_sentence, 3)} | ${f(r.decode_step_ms, 3)} | ` +
       `${f(r.load_ms, 1)} | ${f(r.peak_rss_mb, 0)}${r.wasm_heap_mb != null ? ` (${f(r.wasm_heap_mb, 0)})` : ''} | ${mb(r.shipped_bytes)} (${mb(r.shipped_gzip_bytes)}) |`);
   }
+  for (const fl of res.flagged ?? [])
+    lines.push('', `**Flagged:** ${fl.engine}'s ${fl.pass === 'beam5' ? 'beam-5' : fl.pass === 'greedy_batch' ? 'batched greedy' : 'greedy'} repetitions varied by ${f(100 * fl.spread, 0)} % ` +
+      `((max − min) / median > ${f(100 * SPREAD_LIMIT, 0)} %): its median is not to be trusted; run again on a quieter machine.`);
   const q = res.ratios, rw = res.roofline['stele-wasm'];
   lines.push('');
   lines.push(`stele-wasm vs onnxruntime-web / tfjs-wasm: greedy tokens/s ×${f(q.greedy_vs_onnxruntime, 2)} / ×${f(q.greedy_vs_tfjs, 2)}, ` +

@@ -179,58 +179,83 @@ function fail(e) {
   else process.stderr.write(`stele: ${e?.message ?? e}\n`);
 }
 
-async function cmdTranslate(args) {
-  let model, json = false, align = false, texts = [], batch = 1;
-  let nbestSet = false;
-  const p = {}; // unset options: the engine's defaults (stele_default_params)
+// The output line of an input that failed (its error is on stderr): empty, or {"error":STATUS}.
+const errorLine = (e, json) => (json ? `{"error":${str(e.code ?? 'STELE_ERR_INTERNAL')}}` : '');
+
+// ---------------------------------------------------------------- shared options
+
+// One parser for the three commands, so that an option means the same, and fails with the same
+// message, in each: -m and --json everywhere, the search options (--beam --nbest --alpha --beta)
+// where there is a search, the text options (--align --no-protect --no-normalize --batch) for
+// translate. helpText: what --help prints. After the options: at least minArgs arguments (else
+// the usage error fewArgs), and --nbest within --beam when both are given (the model's
+// defaults are checked once it is loaded). Returns { model, json, align, batch, p (the search
+// and text options given: left out, the engine's defaults), nbestSet, rest (the arguments after
+// the options) }, or the exit status after --help (0) or a usage error (2).
+function parseOptions(args, { search = false, text = false, helpText, minArgs = 0, fewArgs }) {
+  const o = { model: undefined, json: false, align: false, batch: 1, p: {}, nbestSet: false, rest: [] };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    if (a === '--help' || a === '-h') return help();
-    else if (a === '--json') json = true;
-    else if (a === '--align') align = true;
-    else if (a === '--no-protect') p.protect = false;   // spans go to the model as they are
-    else if (a === '--no-normalize') p.normalize = false;
+    if (a === '--help' || a === '-h') {
+      process.stdout.write(helpText);
+      return 0;
+    } else if (a === '--json') o.json = true;
     else if (a === '-m' || a === '--model') {
       if (++i >= args.length) return usage('-m needs a MODEL path');
-      model = args[i];
-    } else if (a === '--beam' || a === '--nbest' || a === '--alpha' || a === '--beta') {
+      o.model = args[i];
+    } else if (search && (a === '--beam' || a === '--nbest' || a === '--alpha' || a === '--beta')) {
       const s = args[++i];
       const v = s === undefined || s.trim() === '' ? NaN : Number(s);
       if (Number.isNaN(v)) return usage('option needs a number');
-      if (a === '--beam' || a === '--nbest') {
-        if (!Number.isInteger(v) || v < 1 || v > 64) return usage('--beam and --nbest take an integer in 1..64');
-        if (a === '--beam') p.beam = v;
-        else { p.nbest = v; nbestSet = true; }
-      } else if (a === '--alpha') p.alpha = v;
-      else p.beta = v;
-    } else if (a === '--batch') {
+      if ((a === '--beam' || a === '--nbest') && (!Number.isInteger(v) || v < 1 || v > 64))
+        return usage('--beam and --nbest take an integer in 1..64');
+      o.p[a.slice(2)] = v;
+      if (a === '--nbest') o.nbestSet = true;
+    } else if (text && a === '--align') o.align = true;
+    else if (text && a === '--no-protect') o.p.protect = false;   // spans go to the model as they are
+    else if (text && a === '--no-normalize') o.p.normalize = false;
+    else if (text && a === '--batch') {
       const v = Number(args[++i]);
       if (!Number.isInteger(v) || v < 1 || v > 256) return usage('--batch takes an integer in 1..256');
-      batch = v;
+      o.batch = v;
     } else if (a === '--') {
-      texts = args.slice(i + 1);
+      o.rest = args.slice(i + 1);
       break;
     } else if (a.length > 1 && a[0] === '-') {
       return usage('unknown option');
     } else {
-      texts = args.slice(i);
+      o.rest = args.slice(i);
       break;
     }
   }
-  if (p.beam !== undefined && p.nbest !== undefined && p.nbest > p.beam)
+  if (o.rest.length < minArgs) return usage(fewArgs);
+  if (o.p.beam !== undefined && o.p.nbest !== undefined && o.p.nbest > o.p.beam)
     return usage('--nbest must not exceed --beam');
-  if (batch > 1 && p.beam !== 1) return usage('--batch is for greedy search: add --beam 1');
-  let t;
+  return o;
+}
+
+// Class.load of the model -m names (resolveModel; undefined: the class's default), with room
+// for the beam p asks for when p is given; null once the error is printed.
+async function loadModel(Class, model, p) {
   try {
-    t = await Translator.load(resolveModel(model), { limits: { maxBeam: Math.max(16, p.beam ?? 0) } });
+    return await Class.load(resolveModel(model), p && { limits: { maxBeam: Math.max(16, p.beam ?? 0) } });
   } catch (e) {
     fail(e);
-    return 1;
+    return null;
   }
+}
+
+async function cmdTranslate(args) {
+  const o = parseOptions(args, { search: true, text: true, helpText: HELP });
+  if (typeof o === 'number') return o;
+  const { json, align, batch, p } = o;
+  if (batch > 1 && p.beam !== 1) return usage('--batch is for greedy search: add --beam 1');
+  const t = await loadModel(Translator, o.model, p);
+  if (!t) return 1;
   const d = t.defaults;
   if ((p.nbest ?? d.nbest) > (p.beam ?? d.beam)) {
     t.dispose();
-    return usage(nbestSet ? '--nbest must not exceed --beam' : '--nbest > --beam');
+    return usage(o.nbestSet ? '--nbest must not exceed --beam' : '--nbest > --beam');
   }
   let failed = false;
   const maxBytes = t.info.limits.maxTextBytes;
@@ -246,7 +271,7 @@ async function cmdTranslate(args) {
     } catch (e) {
       fail(e);
       failed = true;
-      line = json ? `{"error":${str(e.code ?? 'STELE_ERR_INTERNAL')}}` : '';
+      line = errorLine(e, json);
     }
     process.stdout.write(line + '\n');
   };
@@ -267,8 +292,8 @@ async function cmdTranslate(args) {
   };
   const take = batch > 1 ? (text) => { chunk.push(text); if (chunk.length === 4096) flush(); } : one;
   try {
-    if (texts.length) {
-      texts.forEach(take);
+    if (o.rest.length) {
+      o.rest.forEach(take);
     } else {
       for await (const line of boundedLines(process.stdin, maxBytes)) take(line);
     }
@@ -399,50 +424,19 @@ function captionJson(r) {
 }
 
 async function cmdCaption(args) {
-  let model, json = false, files = [];
-  const p = {};
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--help' || a === '-h') {
-      process.stdout.write(CAPTION_HELP);
-      return 0;
-    } else if (a === '--json') json = true;
-    else if (a === '-m' || a === '--model') {
-      if (++i >= args.length) return usage('-m needs a MODEL path');
-      model = args[i];
-    } else if (a === '--beam' || a === '--nbest' || a === '--alpha' || a === '--beta') {
-      const s = args[++i];
-      const v = s === undefined || s.trim() === '' ? NaN : Number(s);
-      if (Number.isNaN(v)) return usage('option needs a number');
-      if (a === '--beam' || a === '--nbest') {
-        if (!Number.isInteger(v) || v < 1 || v > 64) return usage('--beam and --nbest take an integer in 1..64');
-        p[a.slice(2)] = v;
-      } else p[a.slice(2)] = v;
-    } else if (a === '--') {
-      files = args.slice(i + 1);
-      break;
-    } else if (a.length > 1 && a[0] === '-') {
-      return usage('unknown option');
-    } else {
-      files = args.slice(i);
-      break;
-    }
-  }
-  if (!files.length) return usage('caption needs one or more IMAGE files (binary PGM or PPM)');
-  if (p.beam !== undefined && p.nbest !== undefined && p.nbest > p.beam) return usage('--nbest must not exceed --beam');
-  let c;
-  try {
-    c = await Captioner.load(resolveModel(model ?? DEFAULT_CAPTION_MODEL), { limits: { maxBeam: Math.max(16, p.beam ?? 0) } });
-  } catch (e) {
-    fail(e);
-    return 1;
-  }
+  const o = parseOptions(args, { search: true, helpText: CAPTION_HELP, minArgs: 1,
+    fewArgs: 'caption needs one or more IMAGE files (binary PGM or PPM)' });
+  if (typeof o === 'number') return o;
+  const { json, p } = o;
+  const c = await loadModel(Captioner, o.model ?? DEFAULT_CAPTION_MODEL, p);
+  if (!c) return 1;
   let failed = false;
   try {
-    if ((p.nbest ?? c.defaults.nbest) > (p.beam ?? c.defaults.beam)) return usage('--nbest > --beam');
+    if ((p.nbest ?? c.defaults.nbest) > (p.beam ?? c.defaults.beam))
+      return usage(o.nbestSet ? '--nbest must not exceed --beam' : '--nbest > --beam');
     // errors as the native CLI: "STATUS: FILE: why", the file name cut to 200 characters for a
     // file it cannot read, to 100 and the engine's message to 150 for one the engine refuses
-    for (const f of files) {
+    for (const f of o.rest) {
       let line;
       try {
         const img = await readImage(f);
@@ -458,7 +452,7 @@ async function cmdCaption(args) {
       } catch (e) {
         fail(e);
         failed = true;
-        line = json ? `{"error":${str(e.code ?? 'STELE_ERR_INTERNAL')}}` : '';
+        line = errorLine(e, json);
       }
       process.stdout.write(line + '\n');
     }
@@ -502,35 +496,12 @@ function answerJson(r) {
 }
 
 async function cmdAsk(args) {
-  let model, json = false, rest = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--help' || a === '-h') {
-      process.stdout.write(ASK_HELP);
-      return 0;
-    } else if (a === '--json') json = true;
-    else if (a === '-m' || a === '--model') {
-      if (++i >= args.length) return usage('-m needs a MODEL path');
-      model = args[i];
-    } else if (a === '--') {
-      rest = args.slice(i + 1);
-      break;
-    } else if (a.length > 1 && a[0] === '-') {
-      return usage('unknown option');
-    } else {
-      rest = args.slice(i);
-      break;
-    }
-  }
-  if (rest.length < 2) return usage('ask needs an IMAGE and one or more QUESTIONs');
-  const [file, ...questions] = rest;
-  let q;
-  try {
-    q = await Answerer.load(resolveModel(model ?? DEFAULT_VQA_MODEL));
-  } catch (e) {
-    fail(e);
-    return 1;
-  }
+  const o = parseOptions(args, { helpText: ASK_HELP, minArgs: 2,
+    fewArgs: 'ask needs an IMAGE and one or more QUESTIONs' });
+  if (typeof o === 'number') return o;
+  const [file, ...questions] = o.rest;
+  const q = await loadModel(Answerer, o.model ?? DEFAULT_VQA_MODEL);
+  if (!q) return 1;
   let failed = false;
   try {
     const image = await readImage(file);
@@ -542,13 +513,13 @@ async function cmdAsk(args) {
       let out;
       try {
         const r = q.answer(image, question);
-        out = json ? answerJson(r) + '\n'
+        out = o.json ? answerJson(r) + '\n'
           : `${r.answer}\n` + r.top.slice(0, 3).map((t) => `  ${t.prob.toFixed(4)}  ${t.answer}\n`).join('');
       } catch (e) {
         if (e instanceof SteleError) e.message = `question ${i + 1}: ${e.message}`;
         fail(e);
         failed = true;
-        out = json ? `{"error":${str(e.code ?? 'STELE_ERR_INTERNAL')}}\n` : '\n';
+        out = errorLine(e, o.json) + '\n';
       }
       process.stdout.write(out);
     });
@@ -629,7 +600,8 @@ function infoText(file, t) {
       `name        ${j.name}`,
       `file        ${file} (${n(t.info.modelBytes)} bytes)`,
       `task        vqa; image ${im.width}x${im.height}, ${im.channels} channel${s(im.channels)}, normalised (p/255 - ${g6(im.mean)}) / ${g6(im.std)}`,
-      `encoder     cnn, ${c.encoder.channels.length} block${s(c.encoder.channels.length)} (conv 3x3 + ReLU + max-pool 2x2), channels ${c.encoder.channels.join(', ')}`,
+      `encoder     cnn, ${c.encoder.channels.length} block${s(c.encoder.channels.length)} (conv 3x3 + ReLU + max-pool 2x2), channels ${c.encoder.channels.join(', ')}` +
+        `${c.encoder.position === 'learned' ? '; a learned position per location' : ''}`,
       `question    embeddings ${c.question.emb}, LSTM hidden ${c.question.hidden}; vocabulary ${c.src_vocab} words`,
       `glimpses    ${c.glimpses} (1x1 convolutions, hidden ${c.attention.hidden}); features l2-normalised: ${c.l2norm === true ? 'yes' : 'no'}`,
       `classifier  hidden ${c.classifier.hidden}, ${c.answers} answers`,

@@ -378,6 +378,9 @@ export class Answerer {
   readonly infoJson: string;
   /** The answers the model chooses from; answer i's probability is probs[i]. */
   readonly answers: string[];
+  /** The words a question may use (id order, "<pad>" and "<unk>" included); any other word is
+   *  read as "<unk>". */
+  readonly words: string[];
   readonly disposed: boolean;
   /** image: as Captioner.caption, at the model's size. question: ASCII letters are read in lower
    *  case, "?" and "," are words of their own, unknown words are <unk>. A question that is not

@@ -6,9 +6,10 @@
 //   t.dispose();
 //
 // Structure: Engine (one wasm instance: memory views, heap copies, the error struct) <- Model
-// (stele_model*, owns the heap copy of the model bytes) <- Session (stele_session*) <- Translator
-// (a model with one session). Each Translator has its own instance, so dispose() returns all of
-// its memory; the compiled WebAssembly.Module is shared.
+// (stele_model*, owns the heap copy of the model bytes) <- Session (stele_session*) <- Translator,
+// Captioner, Answerer (a model with one session; what they share: LoadedModel). Each of them has
+// its own instance, so dispose() returns all of its memory; the compiled WebAssembly.Module is
+// shared.
 
 /** The embedded default model, relative to this file (package root = ../../). */
 export const DEFAULT_MODEL = '../../models/ui-en-fr/model.safetensors';
@@ -788,15 +789,23 @@ async function openModel(source, options, task, defaultSource = new URL(DEFAULT_
   return { engine, model, session };
 }
 
+// The search defaults (stele_default_params()): what translate() and caption() use for options
+// left out. x: the engine's exports.
+function defaultParams(x) {
+  return { beam: x.stele_wasm_default_param(0), nbest: x.stele_wasm_default_param(1),
+    alpha: x.stele_wasm_default_param(2), beta: x.stele_wasm_default_param(3) };
+}
+
 // The search parameters of options (already checked for unknown keys), validated here in full
 // with stele_translate's rules and messages, so that every path (one text, beam or greedy
 // batch, batchSize 1, a caption) accepts and refuses the same options; the batched C path never
 // sees nbest. x: the engine's exports; session: the Session (its limits).
 function searchParams(x, session, o) {
-  const beam = intOption(o.beam, 'beam', x.stele_wasm_default_param(0));
-  const nbest = intOption(o.nbest, 'nbest', x.stele_wasm_default_param(1));
-  const alpha = numOption(o.alpha, 'alpha', x.stele_wasm_default_param(2));
-  const beta = numOption(o.beta, 'beta', x.stele_wasm_default_param(3));
+  const d = defaultParams(x);
+  const beam = intOption(o.beam, 'beam', d.beam);
+  const nbest = intOption(o.nbest, 'nbest', d.nbest);
+  const alpha = numOption(o.alpha, 'alpha', d.alpha);
+  const beta = numOption(o.beta, 'beta', d.beta);
   const maxLength = intOption(o.maxLength, 'maxLength', undefined);
   if (beam < 1) throw new SteleError('STELE_ERR_ARGUMENT', `beam_size ${beam} must be >= 1`);
   const maxBeam = session.limits.maxBeam;
@@ -821,18 +830,118 @@ function searchParams(x, session, o) {
   };
 }
 
-// ---------------------------------------------------------------- Translator
+// ---------------------------------------------------------------- what the three classes share
 
-/** A model and a session in their own wasm instance. */
-export class Translator {
-  /** Use Translator.load(). */
-  constructor(engine, model, session) {
-    if (!(engine instanceof Engine)) throw new TypeError('use Translator.load() to create a Translator');
+// X.load()'s last step: the class made over what openModel opened, once the engine has the
+// task's entry point (entry: a stele.wasm built before the task lacks it, and is refused with
+// the message `missing` rather than at the first call); the model and session freed if either
+// step fails.
+function loaded(Class, { engine, model, session }, entry, missing) {
+  try {
+    if (entry && typeof engine.x[entry] !== 'function') throw new SteleError('STELE_ERR_INTERNAL', missing);
+    return new Class(engine, model, session);
+  } catch (e) {
+    session.dispose();
+    model.dispose();
+    throw e;
+  }
+}
+
+// A model and one session in their own wasm instance: what Translator, Captioner and Answerer
+// have in common (construction, the disposed check, info, infoJson, dispose); each adds only
+// what is its own. kind: the class's name, for the messages.
+class LoadedModel {
+  constructor(kind, engine, model, session) {
+    if (!(engine instanceof Engine))
+      throw new TypeError(`use ${kind}.load() to create ${/^[AEIOU]/.test(kind) ? 'an' : 'a'} ${kind}`);
+    this._kind = kind;
     this._engine = engine;
     this._model = model;
     this._session = session;
-    this._batch = null;   // a Batch, made by the first batched translateBatch()
     this._info = null;
+  }
+
+  // The session; STELE_ERR_DISPOSED once disposed.
+  _live() {
+    if (!this._session) throw disposedError(this._kind);
+    return this._session;
+  }
+
+  /** Config and sizes: the model's info (config, search defaults, tensors, parameters) plus
+   *  vocabSize, modelBytes, the session's limits and the wasm memory size; a class adds its
+   *  own fields (_describe). */
+  get info() {
+    const s = this._live();
+    this._info ??= this._describe(JSON.parse(this._model.infoJson), s);
+    return { ...this._info, wasmMemoryBytes: this._engine.memory.buffer.byteLength };
+  }
+
+  // info's fields, made once: j is the model's info JSON, s the session.
+  _describe(j, s) {
+    return {
+      name: j.name,
+      formatVersion: j.format_version,
+      kernels: j.kernels,
+      config: j.config,
+      search: j.search,
+      parameters: j.parameters,
+      tensorBytes: j.tensor_bytes,
+      tensors: j.tensors,
+      vocabSize: this._model.vocabSize,
+      modelBytes: this._model.size,
+      limits: { ...s.limits },
+    };
+  }
+
+  /** The model's info exactly as the C engine writes it (stele_model_info_json). */
+  get infoJson() {
+    this._live();
+    return this._model.infoJson;
+  }
+
+  /** Frees the session, the model and the wasm instance's memory. Safe to call twice. */
+  dispose() {
+    if (!this._session) return;
+    try {
+      this._session.dispose();
+      this._model.dispose();
+      this._engine.free(this._engine.err);
+    } finally {
+      this._session = this._model = this._engine = null;
+      this._info = null;
+    }
+  }
+
+  get disposed() {
+    return this._session === null;
+  }
+}
+
+// The size an image model takes (config.image): { width, height, channels }.
+function imageSize(model) {
+  const img = JSON.parse(model.infoJson).config?.image ?? {};
+  return { width: img.width, height: img.height, channels: img.channels };
+}
+
+// The pixels of image (imagePixels), refused unless they have the model's size: checked here,
+// with the message of the C function fn, before a large image is copied into wasm memory.
+function sizedPixels(image, size, fn) {
+  const px = imagePixels(image);
+  const { width: W, height: H } = size;
+  if (px.width !== W || px.height !== H)
+    throw new SteleError('STELE_ERR_ARGUMENT', `${fn}: the image is ${px.width}x${px.height} pixels ` +
+      `(width x height), the model reads ${W}x${H}`);
+  return px;
+}
+
+// ---------------------------------------------------------------- Translator
+
+/** A model and a session in their own wasm instance. */
+export class Translator extends LoadedModel {
+  /** Use Translator.load(). */
+  constructor(engine, model, session) {
+    super('Translator', engine, model, session);
+    this._batch = null;   // a Batch, made by the first batched translateBatch()
   }
 
   /**
@@ -843,50 +952,13 @@ export class Translator {
    * maxBeam, maxTextBytes }, wasm: URL | path | bytes | WebAssembly.Module }.
    */
   static async load(source, options = {}) {
-    const { engine, model, session } = await openModel(source, options, 'translate');
-    return new Translator(engine, model, session);
-  }
-
-  _live(what = 'Translator') {
-    if (!this._session) throw disposedError(what);
-    return this._session;
-  }
-
-  /** Config and sizes: the model's info (config, search defaults, tensors, parameters) plus
-   *  vocabSize, modelBytes, the session's limits and the wasm memory size. */
-  get info() {
-    const s = this._live();
-    if (!this._info) {
-      const j = JSON.parse(this._model.infoJson);
-      this._info = {
-        name: j.name,
-        formatVersion: j.format_version,
-        kernels: j.kernels,
-        config: j.config,
-        search: j.search,
-        parameters: j.parameters,
-        tensorBytes: j.tensor_bytes,
-        tensors: j.tensors,
-        vocabSize: this._model.vocabSize,
-        modelBytes: this._model.size,
-        limits: { ...s.limits },
-      };
-    }
-    return { ...this._info, wasmMemoryBytes: this._engine.memory.buffer.byteLength };
+    return loaded(Translator, await openModel(source, options, 'translate'));
   }
 
   /** The search defaults translate() uses for options left out (stele_default_params()). */
   get defaults() {
     this._live();
-    const x = this._engine.x;
-    return { beam: x.stele_wasm_default_param(0), nbest: x.stele_wasm_default_param(1),
-      alpha: x.stele_wasm_default_param(2), beta: x.stele_wasm_default_param(3) };
-  }
-
-  /** The model's info exactly as the C engine writes it (stele_model_info_json). */
-  get infoJson() {
-    this._live();
-    return this._model.infoJson;
+    return defaultParams(this._engine.x);
   }
 
   /**
@@ -953,23 +1025,14 @@ export class Translator {
     return searchParams(this._engine.x, this._session, o);
   }
 
-  /** Frees the session, the model and the wasm instance's memory. Safe to call twice. */
+  /** Frees the batch, the session, the model and the wasm instance's memory. Safe to call twice. */
   dispose() {
-    if (!this._session) return;
     try {
-      this._batch?.dispose();
-      this._batch = null;
-      this._session.dispose();
-      this._model.dispose();
-      this._engine.free(this._engine.err);
+      this._batch?.dispose();   // first: it uses the model
     } finally {
-      this._session = this._model = this._engine = null;
-      this._info = null;
+      this._batch = null;
+      super.dispose();
     }
-  }
-
-  get disposed() {
-    return this._session === null;
   }
 }
 
@@ -1056,16 +1119,11 @@ function readCaption(m, r) {
 }
 
 /** An image-captioning model (config task "caption") and a session in their own wasm instance. */
-export class Captioner {
+export class Captioner extends LoadedModel {
   /** Use Captioner.load(). */
   constructor(engine, model, session) {
-    if (!(engine instanceof Engine)) throw new TypeError('use Captioner.load() to create a Captioner');
-    this._engine = engine;
-    this._model = model;
-    this._session = session;
-    this._info = null;
-    const img = JSON.parse(model.infoJson).config?.image ?? {};
-    this._size = { width: img.width, height: img.height, channels: img.channels };
+    super('Captioner', engine, model, session);
+    this._size = imageSize(model);
   }
 
   /**
@@ -1075,48 +1133,19 @@ export class Captioner {
    * wasm }).
    */
   static async load(source, options = {}) {
-    const { engine, model, session } = await openModel(source, options, 'caption',
-      () => modelUrl(DEFAULT_CAPTION_MODEL));
-    if (typeof engine.x.stele_wasm_caption !== 'function') {
-      session.dispose();
-      model.dispose();
-      throw new SteleError('STELE_ERR_INTERNAL', 'this stele.wasm cannot caption images (built before stele_caption: make wasm)');
-    }
-    return new Captioner(engine, model, session);
+    return loaded(Captioner, await openModel(source, options, 'caption', () => modelUrl(DEFAULT_CAPTION_MODEL)),
+      'stele_wasm_caption', 'this stele.wasm cannot caption images (built before stele_caption: make wasm)');
   }
 
-  _live() {
-    if (!this._session) throw disposedError('Captioner');
-    return this._session;
-  }
-
-  /** As Translator's info, plus image: the size the model takes ({ width, height, channels }). */
-  get info() {
-    const s = this._live();
-    if (!this._info) {
-      const j = JSON.parse(this._model.infoJson);
-      this._info = {
-        name: j.name, formatVersion: j.format_version, kernels: j.kernels, config: j.config,
-        search: j.search, parameters: j.parameters, tensorBytes: j.tensor_bytes, tensors: j.tensors,
-        vocabSize: this._model.vocabSize, modelBytes: this._model.size, limits: { ...s.limits },
-        image: { ...this._size },
-      };
-    }
-    return { ...this._info, wasmMemoryBytes: this._engine.memory.buffer.byteLength };
+  // info: Translator's, plus image: the size the model takes ({ width, height, channels }).
+  _describe(j, s) {
+    return { ...super._describe(j, s), image: { ...this._size } };
   }
 
   /** The search defaults caption() uses for options left out (stele_default_params()). */
   get defaults() {
     this._live();
-    const x = this._engine.x;
-    return { beam: x.stele_wasm_default_param(0), nbest: x.stele_wasm_default_param(1),
-      alpha: x.stele_wasm_default_param(2), beta: x.stele_wasm_default_param(3) };
-  }
-
-  /** The model's info exactly as the C engine writes it (stele_model_info_json). */
-  get infoJson() {
-    this._live();
-    return this._model.infoJson;
+    return defaultParams(this._engine.x);
   }
 
   /**
@@ -1133,12 +1162,7 @@ export class Captioner {
     const s = this._live();
     const o = objOption(options, 'options', CAPTION_OPTIONS);
     const p = searchParams(this._engine.x, s, o);
-    const px = imagePixels(image);
-    const { width: W, height: H } = this._size;
-    // checked here (with stele_caption's message) before a large image is copied into wasm memory
-    if (px.width !== W || px.height !== H)
-      throw new SteleError('STELE_ERR_ARGUMENT', `stele_caption: the image is ${px.width}x${px.height} pixels ` +
-        `(width x height), the model reads ${W}x${H}`);
+    const px = sizedPixels(image, this._size, 'stele_caption');
     const e = this._engine;
     const ptr = e.copyIn(px.bytes);
     try {
@@ -1149,23 +1173,6 @@ export class Captioner {
     } finally {
       e.free(ptr);
     }
-  }
-
-  /** Frees the session, the model and the wasm instance's memory. Safe to call twice. */
-  dispose() {
-    if (!this._session) return;
-    try {
-      this._session.dispose();
-      this._model.dispose();
-      this._engine.free(this._engine.err);
-    } finally {
-      this._session = this._model = this._engine = null;
-      this._info = null;
-    }
-  }
-
-  get disposed() {
-    return this._session === null;
   }
 }
 
@@ -1180,16 +1187,11 @@ const ANSWER_FIELDS = ['answer', 'text', 'nTop', 'top', 'topProb', 'probs', 'nAn
 
 /** A visual question answering model (config task "vqa") and a session in their own wasm
  *  instance: an image and a question -> an answer, with the model's attention glimpses. */
-export class Answerer {
+export class Answerer extends LoadedModel {
   /** Use Answerer.load(). */
   constructor(engine, model, session) {
-    if (!(engine instanceof Engine)) throw new TypeError('use Answerer.load() to create an Answerer');
-    this._engine = engine;
-    this._model = model;
-    this._session = session;
-    this._info = null;
-    const img = JSON.parse(model.infoJson).config?.image ?? {};
-    this._size = { width: img.width, height: img.height, channels: img.channels };
+    super('Answerer', engine, model, session);
+    this._size = imageSize(model);
     const x = engine.x, n = x.stele_wasm_answer_layout_count(), p = x.stele_wasm_answer_layout();
     if (n !== ANSWER_FIELDS.length)
       throw new SteleError('STELE_ERR_INTERNAL', `stele.wasm answer layout has ${n} fields, stele.js expects ${ANSWER_FIELDS.length}`);
@@ -1207,25 +1209,8 @@ export class Answerer {
    * limits.maxSourceTokens bounds a question's words, limits.maxTextBytes its bytes.
    */
   static async load(source, options = {}) {
-    const { engine, model, session } = await openModel(source, options, 'vqa',
-      () => modelUrl(DEFAULT_VQA_MODEL));
-    if (typeof engine.x.stele_wasm_answer !== 'function') {
-      session.dispose();
-      model.dispose();
-      throw new SteleError('STELE_ERR_INTERNAL', 'this stele.wasm cannot answer questions (built before stele_answer: make wasm)');
-    }
-    try {
-      return new Answerer(engine, model, session);
-    } catch (e) {
-      session.dispose();
-      model.dispose();
-      throw e;
-    }
-  }
-
-  _live() {
-    if (!this._session) throw disposedError('Answerer');
-    return this._session;
+    return loaded(Answerer, await openModel(source, options, 'vqa', () => modelUrl(DEFAULT_VQA_MODEL)),
+      'stele_wasm_answer', 'this stele.wasm cannot answer questions (built before stele_answer: make wasm)');
   }
 
   /** The answers the model chooses from, in its order (answer i is probs[i]). */
@@ -1234,25 +1219,19 @@ export class Answerer {
     return [...this._answers];
   }
 
-  /** As Captioner's info (image: the size the model takes), plus answers and glimpses (G). */
-  get info() {
-    const s = this._live();
-    if (!this._info) {
-      const j = JSON.parse(this._model.infoJson);
-      this._info = {
-        name: j.name, formatVersion: j.format_version, kernels: j.kernels, config: j.config,
-        parameters: j.parameters, tensorBytes: j.tensor_bytes, tensors: j.tensors,
-        vocabSize: this._model.vocabSize, modelBytes: this._model.size, limits: { ...s.limits },
-        image: { ...this._size }, answers: [...this._answers], glimpses: j.config.glimpses,
-      };
-    }
-    return { ...this._info, wasmMemoryBytes: this._engine.memory.buffer.byteLength };
+  /** The words a question may use (the model's tokenizer.words, id order, the special words
+   *  "<pad>" and "<unk>" included): any other word is read as "<unk>". */
+  get words() {
+    this._live();
+    return Array.from({ length: this._model.vocabSize }, (_, id) => this._model.piece(id));
   }
 
-  /** The model's info exactly as the C engine writes it (stele_model_info_json). */
-  get infoJson() {
-    this._live();
-    return this._model.infoJson;
+  // info: the shared fields but search (a classifier has none), plus image (the size the model
+  // takes, as Captioner's), answers and glimpses (G).
+  _describe(j, s) {
+    const info = super._describe(j, s);
+    delete info.search;
+    return { ...info, image: { ...this._size }, answers: [...this._answers], glimpses: j.config.glimpses };
   }
 
   /**
@@ -1271,12 +1250,7 @@ export class Answerer {
   answer(image, question) {
     const s = this._live();
     checkText(question, 'question');
-    const px = imagePixels(image);
-    const { width: W, height: H } = this._size;
-    // checked here (with stele_answer's message) before a large image is copied into wasm memory
-    if (px.width !== W || px.height !== H)
-      throw new SteleError('STELE_ERR_ARGUMENT', `stele_answer: the image is ${px.width}x${px.height} pixels ` +
-        `(width x height), the model reads ${W}x${H}`);
+    const px = sizedPixels(image, this._size, 'stele_answer');
     const q = utf8enc.encode(question);
     if (q.length > s.limits.maxTextBytes)
       throw new SteleError('STELE_ERR_LIMIT', `stele_answer: the question has ${q.length} bytes, ` +
@@ -1317,23 +1291,6 @@ export class Answerer {
       question: Array.from(questionIds, (id) => this._model.piece(id)),
       questionIds,
     };
-  }
-
-  /** Frees the session, the model and the wasm instance's memory. Safe to call twice. */
-  dispose() {
-    if (!this._session) return;
-    try {
-      this._session.dispose();
-      this._model.dispose();
-      this._engine.free(this._engine.err);
-    } finally {
-      this._session = this._model = this._engine = null;
-      this._info = null;
-    }
-  }
-
-  get disposed() {
-    return this._session === null;
   }
 }
 

@@ -656,8 +656,23 @@ static void vqa_cases(void) {
 #define CFG(p) "__metadata__/config/" p
     want_text = "task vqa needs encoder.type cnn, not lstm";
     EDIT("vqa-encoder-lstm", STELE_ERR_CONFIG, {CFG("encoder/type"), "\"lstm\""});
-    want_text = "config: encoder.position learned is not supported in a vqa model";
-    EDIT("vqa-position-learned", STELE_ERR_CONFIG, {CFG("encoder/position"), "\"learned\""});
+    /* encoder.position learned (the tiny model has it): memory_position.weight [S = 441, D = 8] */
+    want_text = "tensor memory_position.weight has shape [8, 441], the config implies [441, 8]";
+    EDIT("vqa-position-transposed", STELE_ERR_SHAPE, {"memory_position.weight/shape", "[8,441]"});
+    want_text = "tensor memory_position.weight has shape [3528], the config implies [441, 8]";
+    EDIT("vqa-position-flat", STELE_ERR_SHAPE, {"memory_position.weight/shape", "[3528]"});
+    want_text = "tensor memory_position.weight is missing";
+    EDIT("vqa-position-missing", STELE_ERR_MISSING, {"memory_position.weight", NULL});
+    want_text = "tensor memory_position.weight has dtype I32, expected F32";
+    EDIT("vqa-position-dtype", STELE_ERR_DTYPE, {"memory_position.weight/dtype", "\"I32\""});
+    want_text = "tensor memory_position.weight is not used";
+    EDIT("vqa-position-none-with-table", STELE_ERR_CONFIG, {CFG("encoder/position"), "\"none\""});
+    want_text = "config: encoder.position";
+    EDIT("vqa-position-sinusoid", STELE_ERR_CONFIG, {CFG("encoder/position"), "\"sinusoid\""});
+    /* a grid of another size: the table no longer matches S */
+    want_text = "tensor memory_position.weight has shape [441, 8], the config implies [400, 8]";
+    EDIT("vqa-position-vs-grid", STELE_ERR_SHAPE, {CFG("image/height"), "80"},
+         {CFG("image/width"), "80"});
     want_text = "config: glimpses must be an integer in 1..4";
     EDIT("vqa-glimpses-0", STELE_ERR_CONFIG, {CFG("glimpses"), "0"});
     EDIT("vqa-glimpses-5", STELE_ERR_CONFIG, {CFG("glimpses"), "5"});

@@ -28,6 +28,8 @@ static void test_detect(void)
         {"SAVE", CASING_UPPER},                 /* one word: truecasing decides (below) */
         {"A", CASING_NONE},                     /* one letter: nothing to go on */
         {"OPEN %s", CASING_UPPER},              /* placeholders do not count */
+        {"BORN IN %(month_year)s AT %(place)s", CASING_UPPER},   /* Python's named ones neither */
+        {"BORN IN %(month year)s", CASING_NONE},  /* not a name: "month" is a lower-case word */
         {"Cannot open %s", CASING_NONE},
         {"Save", CASING_NONE},
         {"OK", CASING_UPPER},
@@ -61,6 +63,10 @@ static void test_sentence_restore(void)
         {"\xC3\x89" "DITER \xC5\x92UVRE \xC3\x87" "A", "\xC3\x89" "diter \xC5\x93uvre \xC3\xA7" "a",
          CASING_UPPER},                                          /* ÉDITER ŒUVRE ÇA */
         {"\xF0\x9F\x91\x8B HELLO WORLD", "\xF0\x9F\x91\x8B Hello world", CASING_UPPER},
+        /* each sentence keeps its capital; "e.g" without a space after the dot does not end one */
+        {"FILE EXISTS! OVERWRITE? (YES) NO. \"QUOTED.\" NEXT E.G.X", "File exists! Overwrite? (Yes) "
+         "no. \"Quoted.\" Next e.g.x", CASING_UPPER},
+        {"Backup Exists! Overwrite It?", "Backup exists! Overwrite it?", CASING_TITLE},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         size_t n = strlen(cases[i].in);
@@ -77,10 +83,10 @@ static void test_sentence_restore(void)
     check_str("casing_restore title", buf,
               "%d Enregistrer Le Document (\xC3\xA9t\xC3\xA9) \xC3\x89t\xC3\xA9");
     /* Placeholders, markup, escapes and entities keep their case. */
-    strcpy(buf, "%d fichiers de %1$s, <a href=\"x\">voir</a> {name}\\n &amp; %ls");
+    strcpy(buf, "%d fichiers de %1$s, <a href=\"x\">voir</a> {name}\\n &amp; %ls %(n_1)d");
     casing_restore(CASING_UPPER, buf, strlen(buf));
     check_str("casing_restore keeps placeholders", buf,
-              "%d FICHIERS DE %1$s, <a href=\"x\">VOIR</a> {name}\\n &amp; %ls");
+              "%d FICHIERS DE %1$s, <a href=\"x\">VOIR</a> {name}\\n &amp; %ls %(n_1)d");
     strcpy(buf, "Enregistrer le document");
     casing_restore(CASING_NONE, buf, strlen(buf));
     check_str("casing_restore none", buf, "Enregistrer le document");
@@ -98,6 +104,59 @@ static void test_sentence_restore(void)
         FAILF("%d code points do not round-trip through casing_lower/casing_upper", bad);
     else
         printf("ok   case maps round-trip below U+0800\n");
+}
+
+/* The truecasing table (tokenizer.truecase): lookup, the ALL CAPS path, and refused tables. */
+static void test_table(void)
+{
+    static const char good[] = "github\tGitHub\nlinux\tLinux\npdf\tPDF\n";
+    casing_table t;
+    stele_error err;
+    if (casing_table_load((const uint8_t *)good, sizeof good - 1, &t, &err) != STELE_OK) {
+        FAILF("casing_table_load: %s", err.message);
+        return;
+    }
+    const char *f = casing_table_find(&t, "pdf", 3);
+    if (t.count != 3 || !f || memcmp(f, "PDF", 3) || casing_table_find(&t, "pd", 2) ||
+        casing_table_find(&t, "pdfs", 4) || casing_table_find(&t, "aaa", 3) ||
+        casing_table_find(&t, "zzz", 3))
+        FAILF("casing_table_find: wrong lookups (count %d)", t.count);
+    char out[128], tmp[128];
+    const char *in = "OPEN THE GITHUB PAGE. LINUX, PDF! (PDF) PDFS GIT\xC3\x89HUB";
+    size_t n = strlen(in);
+    casing_truecase(CASING_UPPER, in, n, out, tmp, NULL, NULL, &t);
+    out[n] = 0;
+    check_str("casing_truecase with a table", out,
+              "Open the GitHub page. Linux, PDF! (PDF) pdfs git\xC3\xA9hub");
+    /* Title Case input does not use the table (the typed capitals say more). */
+    in = "Open Github Page";
+    n = strlen(in);
+    casing_truecase(CASING_TITLE, in, n, out, tmp, NULL, NULL, &t);
+    out[n] = 0;
+    check_str("casing_truecase title ignores the table", out, "Open github page");
+    casing_table_free(&t);
+    casing_table_free(&t);   /* safe twice */
+    static const struct { const char *bytes, *want; } bad[] = {
+        {"pdf\tPDF", "the last line (byte 7) has no newline"},
+        {"pdf PDF\n", "line 1 (byte 7): expected"},
+        {"pdf\tPDFS\n", "line 1 (byte 7): the form's length"},
+        {"pdf\tPDX\n", "line 1 (byte 2): the key is not"},
+        {"pdf\tpdf\n", "line 1 (byte 4): a form without an upper-case"},
+        {"pdf\tP\001" "F\n", "line 1 (byte 5): a byte that is not printable"},
+        {"pdf\tPDF\ngit\tGIT\n", "line 2 (byte 8): keys out of order"},
+        {"pdf\tPDF\npdf\tPdf\n", "line 2 (byte 8): keys out of order"},
+        {"\tX\n", "line 1 (byte 0): expected"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        stele_status st = casing_table_load((const uint8_t *)bad[i].bytes, strlen(bad[i].bytes),
+                                            &t, &err);
+        if (st != STELE_ERR_TOKENIZER || !strstr(err.message, bad[i].want))
+            FAILF("casing_table_load(bad %zu): %s \"%s\", expected \"%s\"", i,
+                  stele_status_name(st), err.message, bad[i].want);
+        if (t.line || t.count)
+            FAILF("casing_table_load(bad %zu) left an index behind", i);
+    }
+    printf("ok   casing_table_load refuses %zu malformed tables\n", sizeof bad / sizeof *bad);
 }
 
 static void test_strip_place(const stele_model *m)
@@ -189,6 +248,19 @@ static void test_translate(const stele_model *m, const char *name, int shipped)
     if (strcmp(got, want))
         FAILF("%s: Title Case output \"%s\" is not the sentence-case translation", name,
               r->hyps[0].text);
+    /* The shipped model's truecasing table: an acronym keeps its capitals in the source. */
+    if (shipped) {
+        if (!m->truecase.count)
+            FAILF("ui-en-fr: no tokenizer.truecase table");
+        stele_translate(s, "OPEN THE PDF FILE", -1, &on, &r, &err);
+        char src[256] = "";
+        for (int i = 0; i < r->n_source - 1; i++) {
+            const char *piece = spm_piece(m->spm, r->source_tokens[i]);
+            strncat(src, piece, sizeof src - strlen(src) - 1);
+        }
+        check_str("ui-en-fr: ALL CAPS source pieces", src,
+                  "\xE2\x96\x81Open\xE2\x96\x81the\xE2\x96\x81PDF\xE2\x96\x81" "file");
+    }
     /* Raw ALL CAPS: the model's own (different) input. */
     stele_translate(s, upper, -1, &off, &r, &err);
     /* Emoji: raw has <unk> in the source and may print ⁇; normalized copies it, no ⁇. */
@@ -243,6 +315,7 @@ int main(void)
 {
     test_detect();
     test_sentence_restore();
+    test_table();
     stele_error err;
     stele_model *m = NULL;
     if (stele_model_load_file(TINY, &m, &err) != STELE_OK) {

@@ -1,7 +1,9 @@
 /* Visual question answering (stele_answer) against the PyTorch reference, with the kernel set
  * chosen by STELE_KERNELS (src/engine.mk runs it once per set):
- *   - the tiny random VQA model (tests/golden/tiny/vqa-tiny.*, scripts/golden_vqa.py): per stage
- *     (question ids exactly; the l2-normalised CNN memory phi, the question state s, the glimpse
+ *   - the tiny random VQA model (tests/golden/tiny/vqa-tiny.*, scripts/golden_vqa.py; with a
+ *     learned position table added after the l2 norm) and the same weights without it
+ *     (vqa-tiny-nopos.*): per stage
+ *     (question ids exactly; the l2-normalised CNN memory phi (+ P), the question state s, the glimpse
  *     scores and maps, x, the classifier's hidden layer, logits, probabilities), then
  *     stele_answer's answer, top-5 and text exactly and its probabilities and glimpses;
  *   - the same image as gray, RGB, RGBA and with a row stride gives the same answer and maps;
@@ -41,12 +43,15 @@ typedef struct {
     double worst;
 } stage;
 
+static const char *m_name = "vqa-tiny";   /* the tiny model tiny_parity is checking */
+
 static void note_stage(stage *st, double d, double tol, int i)
 {
     if (!(d <= st->worst))
         st->worst = d;
     if (!(d <= tol))
-        FAILF("vqa-tiny example %d: %s max abs diff %.3g > %g", i, st->name, d, tol);
+        FAILF("vqa-tiny example %d: %s max abs diff %.3g > %g (%s)", i, st->name, d, tol,
+              m_name);
 }
 
 static int same_ids(const int32_t *a, const st_tensor *ref, size_t off, int n)
@@ -57,9 +62,9 @@ static int same_ids(const int32_t *a, const st_tensor *ref, size_t off, int n)
     return 1;
 }
 
-static void tiny_parity(const stele_model *m)
+static void tiny_parity(const stele_model *m, const char *name, const char *path)
 {
-    const char *path = "tests/golden/tiny/vqa-tiny.trace.safetensors";
+    m_name = name;
     trace_file t;
     if (!trace_open(&t, path))
         return;
@@ -164,10 +169,10 @@ static void tiny_parity(const stele_model *m)
                 FAILF("vqa-tiny example %d: glimpse %d sums to %.8f", i, g, sum);
         }
     }
-    printf("vqa-tiny (%s): %d questions; question ids identical %d/%d; max abs diff phi %.2g, "
+    printf("%s (%s): %d questions; question ids identical %d/%d; max abs diff phi %.2g, "
            "s %.2g, scores %.2g, glimpses %.2g (result %.2g), x %.2g, hidden %.2g, logits %.2g, "
            "probs %.2g (result %.2g); answers identical %d/%d, top-5 identical %d/%d\n",
-           stele_kernels_name(), N, ids_ok, N, st_phi.worst, st_s.worst, st_e.worst, st_a.worst,
+           m_name, stele_kernels_name(), N, ids_ok, N, st_phi.worst, st_s.worst, st_e.worst, st_a.worst,
            st_ra.worst, st_x.worst, st_h.worst, st_l.worst, st_p.worst, st_rp.worst, answers_ok,
            N, top_ok, N);
     stele_session_free(s);
@@ -587,16 +592,72 @@ static void shipped(int limit)
     stele_model_free(m);
 }
 
+/* The position is added AFTER the l2 norm: the two tiny models share every weight but
+ * memory_position.weight, so on any image the position model's phi is the other's + P, bit for
+ * bit (one float addition per element), and the position moves the glimpses. */
+static void position_after_norm(const stele_model *m, const stele_model *nopos)
+{
+    enum { W = 84, H = 84 };
+    static uint8_t px[H * W];
+    for (int i = 0; i < H * W; i++)
+        px[i] = (uint8_t)((i * 37 + (i / W) * 11) % 256);
+    stele_session *a = NULL, *b = NULL;
+    stele_error err;
+    if (!m->vqa.position || nopos->vqa.position || m->position || nopos->position) {
+        FAILF("position: vqa-tiny must bind memory_position.weight as vqa.position (and not as "
+              "the caption models' position), vqa-tiny-nopos nothing");
+        return;
+    }
+    if (stele_session_create(m, NULL, &a, &err) != STELE_OK ||
+        stele_session_create(nopos, NULL, &b, &err) != STELE_OK) {
+        FAILF("position: session: %s", err.message);
+        stele_session_free(a);
+        return;
+    }
+    vqa_image(a->vqa, m, px, 1, 0);
+    vqa_image(b->vqa, nopos, px, 1, 0);
+    const size_t n = (size_t)m->grid_h * m->grid_w * m->D;
+    size_t same = 0;
+    for (size_t i = 0; i < n; i++)
+        same += a->vqa->phi[i] == b->vqa->phi[i] + m->vqa.position[i];
+    const stele_answer_result *ra, *rb;
+    double moved = 0.0;
+    if (stele_answer(a, px, W, H, 1, 0, "where is the bag?", -1, &ra, &err) == STELE_OK &&
+        stele_answer(b, px, W, H, 1, 0, "where is the bag?", -1, &rb, &err) == STELE_OK) {
+        for (int i = 0; i < m->vqa.G * m->grid_h * m->grid_w; i++)
+            moved = fmax(moved, fabs((double)ra->glimpses[i] - rb->glimpses[i]));
+    } else {
+        FAILF("position: stele_answer: %s", err.message);
+    }
+    const int ok = same == n && moved > 1e-3;
+    if (!ok)
+        FAILF("position: phi = l2norm(cnn) + P in %zu/%zu elements; glimpses moved by %.3g",
+              same, n, moved);
+    printf("%s position after the l2 norm: phi(vqa-tiny) = phi(vqa-tiny-nopos) + P in %zu/%zu "
+           "elements; the glimpses move by up to %.3g\n", ok ? "ok  " : "FAIL", same, n, moved);
+    stele_session_free(a);
+    stele_session_free(b);
+}
+
 int main(void)
 {
-    stele_model *m = NULL;
+    stele_model *m = NULL, *nopos = NULL;
     stele_error err;
     const char *mp = "tests/golden/tiny/vqa-tiny.safetensors";
+    const char *np = "tests/golden/tiny/vqa-tiny-nopos.safetensors";
     if (stele_model_load_file(mp, &m, &err) != STELE_OK) {
         printf("FAIL %s: %s: %s\n", mp, stele_status_name(err.status), err.message);
         return 1;
     }
-    tiny_parity(m);
+    if (stele_model_load_file(np, &nopos, &err) != STELE_OK) {
+        printf("FAIL %s: %s: %s\n", np, stele_status_name(err.status), err.message);
+        stele_model_free(m);
+        return 1;
+    }
+    tiny_parity(m, "vqa-tiny", "tests/golden/tiny/vqa-tiny.trace.safetensors");
+    tiny_parity(nopos, "vqa-tiny-nopos", "tests/golden/tiny/vqa-tiny-nopos.trace.safetensors");
+    position_after_norm(m, nopos);
+    stele_model_free(nopos);
     pixel_formats(m);
     bad_inputs(m);
     question_words(m);

@@ -76,6 +76,14 @@ test('Answerer on the tiny model: answers, top-5, probabilities, glimpses and qu
     assert.equal(q.info.glimpses, 2);
     assert.equal(q.answers.length, 12);
     assert.ok(q.answers.includes('top left'), 'answers may contain spaces');
+    // words: the file's tokenizer.words, line i = id i; a word outside it is read as <unk>
+    const file = readTensors(TINY)['tokenizer.words'];
+    const lines = new TextDecoder().decode(file.data).replace(/\n$/, '').split('\n');
+    assert.deepEqual(q.words, lines);
+    assert.deepEqual(q.words.slice(0, 2), ['<pad>', '<unk>']);
+    const known = q.words.find((w) => /^[a-z]+$/.test(w));
+    const read = q.answer(gray(new Uint8Array(84 * 84)), `${known} zzzqqq`).question;
+    assert.deepEqual(read, [known, '<unk>']);
     const { n, worstP, worstA } = checkTrace(q, g);
     assert.equal(n, 8);
     for (let k = 0; k < n; k++) {

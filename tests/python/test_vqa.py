@@ -58,8 +58,12 @@ class Config(unittest.TestCase):
                 "glimpse.conv2.weight": (G, A, 1, 1), "glimpse.conv2.bias": (G,),
                 "classifier.fc1.weight": (Fh, G * D + Hq), "classifier.fc1.bias": (Fh,),
                 "classifier.fc2.weight": (len(TINY_ANSWERS), Fh),
-                "classifier.fc2.bias": (len(TINY_ANSWERS),)}
+                "classifier.fc2.bias": (len(TINY_ANSWERS),),
+                "memory_position.weight": (21 * 21, D)}   # encoder.position learned: [S, D]
         self.assertEqual(names, want)
+        nopos = VQA(vqa_config(encoder={"position": "none"})).state_dict()
+        self.assertNotIn("memory_position.weight", nopos)
+        self.assertEqual(set(nopos), set(want) - {"memory_position.weight"})
         base = VQA(vqa_config(pool="mean")).state_dict()
         self.assertFalse(any(k.startswith("glimpse.") for k in base))
         self.assertEqual(tuple(base["classifier.fc1.weight"].shape), (Fh, D + Hq))
@@ -84,8 +88,8 @@ class Forward(unittest.TestCase):
             np.testing.assert_allclose(out["scores"].numpy(), e.reshape(B, 2, S).numpy(),
                                        rtol=1e-5, atol=1e-5)
             np.testing.assert_allclose(out["glimpses"].sum(2).numpy(), 1.0, rtol=1e-5)
-            # l2 norm: unit rows (or zero rows)
-            norms = phi.norm(dim=2)
+            # l2 norm: unit rows (or zero rows), before the position is added
+            norms = (phi - model.memory_position.weight).norm(dim=2)
             self.assertTrue(bool(((norms - 1).abs() < 1e-5).logical_or(norms == 0).all()))
             # s is the LSTM state after the last real word: padding does not change it
             s1 = model.encode_question(q[:1, :3], q_len[:1])
@@ -95,6 +99,25 @@ class Forward(unittest.TestCase):
             alone = model(x[:1].expand(3, -1, -1, -1), q, q_len)
             np.testing.assert_allclose(shared["logits"].numpy(), alone["logits"].numpy(),
                                        rtol=1e-5, atol=1e-6)
+
+    def test_position_after_the_norm(self):
+        """phi = l2norm(cnn) + P: the position model's phi minus P is unit (or zero) rows, equal
+        to the no-position model's phi with the same other weights; the glimpse scores and the
+        sums x both read that phi."""
+        model, nopos = tiny_model(), tiny_model(position=False)
+        x = model.normalize(tiny_images()[1:4])
+        q, q_len = torch.tensor([[4, 5, 6], [10, 5, 7], [11, 0, 0]]), torch.tensor([3, 3, 1])
+        with torch.no_grad():
+            a, b = model(x, q, q_len), nopos(x, q, q_len)
+            P = model.memory_position.weight
+            np.testing.assert_array_equal(a["phi"].numpy(), (b["phi"] + P).numpy())
+            norms = (a["phi"] - P).norm(dim=2)
+            self.assertTrue(bool(((norms - 1).abs() < 1e-5).logical_or(norms < 1e-6).all()))
+            e = model.glimpse(a["phi"], a["s"])
+            np.testing.assert_allclose(a["scores"].numpy(), e.numpy(), rtol=1e-6, atol=1e-6)
+            xs = torch.bmm(a["glimpses"], a["phi"]).flatten(1)
+            np.testing.assert_allclose(a["x"].numpy(), xs.numpy(), rtol=1e-6, atol=1e-6)
+            self.assertGreater(float((a["glimpses"] - b["glimpses"]).abs().max()), 1e-3)
 
     def test_empty_question_refused(self):
         with self.assertRaises(ValueError):
@@ -160,8 +183,15 @@ class RoundTrip(unittest.TestCase):
 
 class TinyGolden(unittest.TestCase):
     def test_tiny_vqa_trace_reproduces(self):
-        model, vocab, meta = load(os.path.join(TINY, "vqa-tiny.safetensors"))
-        want, tmeta = stio.load(os.path.join(TINY, "vqa-tiny.trace.safetensors"))
+        for name in ("vqa-tiny", "vqa-tiny-nopos"):
+            with self.subTest(name):
+                self.check_tiny(name)
+
+    def check_tiny(self, name):
+        model, vocab, meta = load(os.path.join(TINY, f"{name}.safetensors"))
+        want, tmeta = stio.load(os.path.join(TINY, f"{name}.trace.safetensors"))
+        position = hasattr(model, "memory_position")
+        self.assertEqual(position, name == "vqa-tiny")
         self.assertEqual(json.loads(tmeta["questions"]), [q for _, q in TINY_QUESTIONS])
         self.assertEqual(json.loads(tmeta["grid"]), [21, 21])
         np.testing.assert_array_equal(want["images"], tiny_images())
@@ -177,7 +207,8 @@ class TinyGolden(unittest.TestCase):
         # not degenerate: several different answers, some zero phi rows (the eps path), the
         # glimpses differ from the uniform map, an unknown word among the ids
         self.assertGreaterEqual(len(set(want["answer"].tolist())), 3)
-        self.assertTrue((np.abs(want["phi"]).sum(2) == 0).any())
+        P = model.memory_position.weight.detach().numpy() if position else 0.0
+        self.assertTrue((np.abs(want["phi"] - P).sum(2) == 0).any())
         self.assertGreater(float(want["glimpses"].max()), 10.0 / 441)
         self.assertIn(1, want["question_ids"].tolist()[2])
 
