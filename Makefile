@@ -77,6 +77,22 @@ export-%: corpus
 	$(PY) scripts/evaluate.py --model models/$*/model.safetensors --corpus $(CORPUS)/$(call corpus_of,$*) \
 	    --config scripts/configs/$*.json --outputs tests/golden/$*.outputs.jsonl --out models/$*/scores.json
 	$(MAKE) card-$*
+	$(if $(filter ui-en-fr,$*),$(MAKE) int8-ui-en-fr)
+
+# The int8 ui-en-fr (models/FORMAT.md "Int8 weights"): the float model's matrices as int8 rows
+# with a float scale each (scripts/quantize.py) and a lexical shortlist (scripts/shortlist.py, on
+# by default), its goldens from the float model the integers stand for (over the whole
+# vocabulary), and its card. Re-made whenever ui-en-fr is exported.
+int8-ui-en-fr: corpus $(BUILD)/stele
+	$(PY) scripts/quantize.py models/ui-en-fr/model.safetensors $(BUILD)/ui-en-fr-int8.safetensors
+	$(PY) scripts/shortlist.py $(BUILD)/ui-en-fr-int8.safetensors models/ui-en-fr-int8/model.safetensors \
+	    --corpus $(CORPUS)/ui-en-fr --k $(SHORTLIST_K) --frequent $(SHORTLIST_N)
+	$(PY) scripts/golden.py --only shipped --name ui-en-fr-int8 --models models --corpus $(CORPUS) \
+	    --out tests/golden
+	$(PY) scripts/int8_card.py --model models/ui-en-fr-int8/model.safetensors \
+	    --float-model models/ui-en-fr/model.safetensors --golden tests/golden \
+	    --refs $(CORPUS)/ui-en-fr/test.fr --src $(CORPUS)/ui-en-fr/test.en --engine $(BUILD)/stele \
+	    --out models/ui-en-fr-int8/README.md
 
 card-%:
 	$(PY) scripts/model_card.py --model models/$*/model.safetensors --scores models/$*/scores.json \
@@ -106,6 +122,24 @@ test-python:
 	@for cap in $(ATEN_CAPS); do echo "== test-python, ATEN_CPU_CAPABILITY=$$cap"; \
 	  ATEN_CPU_CAPABILITY=$$cap $(PY) -m unittest discover -s tests/python -t . -v 2>&1 | tail -n 40; \
 	  [ $${PIPESTATUS[0]} = 0 ] || exit 1; done
+
+# ---------------------------------------------------------------- lexical shortlist (issue 14)
+# build/shortlist/<model>.safetensors: models/<model>/model.safetensors (ui-en-fr, ui-en-fr-none)
+# with a lexical shortlist added from the training corpus (scripts/shortlist.py; only tensors are
+# added). K candidates per source piece, the N most frequent target pieces always; chosen by
+# measurement in models/ui-en-fr/shortlist.md. shortlist-bench: the numbers of that note
+# (outputs identical with and without, shortlist size, decoder step time).
+SHORTLIST_K ?= 100
+SHORTLIST_N ?= 3000
+.PHONY: shortlist shortlist-bench
+shortlist: $(BUILD)/shortlist/ui-en-fr.safetensors $(BUILD)/shortlist/ui-en-fr-none.safetensors
+$(BUILD)/shortlist/%.safetensors: models/%/model.safetensors scripts/shortlist.py \
+    | $(CORPUS)/ui-en-fr/test.en
+	@mkdir -p $(dir $@)
+	$(PY) scripts/shortlist.py $< $@ --corpus $(CORPUS)/ui-en-fr --k $(SHORTLIST_K) \
+	    --frequent $(SHORTLIST_N)
+shortlist-bench: $(BUILD)/shortlist/ui-en-fr.safetensors $(BUILD)/tests/engine/test_shortlist
+	STELE_SHORTLIST_TIMING=1 STELE_SHIPPED_LIMIT=0 $(BUILD)/tests/engine/test_shortlist
 
 # ---------------------------------------------------------------- C engine
 # src/engine.mk: the library, the native CLI $(BUILD)/stele, kernels, parity tests (test-engine),
@@ -138,6 +172,7 @@ demo:
 # also rewrites web/screenshot.png (the README's picture).
 # tests/e2e/images.test.mjs: the Images view; UPDATE_SCREENSHOT=1 also rewrites web/screenshot-images.png.
 # tests/e2e/ask.test.mjs: its Ask mode (VQA); UPDATE_SCREENSHOT=1 also rewrites web/screenshot-ask.png.
+# tests/e2e/pool.test.mjs: TranslatorPool on Web Workers in Chromium, equal to the Node API.
 e2e: $(DIST)/stele.wasm
 	bash scripts/setup-web.sh e2e
 	node --test tests/e2e/

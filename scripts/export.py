@@ -45,12 +45,22 @@ def export(model, sp_bytes, path, search=None, training=None, extra=None):
     stio.save(path, tensors, meta)
 
 
+def dequantize(tensors):
+    """Int8 matrices (format version 2, scripts/quantize.py) in place to the float32 weights they
+    stand for, w[n, k] = q[n, k] * scale[n] rounded to float32, as the engine's embedding lookup
+    computes them: the reference for an int8 model is this float model."""
+    for name in [n for n, t in tensors.items() if t.dtype == np.int8]:
+        scale = tensors.pop(name + ".scale")
+        tensors[name] = tensors[name].astype(np.float32) * scale.astype(np.float32)[:, None]
+
+
 def load(path):
     """Rebuild (model, tokenizer, metadata) from the file alone: the tokenizer is a
     SentencePieceProcessor for text models, a WordVocab for image (caption) models."""
     tensors, meta = stio.load(path)
     if meta.get("format") != "stele":
         raise ValueError(f"{path}: not a stele model")
+    dequantize(tensors)
     cfg = json.loads(meta["config"])
     if cfg.get("task") == "vqa":
         return load_vqa(tensors, meta)
@@ -62,6 +72,9 @@ def load(path):
         # the truecasing table is read by the engine's input normalization only; the reference
         # translates text as given (the raw path), so it has no use for it
         tensors.pop("tokenizer.truecase", None)
+        # nor a lexical shortlist (scripts/shortlist.py): the reference scores every piece
+        for name in [n for n in tensors if n.startswith("shortlist.")]:
+            tensors.pop(name)
     state = {k: torch.from_numpy(v) for k, v in tensors.items()}
     if cfg["tie_embeddings"]:
         state["generator.weight"] = state["tgt_embed.weight"]

@@ -24,7 +24,7 @@ import sentencepiece as spm
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import stio, search  # noqa: E402
+import quantize, stio, search  # noqa: E402
 from model import Seq2Seq, merge_config  # noqa: E402
 from export import export, load  # noqa: E402
 
@@ -133,6 +133,28 @@ def make_tiny(outdir):
         print(f"tiny {name}", file=sys.stderr)
 
 
+# Int8 versions (scripts/quantize.py) of tiny models whose matrices cover every way the engine
+# reads one: attention query/key, a column slice (concat), linear_in, bridges, stacked layers.
+TINY_INT8 = ["bilstm-additive-bahdanau", "bilstm-concat-luong", "lstm-general-bahdanau", "gnmt",
+             "residual"]
+
+
+def make_tiny_int8(outdir):
+    """int8-<name>.safetensors from the tiny float models already in outdir, and their traces
+    from the dequantized reference (export.load)."""
+    for name in TINY_INT8:
+        tensors, meta = stio.load(os.path.join(outdir, f"{name}.safetensors"))
+        out, meta, _ = quantize.quantize(tensors, meta)
+        meta["name"] = f"int8-{name}"
+        path = os.path.join(outdir, f"int8-{name}.safetensors")
+        stio.save(path, out, meta)
+        model, sp, _ = load(path)
+        stio.save(os.path.join(outdir, f"int8-{name}.trace.safetensors"),
+                  trace_tensors(model, sp, TINY_INPUTS, GOLDEN_PARAMS),
+                  {"inputs": json.dumps(TINY_INPUTS), "params": json.dumps(GOLDEN_PARAMS)})
+        print(f"tiny int8-{name}", file=sys.stderr)
+
+
 def test_outputs(model, sp, meta, src_lines, path):
     """Reference greedy and beam-5 outputs for every test sentence, with what the tie rule needs:
     per greedy step the gap between the best and second-best log-probability, and the beam's
@@ -168,7 +190,10 @@ def make_shipped(models_dir, corpus_dir, outdir, only=None):
         model, sp, meta = load(path)
         if model.cfg.get("task") == "caption":
             continue   # image models: scripts/golden_caption.py
-        conf = json.load(open(os.path.join(os.path.dirname(__file__), "configs", f"{name}.json")))
+        # an int8 model (scripts/quantize.py) is tested on its float source's test split
+        conf_name = meta.get("quantized_from") or name
+        conf = json.load(open(os.path.join(os.path.dirname(__file__), "configs",
+                                           f"{conf_name}.json")))
         # the corpus, not the model name: ui-en-fr-none is tested on ui-en-fr's test split
         src_file = os.path.join(corpus_dir, conf.get("corpus", name),
                                 f"test.{conf['files']['src']}")
@@ -198,12 +223,14 @@ def main():
     ap.add_argument("--out", default="tests/golden")
     ap.add_argument("--models", default="models")
     ap.add_argument("--corpus", default="build/corpus")
-    ap.add_argument("--only", choices=["tiny", "shipped", "long"])
+    ap.add_argument("--only", choices=["tiny", "tiny-int8", "shipped", "long"])
     ap.add_argument("--name", help="with --only shipped: just this model")
     args = ap.parse_args()
     torch.set_num_threads(1)
     if args.only in (None, "tiny"):
         make_tiny(os.path.join(args.out, "tiny"))
+    if args.only in (None, "tiny", "tiny-int8"):
+        make_tiny_int8(os.path.join(args.out, "tiny"))
     if args.only in (None, "shipped"):
         make_shipped(args.models, args.corpus, args.out, args.name)
     if args.only in (None, "long"):

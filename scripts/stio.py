@@ -6,7 +6,7 @@ import json, struct
 import numpy as np
 
 DTYPES = {"F32": np.float32, "F64": np.float64, "I32": np.int32, "I64": np.int64,
-          "U8": np.uint8}
+          "U8": np.uint8, "I8": np.int8}
 NAMES = {np.dtype(v): k for k, v in DTYPES.items()}
 
 

@@ -28,13 +28,13 @@ void attn_bind_memory(const kernels *k, attn_memory *mem, const attn_weights *aw
         mem->keys = values;
         break;
     case SCORE_GENERAL:
-        k->linear(keys_buf, aw->Hd, values, aw->D, aw->linear_in, aw->D, NULL, S, aw->Hd, aw->D, 0);
+        linear_w(k, keys_buf, aw->Hd, values, aw->D, aw->linear_in, NULL, S, aw->Hd, aw->D, 0);
         break;
     case SCORE_ADDITIVE:
-        k->linear(keys_buf, aw->A, values, aw->D, aw->key_w, aw->D, aw->key_b, S, aw->A, aw->D, 0);
+        linear_w(k, keys_buf, aw->A, values, aw->D, aw->key_w, aw->key_b, S, aw->A, aw->D, 0);
         break;
     case SCORE_CONCAT:
-        k->linear(keys_buf, aw->A, values, aw->D, aw->concat_w + aw->Hd, aw->Hd + aw->D, NULL, S,
+        linear_w(k, keys_buf, aw->A, values, aw->D, wmat_cols(aw->concat_w, aw->Hd), NULL, S,
                   aw->A, aw->D, 0);
         break;
     }
@@ -60,9 +60,9 @@ void attn_apply(const kernels *k, float *ctx, int ldc, float *weights,
     case SCORE_ADDITIVE:
     case SCORE_CONCAT:    /* e[m, j] = v . tanh(key_j + W_q q_m) */
         if (aw->score == SCORE_ADDITIVE)
-            k->linear(scratch, A, q, ldq, aw->query, Hd, NULL, M, A, Hd, 0);
+            linear_w(k, scratch, A, q, ldq, aw->query, NULL, M, A, Hd, 0);
         else
-            k->linear(scratch, A, q, ldq, aw->concat_w, Hd + aw->D, NULL, M, A, Hd, 0);
+            linear_w(k, scratch, A, q, ldq, aw->concat_w, NULL, M, A, Hd, 0);
         for (int m = 0; m < M; m++)
             k->additive_scores(weights + (size_t)m * S, mem->keys, scratch + (size_t)m * A, aw->v,
                                S, A);

@@ -32,6 +32,8 @@ struct stele_batch {
     const stele_result **results;  /* translate_batch's output array, else NULL */
     const attn_memory **mems;      /* [cap] per row */
     float **attn_rows;             /* [cap] per row */
+    const int32_t **gen_ids;       /* [cap] per row: its sentence's shortlist (dec_work gen_row_*) */
+    int *gen_n;                    /* [cap] its size */
 };
 
 void stele_batch_free(stele_batch *b)
@@ -43,7 +45,7 @@ void stele_batch_free(stele_batch *b)
             stele_session_free(b->slot[i]);
     void *bufs[] = {b->slot, b->enc_scratch, b->spm_scratch, b->state_block, b->work_block, b->logits, b->y,
                     b->row_slot, b->max_steps, b->start, b->index, b->free_slot, b->mems,
-                    b->attn_rows};
+                    b->attn_rows, b->gen_ids, b->gen_n};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
         free(bufs[i]);
     free(b);
@@ -92,9 +94,11 @@ stele_status stele_batch_create(const stele_model *m, const stele_limits *limits
     b->free_slot = calloc(K, sizeof(int));
     b->mems = calloc(K, sizeof *b->mems);
     b->attn_rows = calloc(K, sizeof *b->attn_rows);
+    b->gen_ids = calloc(K, sizeof *b->gen_ids);
+    b->gen_n = calloc(K, sizeof *b->gen_n);
     if (!b->slot || !b->enc_scratch || !b->spm_scratch || !b->state_block || !b->work_block || !b->logits || !b->y ||
         !b->row_slot || !b->max_steps || !b->start || !b->index || !b->free_slot || !b->mems ||
-        !b->attn_rows) {
+        !b->attn_rows || !b->gen_ids || !b->gen_n) {
         stele_batch_free(b);
         return stele_fail(err, STELE_ERR_MEMORY, "out of memory allocating a batch of %d",
                           capacity);
@@ -199,6 +203,7 @@ static void run_batch(stele_batch *b, const char *const *texts, const ptrdiff_t 
                 continue;
             }
             session_encode(s);
+            session_shortlist(s, p);
             b->max_steps[slot] = session_max_steps(s, p);
             b->start[slot] = t;
             greedy_start(s);
@@ -210,15 +215,22 @@ static void run_batch(stele_batch *b, const char *const *texts, const ptrdiff_t 
             stele_session *s = b->slot[b->row_slot[r]];
             b->mems[r] = &s->mem;
             b->attn_rows[r] = s->attn_run + (size_t)(t - b->start[b->row_slot[r]]) * s->S;
+            b->gen_ids[r] = s->sl_n ? s->sl_ids : NULL;
+            b->gen_n[r] = s->sl_n;
         }
+        /* each row scores its own sentence's shortlist (alone and batched: the same bits) */
+        const int shortlisted = p->shortlist && m->sl.V;
+        b->w.gen_row_ids = shortlisted ? b->gen_ids : NULL;
+        b->w.gen_row_n = shortlisted ? b->gen_n : NULL;
         decoder_step_rows(b->logits, b->attn_rows, &b->st, &b->w, m, b->mems, b->y, M);
         for (int r = M - 1; r >= 0; r--) {   /* rows above r are done: moving M - 1 down is safe */
             const int slot = b->row_slot[r];
             stele_session *s = b->slot[slot];
             float *l = b->logits + (size_t)r * V;
-            int tok = m->kern->log_softmax(l, l, V);
+            int j = m->kern->log_softmax(l, l, s->sl_n ? s->sl_n : V);
+            int tok = s->sl_n ? s->sl_ids[j] : j;
             s->tim.steps++;
-            if (greedy_take(s, t - b->start[slot], b->max_steps[slot], tok, l, b->attn_rows[r],
+            if (greedy_take(s, t - b->start[slot], b->max_steps[slot], tok, l[j], b->attn_rows[r],
                             p->alpha, p->beta)) {
                 session_assemble(s);
                 finish(b, slot, cb, user);

@@ -1,6 +1,7 @@
 /* stele command line (native):
  *   stele translate -m MODEL [--beam K] [--nbest N] [--alpha A] [--beta B] [--json] [--align]
- *                   [--batch N] [--no-protect] [--no-normalize] [TEXT...]
+ *                   [--batch N] [--threads N] [--no-protect] [--no-normalize] [--no-shortlist]
+ *                   [TEXT...]
  *   stele caption -m MODEL [--beam K] [--nbest N] [--alpha A] [--beta B] [--json] IMAGE...
  *   stele ask -m MODEL [--json] IMAGE QUESTION...
  *   stele info MODEL
@@ -14,11 +15,15 @@
  * other lines are still translated; a failed line prints an empty line / {"error": ...}); usage
  * errors exit 2. --beam 1 is greedy search. --batch N (with --beam 1) decodes N sentences at a
  * time (stele_translate_stream): the same output, in input order, for a file several times
- * faster; it prints once per 4,096 lines instead of after every line. A result the model flags
+ * faster; it prints once per 4,096 lines instead of after every line. --threads N translates on N
+ * threads (one session each, the model shared): the same output, in input order, also printed
+ * per 4,096 lines. A result the model flags
  * as low-confidence (stele_low_confidence) ends its line with a tab and "(low confidence)", and
  * has "low_confidence": true in --json, so that a likely-wrong output is not shown as certain.
  * --no-normalize turns off the handling of ALL CAPS / Title Case input and of characters outside
  * the vocabulary (stele_params.normalize): the text goes to the model exactly as given.
+ * --no-shortlist scores every target piece at each step even when the model has a lexical
+ * shortlist (stele_params.shortlist; slower, the reference for what the shortlist changes).
  * caption (a model whose task is caption) reads binary PGM (P5, gray) or PPM (P6, RGB) files of
  * the model's image size, 8-bit (a smaller maxval is scaled to 0..255; no PNG decoder here: the
  * Node CLI reads PNG), and prints one caption per image; --json one object per image: text,
@@ -32,6 +37,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +75,9 @@ static const char HELP[] =
     "  --json             one JSON object per input: text, pieces, scores, n-best, attention [off]\n"
     "  --align            word alignment: target-source word index pairs, 0-based [off]\n"
     "  --batch N          with --beam 1: decode N inputs at a time, same output, 1..256 [1]\n"
+    "  --threads N        translate on N threads, same output; 0: one per CPU, 0..256 [1]\n"
+    "  --no-shortlist     score every target piece, not the model's lexical shortlist [on\n"
+    "                     when the model has one]\n"
     "  --                 every later argument is TEXT\n"
     "\n"
     "Limits per input: 65,536 bytes and 256 pieces (end of sentence included); outputs stop at\n"
@@ -90,8 +99,8 @@ static int usage(const char *msg)
         fprintf(stderr, "stele: %s\n", msg);
     fprintf(stderr,
             "usage: stele translate -m MODEL [--beam K] [--nbest N] [--alpha A] [--beta B]\n"
-            "                       [--json] [--align] [--batch N] [--no-protect]\n"
-            "                       [--no-normalize] [TEXT...]\n"
+            "                       [--json] [--align] [--batch N] [--threads N]\n"
+            "                       [--no-protect] [--no-normalize] [--no-shortlist] [TEXT...]\n"
             "       stele caption -m MODEL [--beam K] [--nbest N] [--alpha A] [--beta B]\n"
             "                     [--json] IMAGE.pgm|IMAGE.ppm...\n"
             "       stele ask -m MODEL [--json] IMAGE.pgm|IMAGE.ppm QUESTION...\n"
@@ -256,10 +265,12 @@ static int cmd_models(int argc, char **argv)
     return 0;
 }
 
-/* Where the printers below write: stdout, or (--batch) the buffer of one input line, so the
- * lines come out in input order although a batch finishes them in another. */
-static FILE *line_out;
+/* Where the printers below write: stdout and stderr, or (--batch, --threads) the buffers of one
+ * input line, so the lines come out in input order although a batch or the threads finish them
+ * in another. Per thread: each --threads worker renders its own lines. */
+static _Thread_local FILE *line_out, *line_err;
 #define OUT (line_out ? line_out : stdout)
+#define ERR (line_err ? line_err : stderr)
 #define fputc_out(c) fputc((c), OUT)
 
 static void json_str(const char *s, size_t n)
@@ -424,13 +435,13 @@ static int parse_num(const char *s, double *out)
 /* A failed line: the error on stderr, an empty line / {"error": ...} on stdout. Returns 1. */
 static int report_error(const stele_error *err, int json)
 {
-    fprintf(stderr, "%s: %s\n", stele_status_name(err->status), err->message);
+    fprintf(ERR, "%s: %s\n", stele_status_name(err->status), err->message);
     if (json) {
-        printf("{\"error\":");
+        fprintf(OUT, "{\"error\":");
         json_str(stele_status_name(err->status), strlen(stele_status_name(err->status)));
-        printf("}\n");
+        fprintf(OUT, "}\n");
     } else {
-        putchar('\n');
+        fputc_out('\n');
     }
     return 1;
 }
@@ -501,8 +512,11 @@ static int next_line(char **line, size_t *cap, size_t *len, size_t max, int *too
 /* --batch: lines are collected (BATCH_LINES at a time), translated together by
  * stele_translate_stream, and printed in input order. A chunk with a line stele refuses is
  * translated line by line instead, so every line gets exactly the output it would get without
- * --batch (its error included). */
+ * --batch (its error included).
+ * --threads N: the same chunks, shared by N workers (threads_flush). */
 enum { BATCH_LINES = 4096 };
+
+struct worker;
 
 typedef struct line_batch {
     stele_batch *b;
@@ -517,14 +531,30 @@ typedef struct line_batch {
     size_t *out_sizes;
     int max_bytes;          /* the session's max_text_bytes */
     size_t *too_long;       /* [BATCH_LINES] bytes of a line next_line did not keep, else 0 */
+    /* --threads */
+    int threads;            /* workers (1: no threads) */
+    struct worker *workers; /* [threads]; workers[0] is the main thread, with s and b */
+    char **errs;            /* [BATCH_LINES] what a line wrote to stderr, or NULL */
+    size_t *err_sizes;
+    int slice;              /* lines a worker takes from the queue at a time */
+    int next;               /* the queue: the first line no worker has taken, under lock */
+    pthread_mutex_t lock;
 } line_batch;
+
+/* The lines of one stele_translate_stream call: its result i is line base + i of lb. */
+typedef struct stream_slice {
+    line_batch *lb;
+    int base;
+} stream_slice;
 
 static void on_line_result(void *user, int i, const stele_result *r)
 {
-    line_batch *lb = user;
+    const stream_slice *sl = user;
+    line_batch *lb = sl->lb;
+    i += sl->base;
     line_out = open_memstream(&lb->outs[i], &lb->out_sizes[i]);
     if (!line_out)
-        return;   /* no memory: batch_flush sees the missing output and redoes the line */
+        return;   /* no memory: the flush sees the missing output and redoes the line */
     if (lb->json)
         print_json(lb->m, r, lb->align);
     else
@@ -533,12 +563,147 @@ static void on_line_result(void *user, int i, const stele_result *r)
     line_out = NULL;
 }
 
+static void threads_close(line_batch *lb);
+
+/* --threads: one worker per thread, each with its own session and (--batch) its own batch; the
+ * model is shared, which stele.h allows (a model is immutable, a session is per thread). */
+typedef struct worker {
+    line_batch *lb;
+    stele_session *s;
+    stele_batch *b;
+    int failed;
+    pthread_t thread;
+} worker;
+
+/* Line i rendered into lb->outs[i] and lb->errs[i] with w's session. Returns 1 if the line
+ * failed. Without memory for the buffers, outs[i] stays NULL and the main thread, which finds
+ * it so, translates the line itself. */
+static int render_line(worker *w, int i)
+{
+    line_batch *lb = w->lb;
+    int failed = 0;
+    line_out = open_memstream(&lb->outs[i], &lb->out_sizes[i]);
+    line_err = open_memstream(&lb->errs[i], &lb->err_sizes[i]);
+    if (line_out && line_err)
+        failed = lb->too_long[i] ? report_too_long(lb->too_long[i], lb->max_bytes, lb->json)
+                                 : translate_one(w->s, lb->m, lb->texts[i], (size_t)lb->lens[i],
+                                                 lb->p, lb->json, lb->align);
+    if (line_out)
+        fclose(line_out);
+    if (line_err)
+        fclose(line_err);
+    if (!line_out || !line_err) {
+        if (line_out)
+            free(lb->outs[i]);
+        if (line_err)
+            free(lb->errs[i]);
+        lb->outs[i] = lb->errs[i] = NULL;
+        failed = 0;
+    }
+    line_out = line_err = NULL;
+    return failed;
+}
+
+/* A worker's loop: slices of the chunk from the shared queue until none is left, so that a
+ * worker that drew short lines takes more of them (contiguous shares would leave one thread
+ * idle while the other finishes the long lines). With a batch, a slice is streamed as one, and
+ * a slice with a refused line goes line by line, as batch_flush does. */
+static void *worker_run(void *arg)
+{
+    worker *w = arg;
+    line_batch *lb = w->lb;
+    for (;;) {
+        pthread_mutex_lock(&lb->lock);
+        int lo = lb->next, hi = lb->n - lo > lb->slice ? lo + lb->slice : lb->n;
+        lb->next = hi;
+        pthread_mutex_unlock(&lb->lock);
+        if (lo >= hi)
+            break;
+        int streamed = 0;
+        if (w->b && hi - lo > 1) {
+            int any_too_long = 0;
+            for (int i = lo; i < hi; i++)
+                any_too_long |= lb->too_long[i] != 0;
+            stele_error err;
+            stream_slice sl = {lb, lo};
+            streamed = !any_too_long &&
+                       stele_translate_stream(w->b, (const char *const *)lb->texts + lo,
+                                              lb->lens + lo, hi - lo, lb->p, on_line_result, &sl,
+                                              &err) == STELE_OK;
+            for (int i = lo; !streamed && i < hi; i++) {
+                free(lb->outs[i]);
+                lb->outs[i] = NULL;
+            }
+        }
+        for (int i = lo; i < hi; i++)
+            if (!streamed || !lb->outs[i])
+                w->failed |= render_line(w, i);
+    }
+    return NULL;
+}
+
+/* Frees what threads_open made (workers[0]'s session and batch are the caller's). */
+static void threads_close(line_batch *lb)
+{
+    if (!lb->workers)
+        return;
+    for (int t = 1; t < lb->threads; t++) {
+        stele_batch_free(lb->workers[t].b);
+        stele_session_free(lb->workers[t].s);
+    }
+    pthread_mutex_destroy(&lb->lock);
+    free(lb->workers);
+    lb->workers = NULL;
+    lb->threads = 1;
+}
+
+/* The collected lines translated by lb->threads workers (the main thread is one of them), then
+ * printed in input order: each line's stderr, then its stdout. */
+static int threads_flush(line_batch *lb)
+{
+    int failed = 0, started = 1;
+    for (int i = 0; i < lb->n; i++)
+        lb->outs[i] = lb->errs[i] = NULL;
+    lb->next = 0;
+    for (int t = 0; t < lb->threads; t++)
+        lb->workers[t].failed = 0;
+    /* a thread that cannot start leaves its share to the others */
+    while (started < lb->threads &&
+           pthread_create(&lb->workers[started].thread, NULL, worker_run, &lb->workers[started]) == 0)
+        started++;
+    worker_run(&lb->workers[0]);
+    for (int t = 1; t < started; t++)
+        pthread_join(lb->workers[t].thread, NULL);
+    for (int t = 0; t < started; t++)
+        failed |= lb->workers[t].failed;
+    for (int i = 0; i < lb->n; i++) {
+        if (lb->errs[i])
+            fwrite(lb->errs[i], 1, lb->err_sizes[i], stderr);
+        if (lb->outs[i])
+            fwrite(lb->outs[i], 1, lb->out_sizes[i], stdout);
+        else
+            failed |= lb->too_long[i] ? report_too_long(lb->too_long[i], lb->max_bytes, lb->json)
+                                      : translate_one(lb->s, lb->m, lb->texts[i],
+                                                      (size_t)lb->lens[i], lb->p, lb->json,
+                                                      lb->align);
+        free(lb->outs[i]);
+        free(lb->errs[i]);
+        free(lb->texts[i]);
+    }
+    lb->n = 0;
+    fflush(stdout);
+    return failed;
+}
+
 static int batch_flush(line_batch *lb)
 {
     int failed = 0;
     if (lb->n == 0)
         return 0;
+    if (lb->threads > 1)
+        return threads_flush(lb);
     stele_error err;
+    stream_slice sl = {lb, 0};
     int any_too_long = 0;
     for (int i = 0; i < lb->n; i++) {
         lb->outs[i] = NULL;
@@ -546,7 +711,7 @@ static int batch_flush(line_batch *lb)
     }
     /* a line over the limit is a refused line: the chunk goes line by line, as for any other */
     if (any_too_long || stele_translate_stream(lb->b, (const char *const *)lb->texts, lb->lens,
-                                               lb->n, lb->p, on_line_result, lb, &err) != STELE_OK) {
+                                               lb->n, lb->p, on_line_result, &sl, &err) != STELE_OK) {
         for (int i = 0; i < lb->n; i++)   /* nothing was printed: each line on its own */
             failed |= lb->too_long[i] ? report_too_long(lb->too_long[i], lb->max_bytes, lb->json)
                                       : translate_one(lb->s, lb->m, lb->texts[i],
@@ -580,10 +745,13 @@ static int batch_add(line_batch *lb, const char *text, size_t len, int too_long)
         lb->outs = calloc(BATCH_LINES, sizeof *lb->outs);
         lb->out_sizes = calloc(BATCH_LINES, sizeof *lb->out_sizes);
         lb->too_long = calloc(BATCH_LINES, sizeof *lb->too_long);
+        lb->errs = calloc(BATCH_LINES, sizeof *lb->errs);
+        lb->err_sizes = calloc(BATCH_LINES, sizeof *lb->err_sizes);
     }
     size_t keep = too_long ? 0 : len;
     char *copy = malloc(keep + 1);
-    if (!lb->texts || !lb->lens || !lb->outs || !lb->out_sizes || !lb->too_long || !copy) {
+    if (!lb->texts || !lb->lens || !lb->outs || !lb->out_sizes || !lb->too_long || !lb->errs ||
+        !lb->err_sizes || !copy) {
         free(copy);
         fprintf(stderr, "STELE_ERR_MEMORY: out of memory collecting input lines\n");
         return 1;
@@ -594,6 +762,37 @@ static int batch_add(line_batch *lb, const char *text, size_t len, int too_long)
     lb->too_long[lb->n] = too_long ? len : 0;
     lb->lens[lb->n++] = (ptrdiff_t)keep;
     return lb->n == BATCH_LINES ? batch_flush(lb) : 0;
+}
+
+/* --threads n: lb's workers, the main thread's (lb->s, lb->b) and n - 1 more, each with a
+ * session and, with batch_size > 1, a batch of its own. On failure: the error on stderr, nothing
+ * left allocated, 1 returned. */
+static int threads_open(line_batch *lb, int n, const stele_limits *lim, int batch_size)
+{
+    stele_error err;
+    lb->workers = calloc((size_t)n, sizeof *lb->workers);
+    if (!lb->workers || pthread_mutex_init(&lb->lock, NULL) != 0) {
+        free(lb->workers);
+        lb->workers = NULL;
+        fprintf(stderr, "STELE_ERR_MEMORY: cannot set up %d threads\n", n);
+        return 1;
+    }
+    lb->threads = n;
+    lb->workers[0] = (worker){.lb = lb, .s = lb->s, .b = lb->b};
+    for (int t = 1; t < n; t++) {
+        worker *w = &lb->workers[t];
+        w->lb = lb;
+        if (stele_session_create(lb->m, lim, &w->s, &err) != STELE_OK ||
+            (batch_size > 1 && stele_batch_create(lb->m, lim, batch_size, &w->b, &err) != STELE_OK)) {
+            fprintf(stderr, "%s: %s\n", stele_status_name(err.status), err.message);
+            threads_close(lb);
+            return 1;
+        }
+    }
+    /* a slice per queue draw: one line one by one; with a batch, enough lines to keep its rows
+     * full while the slice's last sentences finish */
+    lb->slice = batch_size > 1 ? 4 * batch_size : 1;
+    return 0;
 }
 
 static int batch_read_stdin(line_batch *lb)
@@ -612,7 +811,7 @@ static int batch_read_stdin(line_batch *lb)
  * message, in each: -m and --json everywhere, the search options where there is a search, the
  * text options for translate only. */
 enum { OPT_SEARCH = 1,   /* --beam --nbest --alpha --beta */
-       OPT_TEXT = 2 };   /* --align --no-protect --no-normalize --batch */
+       OPT_TEXT = 2 };   /* --align --no-protect --no-normalize --no-shortlist --batch --threads */
 
 typedef struct command_spec {
     const char *name;         /* in "NAME needs -m MODEL" */
@@ -625,11 +824,12 @@ typedef struct command_options {
     const char *model;        /* -m */
     stele_params p;           /* stele_default_params() and the search and text options */
     int json, align, batch_size;
+    int threads;              /* --threads (0 given: the CPUs online) */
     int first;                /* argv index of the first argument after the options */
 } command_options;
 
 /* parse_options' result when the command goes on (any other is its exit status). */
-enum { PARSED = -1 };
+enum { PARSED = -1, MAX_THREADS = 256 };
 
 /* Parses argv[2..] as spec's command takes it, then checks what the options cannot say alone:
  * -m given, enough arguments, --nbest within --beam. Returns PARSED, or the command's exit
@@ -638,7 +838,8 @@ static int parse_options(int argc, char **argv, const command_spec *spec, comman
 {
     const int search = spec->options & OPT_SEARCH, text = spec->options & OPT_TEXT;
     int nbest_set = 0;
-    *o = (command_options){NULL, stele_default_params(), 0, 0, 1, argc};
+    *o = (command_options){.p = stele_default_params(), .batch_size = 1, .threads = 1,
+                           .first = argc};
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         double v;
@@ -674,10 +875,20 @@ static int parse_options(int argc, char **argv, const command_spec *spec, comman
             o->p.protect = 0;   /* placeholders and markup go to the model as they are */
         } else if (text && strcmp(a, "--no-normalize") == 0) {
             o->p.normalize = 0;   /* text to the model as typed (stele_params.normalize) */
+        } else if (text && strcmp(a, "--no-shortlist") == 0) {
+            o->p.shortlist = 0;   /* every target piece (stele_params.shortlist) */
         } else if (text && strcmp(a, "--batch") == 0) {
             if (++i >= argc || !parse_num(argv[i], &v) || v != (int)v || v < 1 || v > 256)
                 return usage("--batch takes an integer in 1..256");
             o->batch_size = (int)v;
+        } else if (text && strcmp(a, "--threads") == 0) {
+            if (++i >= argc || !parse_num(argv[i], &v) || v != (int)v || v < 0 || v > MAX_THREADS)
+                return usage("--threads takes an integer in 0..256");
+            o->threads = (int)v;
+            if (o->threads == 0) {   /* one per CPU */
+                long n = sysconf(_SC_NPROCESSORS_ONLN);
+                o->threads = n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (int)n;
+            }
         } else if (strcmp(a, "--") == 0) {
             o->first = i + 1;
             break;
@@ -753,9 +964,15 @@ static int cmd_translate(int argc, char **argv)
         return 1;
     }
     int failed = 0;
-    line_batch lb = {b, s, m, &o.p, o.json, o.align, 0, NULL, NULL, NULL, NULL,
-                     lim.max_text_bytes, NULL};
-    if (b) {
+    line_batch lb = {.b = b, .s = s, .m = m, .p = &o.p, .json = o.json, .align = o.align,
+                     .max_bytes = lim.max_text_bytes, .threads = 1};
+    if (o.threads > 1 && threads_open(&lb, o.threads, &lim, o.batch_size)) {
+        stele_batch_free(b);
+        stele_session_free(s);
+        stele_model_free(m);
+        return 1;
+    }
+    if (b || lb.threads > 1) {
         if (o.first < argc) {
             for (int i = o.first; i < argc; i++)
                 failed |= batch_add(&lb, argv[i], strlen(argv[i]), 0);
@@ -768,6 +985,8 @@ static int cmd_translate(int argc, char **argv)
         free(lb.outs);
         free(lb.out_sizes);
         free(lb.too_long);
+        free(lb.errs);
+        free(lb.err_sizes);
     } else if (o.first < argc) {
         for (int i = o.first; i < argc; i++)
             failed |= translate_one(s, m, argv[i], strlen(argv[i]), &o.p, o.json, o.align);
@@ -782,6 +1001,7 @@ static int cmd_translate(int argc, char **argv)
         }
         free(line);
     }
+    threads_close(&lb);
     stele_batch_free(b);
     stele_session_free(s);
     stele_model_free(m);
@@ -1105,7 +1325,12 @@ static void print_info_text(const char *file, const char *info_json)
     printf(")\n");
     if (!vqa)   /* a classifier: no search */
         print_search_info(j);
-    printf("format      stele %g\n", jnum(j, "format_version", NULL));
+    const json_value *sl = json_get(j, "shortlist");
+    if (sl)   /* a lexical shortlist (models/FORMAT.md) */
+        printf("shortlist   %s target pieces always, %s candidates over the source pieces\n",
+               grouped(jnum(sl, "always", NULL), b1), grouped(jnum(sl, "candidates", NULL), b2));
+    printf("format      stele %g, %s weights\n", jnum(j, "format_version", NULL),
+           jstr(j, "weights", NULL));
     printf("kernels     %s\n", jstr(j, "kernels", NULL));
     json_free(j);
 }

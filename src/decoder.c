@@ -61,6 +61,10 @@ void dec_work_bind(dec_work *w, const struct stele_model *m, int K, float *block
     w->o = w->out[1] + (size_t)K * m->Hd;
     w->gate = w->o + (size_t)K * m->O;
     w->scratch = w->gate + K;
+    w->gen_ids = NULL;
+    w->gen_n = 0;
+    w->gen_row_ids = NULL;
+    w->gen_row_n = NULL;
     w->profile = 0;
     w->t_lstm = w->t_attn = w->t_out = 0.0;
 }
@@ -71,11 +75,11 @@ void dec_state_init(dec_state *st, const struct stele_model *m, const float *fh,
     for (int l = 0; l < m->Ld; l++) {
         float *h = st->h + (size_t)l * K * Hd, *c = st->c + (size_t)l * K * Hd;
         if (m->bridge_linear) {
-            m->kern->linear(h, Hd, fh, m->D, m->bridge_h_w + (size_t)l * Hd * m->D, m->D,
-                            m->bridge_h_b + (size_t)l * Hd, 1, Hd, m->D, 0);
+            linear_w(m->kern, h, Hd, fh, m->D, wmat_rows(m->bridge_h_w, l * Hd),
+                     m->bridge_h_b + (size_t)l * Hd, 1, Hd, m->D, 0);
             m->kern->tanh_inplace(h, Hd);
-            m->kern->linear(c, Hd, fc, m->D, m->bridge_c_w + (size_t)l * Hd * m->D, m->D,
-                            m->bridge_c_b + (size_t)l * Hd, 1, Hd, m->D, 0);
+            linear_w(m->kern, c, Hd, fc, m->D, wmat_rows(m->bridge_c_w, l * Hd),
+                     m->bridge_c_b + (size_t)l * Hd, 1, Hd, m->D, 0);
         } else {
             memset(h, 0, sizeof(float) * Hd);
             memset(c, 0, sizeof(float) * Hd);
@@ -150,6 +154,26 @@ static void gate_context(dec_work *w, const struct stele_model *m, const float *
     }
 }
 
+/* logits [M, V] = generator rows . o + bias: every row, or only the shortlist's (dec_work
+ * gen_*). The one place the output layer's weights are read. */
+static void generator(float *logits, const dec_work *w, const struct stele_model *m, int M)
+{
+    const int V = m->V, O = m->O;
+    if (w->gen_row_ids) {
+        for (int k = 0; k < M; k++)
+            if (w->gen_row_ids[k])
+                linear_rows_w(m->kern, logits + (size_t)k * V, V, w->o + (size_t)k * O, O,
+                              m->gen_w, m->gen_b, w->gen_row_ids[k], w->gen_row_n[k], 1, O);
+            else
+                linear_w(m->kern, logits + (size_t)k * V, V, w->o + (size_t)k * O, O, m->gen_w,
+                         m->gen_b, 1, V, O, 0);
+    } else if (w->gen_ids) {
+        linear_rows_w(m->kern, logits, V, w->o, O, m->gen_w, m->gen_b, w->gen_ids, w->gen_n, M, O);
+    } else {
+        linear_w(m->kern, logits, V, w->o, O, m->gen_w, m->gen_b, M, V, O, 0);
+    }
+}
+
 static void step_rows(float *logits, const step_attention *a, dec_state *st, dec_work *w,
                       const struct stele_model *m, const int32_t *y, int M)
 {
@@ -157,7 +181,7 @@ static void step_rows(float *logits, const step_attention *a, dec_state *st, dec
     const int has_attn = m->attn.score != SCORE_NONE;
     double t0 = w->profile ? stele_now() : 0.0, t1;
     for (int k = 0; k < M; k++)
-        memcpy(w->emb + (size_t)k * E, m->tgt_embed + (size_t)y[k] * E, sizeof(float) * E);
+        wmat_row(w->emb + (size_t)k * E, m->tgt_embed, y[k], E);
     if (has_attn && !m->luong) {   /* Bahdanau: query = previous top (gnmt: layer 0) state */
         const float *q = st->h + (size_t)(m->gnmt ? 0 : m->Ld - 1) * K * Hd;
         attend(w, m, a, q, Hd, M);
@@ -211,12 +235,12 @@ static void step_rows(float *logits, const step_attention *a, dec_state *st, dec
         concat_rows(w->x, below, Hd, Hd, w->ctx, D, C, w->emb, E, E, M);
         pin = Hd + C + E;
     }
-    m->kern->linear(w->o, O, w->x, pin, m->proj_w, pin, m->proj_b, M, O, pin, 0);
+    linear_w(m->kern, w->o, O, w->x, pin, m->proj_w, m->proj_b, M, O, pin, 0);
     for (int k = 0; k < M; k++)   /* row by row: a row's SIMD/scalar split must not depend on M */
         m->kern->tanh_inplace(w->o + (size_t)k * O, O);
     if (m->luong)
         memcpy(st->feed, w->o, sizeof(float) * (size_t)M * O);
-    m->kern->linear(logits, m->V, w->o, O, m->gen_w, O, m->gen_b, M, m->V, O, 0);
+    generator(logits, w, m, M);
     if (w->profile)
         w->t_out += stele_now() - t0;
 }

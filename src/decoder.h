@@ -23,6 +23,13 @@ typedef struct {
     float *o;          /* [K, O] */
     float *gate;       /* [K]: the attention gate's values (attention.gate) */
     float *scratch;    /* attention scratch */
+    /* the generator's rows (lexical shortlist): gen_ids[0..gen_n) for every row, or per row
+     * gen_row_ids[k][0..gen_row_n[k]) (a batch of sentences); NULL: all V. Row k of the logits
+     * then holds only those values, first in its row (stride V). */
+    const int32_t *gen_ids;
+    int gen_n;
+    const int32_t *const *gen_row_ids;
+    const int *gen_row_n;
     int profile;
     double t_lstm, t_attn, t_out;   /* seconds, accumulated when profile is set */
 } dec_work;

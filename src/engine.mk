@@ -18,7 +18,7 @@ ENGINE_SAN_OBJ := $(patsubst src/%.c,$(BUILD)/obj/san/%.o,$(ENGINE_LIB_SRC))
 LIBSTELE := $(BUILD)/libstele.a
 LIBSTELE_SAN := $(BUILD)/libstele-san.a
 ENGINE_TESTS := test_kernels test_parity test_shipped test_inputs test_batch test_trace \
-    test_protect test_normalize test_caption test_vqa
+    test_protect test_normalize test_caption test_vqa test_shortlist
 
 .PHONY: test-engine test-engine-native test-engine-baseline test-engine-san test-engine-wasm \
     bench-native bench-conv
@@ -38,7 +38,7 @@ $(LIBSTELE_SAN): $(ENGINE_SAN_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/stele: src/cli.c $(LIBSTELE) $(ENGINE_HDR)
-	$(CC) $(ENGINE_CFLAGS) src/cli.c $(LIBSTELE) -lm -o $@
+	$(CC) $(ENGINE_CFLAGS) -pthread src/cli.c $(LIBSTELE) -lm -o $@
 
 $(BUILD)/tests/engine/%: tests/engine/%.c tests/engine/golden.h $(LIBSTELE) $(ENGINE_HDR)
 	@mkdir -p $(dir $@)
@@ -65,8 +65,11 @@ test-engine-baseline: $(LIBSTELE)
 
 # Every parity test once per kernel set; each prints its numbers; test_shipped covers whatever
 # shipped models and goldens exist.
+# test_shortlist checks ui-en-fr with its shortlist when the corpus is there to build it from
+# (the top Makefile's `shortlist`); without it, that part is skipped with a note.
+ENGINE_SHORTLIST = $(if $(wildcard $(CORPUS)/ui-en-fr/train.en),$(BUILD)/shortlist/ui-en-fr.safetensors)
 test-engine-native: $(addprefix $(BUILD)/tests/engine/,$(ENGINE_TESTS)) $(BUILD)/stele \
-    test-engine-baseline
+    test-engine-baseline $(ENGINE_SHORTLIST)
 	@for k in $(ENGINE_KERNEL_SETS); do \
 	  for t in $(ENGINE_TESTS); do echo "== $$t (STELE_KERNELS=$$k)"; \
 	    STELE_KERNELS=$$k $(BUILD)/tests/engine/$$t || exit 1; done; \

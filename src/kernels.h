@@ -14,6 +14,7 @@
  * (one row per output), so y = x W^T is a row-by-row dot product ("NT" GEMM). Internal. */
 #ifndef STELE_KERNELS_H
 #define STELE_KERNELS_H
+#include <stdint.h>
 #include "stele.h"
 
 /* y[m, n] = (accumulate ? y[m, n] : 0) + (bias ? bias[n] : 0) + sum_k x[m, k] w[n, k]
@@ -21,6 +22,36 @@
  * M = 1 is a GEMV; the decoder's step over K beams is an M = K GEMM, reading W once. */
 void ks_linear(float *y, int ldy, const float *x, int ldx, const float *w, int ldw,
                const float *bias, int M, int N, int K, int accumulate);
+
+/* The same with int8 weights (models/FORMAT.md version 2): w [N, K] int8 (row stride ldw bytes)
+ * with one float scale per row, weight (n, k) = w[n, k] scale[n]. The weights are used as
+ * integers: each x row is quantized to 31-bit integers, xs = max_k |x[m, k]| / Q8_XMAX,
+ * xq[m, k] = round(x[m, k] / xs) (half away from zero), each split in two 16-bit halves
+ * xq = hi 2^15 + lo, and the integer dot products of each half go in chunks of Q8_CHUNK (exact in
+ * int32: Q8_CHUNK 2^15 128 <= 2^31):
+ *   y[m, n] = (accumulate ? y[m, n] : 0) + (bias ? bias[n] : 0)
+ *             + sum over chunks c, in order, of
+ *               ((float)hi_dot_c 2^15 + (float)lo_dot_c) (xs scale[n])
+ * So the activations keep float precision (31 bits > float's 24), and the result is the float
+ * product with the dequantized weights up to float rounding: the PyTorch reference of an int8
+ * model is the float model it dequantizes to, within the parity tolerance. (One 16-bit half alone
+ * moved the tiny models' LSTM cells by up to 1.7e-4.) Every kernel set computes exactly these
+ * operations (src/kernels_q8.h): a quarter of F32's weight bytes, and two integer
+ * multiply-adds (i32x4.dot_i16x8_s, vpmaddwd) per 8 (16) weights. Natively that is about half
+ * F32's instructions; in SIMD128, which has no 8-bit dot product, two dots and two adds per 8
+ * weights are as many as F32's multiply and add per 4, so the gain there is bytes, not time
+ * (measured: the README's Performance section). */
+#define Q8_CHUNK 256
+#define Q8_XMAX 1073709056.0f   /* 32767 * 2^15: float-exact, hi stays within int16 */
+void ks_linear_q8(float *y, int ldy, const float *x, int ldx, const int8_t *w, int ldw,
+                  const float *scale, const float *bias, int M, int N, int K, int accumulate);
+
+/* linear_q8 over gathered rows (a lexical shortlist's generator): y[m, j] = bias[rows[j]] +
+ * the int8 product of x row m with w row rows[j], for m < M, j < n; bias may be NULL. Each
+ * (m, j) is computed exactly as linear_q8 computes it, whatever M and rows are. */
+void ks_linear_rows_q8(float *y, int ldy, const float *x, int ldx, const int8_t *w, int ldw,
+                       const float *scale, const float *bias, const int32_t *rows, int n, int M,
+                       int K);
 
 /* y[m, n] = sum_s a[m, s] v[s, n]: attention-weighted sum of memory rows (context vectors);
  * a [M, S] with stride lda, v [S, N], y [M, N] with stride ldy. */
@@ -64,6 +95,13 @@ void ks_conv3x3_relu_part(float *y, const float *x, const float *w, const float 
  * into the interior of the next convolution's padded input). */
 void ks_maxpool2x2(float *y, int ldy, const float *x, int H, int W, int C);
 
+/* Gathered rows (the lexical shortlist's generator): y[m, j] = bias[rows[j]] +
+ * sum_k x[m, k] w[rows[j], k] for m < M, j < n; ldy, ldx, ldw as for linear. Each (m, j) is
+ * summed the same way whatever M is, so a row decodes to the same bits alone, in a beam or in
+ * a batch. bias may be NULL. */
+void ks_linear_rows(float *y, int ldy, const float *x, int ldx, const float *w, int ldw,
+                    const float *bias, const int32_t *rows, int n, int M, int K);
+
 /* A kernel set: the kernels above, with the meanings and signatures of their ks_* references. */
 typedef struct kernels {
     const char *name;   /* "scalar", "avx2+fma", "wasm-simd128" (model info JSON, CLI) */
@@ -80,7 +118,82 @@ typedef struct kernels {
     void (*conv3x3_relu)(float *y, const float *x, const float *w, const float *bias, int H,
                          int W, int Ci, int Co);
     void (*maxpool2x2)(float *y, int ldy, const float *x, int H, int W, int C);
+    void (*linear_rows)(float *y, int ldy, const float *x, int ldx, const float *w, int ldw,
+                        const float *bias, const int32_t *rows, int n, int M, int K);
+    void (*linear_q8)(float *y, int ldy, const float *x, int ldx, const int8_t *w, int ldw,
+                      const float *scale, const float *bias, int M, int N, int K, int accumulate);
+    void (*linear_rows_q8)(float *y, int ldy, const float *x, int ldx, const int8_t *w, int ldw,
+                           const float *scale, const float *bias, const int32_t *rows, int n,
+                           int M, int K);
 } kernels;
+
+/* A weight matrix as a model holds it: F32 rows, or int8 rows with a scale per row (f NULL).
+ * ld: the row stride in elements. wmat_cols / wmat_rows: the sub-matrix from column c0 or from
+ * row r0 on (a slice of a wider or stacked tensor). */
+typedef struct {
+    const float *f;
+    const int8_t *q;
+    const float *scale;
+    int ld;
+} wmat;
+
+static inline wmat wmat_cols(wmat w, int c0)
+{
+    if (w.f)
+        w.f += c0;
+    else
+        w.q += c0;
+    return w;
+}
+
+static inline wmat wmat_rows(wmat w, int r0)
+{
+    if (w.f) {
+        w.f += (long)r0 * w.ld;
+    } else {
+        w.q += (long)r0 * w.ld;
+        w.scale += r0;
+    }
+    return w;
+}
+
+/* Row r of w as floats (an embedding lookup): dst[i] = w[r, i] (int8: q scale, as the reference
+ * dequantizes). */
+static inline void wmat_row(float *dst, wmat w, int r, int n)
+{
+    if (w.f) {
+        const float *src = w.f + (long)r * w.ld;
+        for (int i = 0; i < n; i++)
+            dst[i] = src[i];
+    } else {
+        const int8_t *src = w.q + (long)r * w.ld;
+        const float s = w.scale[r];
+        for (int i = 0; i < n; i++)
+            dst[i] = (float)src[i] * s;
+    }
+}
+
+/* y = x W^T (+ bias) with either kind of weights: the set's linear or linear_q8 (argument order
+ * and meaning as ks_linear, the weights' stride from w). */
+static inline void linear_w(const kernels *k, float *y, int ldy, const float *x, int ldx, wmat w,
+                            const float *bias, int M, int N, int K, int accumulate)
+{
+    if (w.f)
+        k->linear(y, ldy, x, ldx, w.f, w.ld, bias, M, N, K, accumulate);
+    else
+        k->linear_q8(y, ldy, x, ldx, w.q, w.ld, w.scale, bias, M, N, K, accumulate);
+}
+
+/* The gathered rows' product with either kind of weights: linear_rows or linear_rows_q8. */
+static inline void linear_rows_w(const kernels *k, float *y, int ldy, const float *x, int ldx,
+                                 wmat w, const float *bias, const int32_t *rows, int n, int M,
+                                 int K)
+{
+    if (w.f)
+        k->linear_rows(y, ldy, x, ldx, w.f, w.ld, bias, rows, n, M, K);
+    else
+        k->linear_rows_q8(y, ldy, x, ldx, w.q, w.ld, w.scale, bias, rows, n, M, K);
+}
 
 extern const kernels kernels_scalar;    /* every build */
 extern const kernels kernels_avx2;      /* native builds; name NULL where the compiler could not

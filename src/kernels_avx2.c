@@ -3,6 +3,7 @@
  * which it does only where kernels_avx2_usable(). Each kernel must agree with its scalar
  * reference in kernels_scalar.c up to float rounding (tests/engine/test_kernels.c). */
 #include "kernels.h"
+#include "kernels_q8.h"
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 #include <math.h>
@@ -111,11 +112,11 @@ static void block2x4(float *y0, float *y1, const float *x0, const float *x1, con
     store4(y1, s1, bias, accumulate);
 }
 
-/* One x row against four w rows, two accumulators per w row to hide FMA latency. */
-static void block1x4(float *y0, const float *x0, const float *w, int ldw, const float *bias,
-                     int K, int accumulate)
+/* One x row against four w rows anywhere (block1x4's rows, or the shortlist's gathered ones):
+ * 8 accumulators, x loaded once for the four rows; the k tail added after the sums. */
+static inline __m128 dot1x4(const float *x0, const float *w0, const float *w1, const float *w2,
+                            const float *w3, int K)
 {
-    const float *w0 = w, *w1 = w + ldw, *w2 = w + 2L * ldw, *w3 = w + 3L * ldw;
     __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
     __m256 b0 = a0, b1 = a0, b2 = a0, b3 = a0;
     int k = 0;
@@ -142,7 +143,14 @@ static void block1x4(float *y0, const float *x0, const float *w, int ldw, const 
     if (k < K)
         s = _mm_add_ps(s, _mm_setr_ps(dot_tail(x0, w0, k, K), dot_tail(x0, w1, k, K),
                                       dot_tail(x0, w2, k, K), dot_tail(x0, w3, k, K)));
-    store4(y0, s, bias, accumulate);
+    return s;
+}
+
+/* One x row against four w rows, two accumulators per w row to hide FMA latency. */
+static void block1x4(float *y0, const float *x0, const float *w, int ldw, const float *bias,
+                     int K, int accumulate)
+{
+    store4(y0, dot1x4(x0, w, w + ldw, w + 2L * ldw, w + 3L * ldw, K), bias, accumulate);
 }
 
 /* R (1..5, a compile-time constant after inlining) x rows against two w rows: W is read once for
@@ -472,9 +480,139 @@ static void avx2_maxpool2x2(float *y, int ldy, const float *x, int H, int W, int
         }
 }
 
+static inline int32_t hsum8i(__m256i v)
+{
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm_cvtsi128_si32(s);
+}
+
+/* linear_q8's integer dots (kernels_q8.h): 16 weights widened to 16 bits (vpmovsxbw) are
+ * multiplied with 16 activation halves, pairs summed into 8 int32 lanes (vpmaddwd). Per x row,
+ * a hi and a lo accumulator for each w row: with two x rows, two passes of two w rows keep the
+ * 8 accumulators, 4 x vectors and 2 w vectors within the 16 ymm registers. */
+static inline void q8_dots_1x2(int32_t *s0, int32_t *s1, q8_x x, const int8_t *w0,
+                               const int8_t *w1, int kc)
+{
+    __m256i h0 = _mm256_setzero_si256(), l0 = h0, h1 = h0, l1 = h0;
+    int k = 0;
+    for (; k + 16 <= kc; k += 16) {
+        __m256i xh = _mm256_loadu_si256((const __m256i *)(const void *)(x.hi + k));
+        __m256i xl = _mm256_loadu_si256((const __m256i *)(const void *)(x.lo + k));
+        __m256i v0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(w0 + k)));
+        __m256i v1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(w1 + k)));
+        h0 = _mm256_add_epi32(h0, _mm256_madd_epi16(xh, v0));
+        l0 = _mm256_add_epi32(l0, _mm256_madd_epi16(xl, v0));
+        h1 = _mm256_add_epi32(h1, _mm256_madd_epi16(xh, v1));
+        l1 = _mm256_add_epi32(l1, _mm256_madd_epi16(xl, v1));
+    }
+    s0[0] = hsum8i(h0) + q8_dot_tail(x.hi, w0, k, kc);
+    s0[1] = hsum8i(l0) + q8_dot_tail(x.lo, w0, k, kc);
+    s1[0] = hsum8i(h1) + q8_dot_tail(x.hi, w1, k, kc);
+    s1[1] = hsum8i(l1) + q8_dot_tail(x.lo, w1, k, kc);
+}
+
+static inline void q8_dots_2x2(int32_t *s, const q8_x *x, const int8_t *w0, const int8_t *w1,
+                               int kc)
+{
+    __m256i h00 = _mm256_setzero_si256(), l00 = h00, h01 = h00, l01 = h00;
+    __m256i h10 = h00, l10 = h00, h11 = h00, l11 = h00;
+    int k = 0;
+    for (; k + 16 <= kc; k += 16) {
+        __m256i v0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(w0 + k)));
+        __m256i v1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(w1 + k)));
+        __m256i xh = _mm256_loadu_si256((const __m256i *)(const void *)(x[0].hi + k));
+        __m256i xl = _mm256_loadu_si256((const __m256i *)(const void *)(x[0].lo + k));
+        h00 = _mm256_add_epi32(h00, _mm256_madd_epi16(xh, v0));
+        l00 = _mm256_add_epi32(l00, _mm256_madd_epi16(xl, v0));
+        h01 = _mm256_add_epi32(h01, _mm256_madd_epi16(xh, v1));
+        l01 = _mm256_add_epi32(l01, _mm256_madd_epi16(xl, v1));
+        xh = _mm256_loadu_si256((const __m256i *)(const void *)(x[1].hi + k));
+        xl = _mm256_loadu_si256((const __m256i *)(const void *)(x[1].lo + k));
+        h10 = _mm256_add_epi32(h10, _mm256_madd_epi16(xh, v0));
+        l10 = _mm256_add_epi32(l10, _mm256_madd_epi16(xl, v0));
+        h11 = _mm256_add_epi32(h11, _mm256_madd_epi16(xh, v1));
+        l11 = _mm256_add_epi32(l11, _mm256_madd_epi16(xl, v1));
+    }
+    /* s: row 0's two w rows at s[0..3], row 1's at s[8..11] (kernels_q8.h's layout) */
+    s[0] = hsum8i(h00) + q8_dot_tail(x[0].hi, w0, k, kc);
+    s[1] = hsum8i(l00) + q8_dot_tail(x[0].lo, w0, k, kc);
+    s[2] = hsum8i(h01) + q8_dot_tail(x[0].hi, w1, k, kc);
+    s[3] = hsum8i(l01) + q8_dot_tail(x[0].lo, w1, k, kc);
+    s[8] = hsum8i(h10) + q8_dot_tail(x[1].hi, w0, k, kc);
+    s[9] = hsum8i(l10) + q8_dot_tail(x[1].lo, w0, k, kc);
+    s[10] = hsum8i(h11) + q8_dot_tail(x[1].hi, w1, k, kc);
+    s[11] = hsum8i(l11) + q8_dot_tail(x[1].lo, w1, k, kc);
+}
+
+static void q8_dots(int32_t s[16], int mb, const q8_x *x, const int8_t *const w[4], int kc)
+{
+    for (int j = 0; j < 4; j += 2) {
+        const int8_t *w0 = w[j], *w1 = w[j + 1];
+        if (mb == 2)
+            q8_dots_2x2(s + j * 2, x, w0, w1, kc);
+        else
+            q8_dots_1x2(s + j * 2, s + j * 2 + 2, x[0], w0, w1, kc);
+    }
+}
+
+#define Q8_LINEAR avx2_q8
+#include "kernels_q8.h"
+
+static void avx2_linear_q8(float *y, int ldy, const float *x, int ldx, const int8_t *w, int ldw,
+                      const float *scale, const float *bias, int M, int N, int K,
+                      int accumulate)
+{
+    avx2_q8(y, ldy, x, ldx, w, ldw, scale, bias, NULL, M, N, K, accumulate);
+}
+
+static void avx2_linear_rows_q8(float *y, int ldy, const float *x, int ldx, const int8_t *w,
+                           int ldw, const float *scale, const float *bias,
+                           const int32_t *rows, int n, int M, int K)
+{
+    avx2_q8(y, ldy, x, ldx, w, ldw, scale, bias, rows, M, n, K, 0);
+}
+
+/* Gathered rows four at a time (each x row against the four, which stay in L1 for the next x
+ * row), then one at a time. Which sum a row gets depends on its place in rows[], never on M,
+ * so a row decodes to the same bits alone, in a beam or in a batch. */
+static void avx2_linear_rows(float *y, int ldy, const float *x, int ldx, const float *w, int ldw,
+                             const float *bias, const int32_t *rows, int n, int M, int K)
+{
+    int j = 0;
+    for (; j + 4 <= n; j += 4) {
+        const float *w0 = w + (long)rows[j] * ldw, *w1 = w + (long)rows[j + 1] * ldw;
+        const float *w2 = w + (long)rows[j + 2] * ldw, *w3 = w + (long)rows[j + 3] * ldw;
+        const __m128 b = bias ? _mm_setr_ps(bias[rows[j]], bias[rows[j + 1]], bias[rows[j + 2]],
+                                            bias[rows[j + 3]])
+                              : _mm_setzero_ps();
+        for (int m = 0; m < M; m++)
+            _mm_storeu_ps(y + (long)m * ldy + j,
+                          _mm_add_ps(dot1x4(x + (long)m * ldx, w0, w1, w2, w3, K), b));
+    }
+    for (; j < n; j++) {
+        const float *wr = w + (long)rows[j] * ldw;
+        for (int m = 0; m < M; m++) {
+            const float *xr = x + (long)m * ldx;
+            __m256 a0 = _mm256_setzero_ps(), a1 = a0;
+            int k = 0;
+            for (; k + 16 <= K; k += 16) {
+                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(xr + k), _mm256_loadu_ps(wr + k), a0);
+                a1 = _mm256_fmadd_ps(_mm256_loadu_ps(xr + k + 8), _mm256_loadu_ps(wr + k + 8), a1);
+            }
+            for (; k + 8 <= K; k += 8)
+                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(xr + k), _mm256_loadu_ps(wr + k), a0);
+            float s = hsum8(_mm256_add_ps(a0, a1)) + dot_tail(xr, wr, k, K);
+            y[(long)m * ldy + j] = bias ? s + bias[rows[j]] : s;
+        }
+    }
+}
+
 const kernels kernels_avx2 = {"avx2+fma", avx2_linear, avx2_weighted_sum, avx2_lstm_gates,
                               avx2_tanh, avx2_additive_scores, avx2_softmax, avx2_log_softmax,
-                              avx2_conv3x3_relu, avx2_maxpool2x2};
+                              avx2_conv3x3_relu, avx2_maxpool2x2, avx2_linear_rows,
+                              avx2_linear_q8, avx2_linear_rows_q8};
 #else
 const kernels kernels_avx2 = {0};   /* built without -mavx2 -mfma: never selected */
 #endif

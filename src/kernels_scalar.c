@@ -1,6 +1,7 @@
 /* Scalar reference kernels (kernels.h): the definition of what every SIMD path must compute,
  * and the kernel set kernels_scalar (any CPU; STELE_KERNELS=scalar). */
 #include "kernels.h"
+#include "kernels_q8.h"
 #include <math.h>
 
 /* Each dot product as 8 partial sums (k mod 8) added pairwise, then the tail: 8 independent
@@ -163,6 +164,45 @@ void ks_maxpool2x2(float *y, int ldy, const float *x, int H, int W, int C)
         }
 }
 
+/* The integer dot products of linear_q8 (kernels_q8.h), the reference for the SIMD ones. */
+static void q8_dots(int32_t s[16], int mb, const q8_x *x, const int8_t *const w[4], int kc)
+{
+    for (int r = 0; r < mb; r++)
+        for (int j = 0; j < 4; j++) {
+            s[(r * 4 + j) * 2] = q8_dot_tail(x[r].hi, w[j], 0, kc);
+            s[(r * 4 + j) * 2 + 1] = q8_dot_tail(x[r].lo, w[j], 0, kc);
+        }
+}
+
+#define Q8_LINEAR scalar_linear_q8
+#include "kernels_q8.h"
+
+void ks_linear_q8(float *y, int ldy, const float *x, int ldx, const int8_t *w, int ldw,
+                  const float *scale, const float *bias, int M, int N, int K, int accumulate)
+{
+    scalar_linear_q8(y, ldy, x, ldx, w, ldw, scale, bias, NULL, M, N, K, accumulate);
+}
+
+void ks_linear_rows_q8(float *y, int ldy, const float *x, int ldx, const int8_t *w, int ldw,
+                       const float *scale, const float *bias, const int32_t *rows, int n, int M,
+                       int K)
+{
+    scalar_linear_q8(y, ldy, x, ldx, w, ldw, scale, bias, rows, M, n, K, 0);
+}
+
+/* The same 8 partial sums as ks_linear, one dot product per (x row, gathered w row). */
+void ks_linear_rows(float *y, int ldy, const float *x, int ldx, const float *w, int ldw,
+                    const float *bias, const int32_t *rows, int n, int M, int K)
+{
+    for (int j = 0; j < n; j++) {
+        const long r = rows[j];
+        for (int m = 0; m < M; m++)
+            ks_linear(y + (long)m * ldy + j, ldy, x + (long)m * ldx, ldx, w + r * ldw, ldw,
+                      bias ? bias + r : 0, 1, 1, K, 0);
+    }
+}
+
 const kernels kernels_scalar = {"scalar", ks_linear, ks_weighted_sum, ks_lstm_gates, ks_tanh,
                                  ks_additive_scores, ks_softmax, ks_log_softmax,
-                                 ks_conv3x3_relu, ks_maxpool2x2};
+                                 ks_conv3x3_relu, ks_maxpool2x2, ks_linear_rows,
+                                 ks_linear_q8, ks_linear_rows_q8};

@@ -3,6 +3,7 @@
  * NaN handling in V8). Must agree with kernels_scalar.c up to float rounding. The kernel set
  * kernels_simd128, the only one of WebAssembly builds. */
 #include "kernels.h"
+#include "kernels_q8.h"
 #ifdef __wasm_simd128__
 #include <math.h>
 #include <wasm_simd128.h>
@@ -69,18 +70,24 @@ static inline float dot_tail(const float *x, const float *w, int k0, int K)
     return s;
 }
 
-static inline void store4(float *y, v128_t s, const float *x, const float *w0, int ldw, int k,
-                          int K, const float *bias, int accumulate)
+/* y[0], y[q], y[2q], y[3q] (w rows w0 + r q ldw) from their four sums s: the k tail, bias,
+ * accumulate. */
+static inline void store4(float *y, v128_t s, const float *x, const float *w0, int ldw, long q,
+                          int k, int K, const float *bias, int accumulate)
 {
+    const long r = q * ldw;
     if (k < K)
-        s = wasm_f32x4_add(s, wasm_f32x4_make(dot_tail(x, w0, k, K), dot_tail(x, w0 + ldw, k, K),
-                                              dot_tail(x, w0 + 2L * ldw, k, K),
-                                              dot_tail(x, w0 + 3L * ldw, k, K)));
+        s = wasm_f32x4_add(s, wasm_f32x4_make(dot_tail(x, w0, k, K), dot_tail(x, w0 + r, k, K),
+                                              dot_tail(x, w0 + 2 * r, k, K),
+                                              dot_tail(x, w0 + 3 * r, k, K)));
     if (bias)
-        s = wasm_f32x4_add(s, wasm_v128_load(bias));
+        s = wasm_f32x4_add(s, wasm_f32x4_make(bias[0], bias[q], bias[2 * q], bias[3 * q]));
     if (accumulate)
-        s = wasm_f32x4_add(s, wasm_v128_load(y));
-    wasm_v128_store(y, s);
+        s = wasm_f32x4_add(s, wasm_f32x4_make(y[0], y[q], y[2 * q], y[3 * q]));
+    y[0] = wasm_f32x4_extract_lane(s, 0);
+    y[q] = wasm_f32x4_extract_lane(s, 1);
+    y[2 * q] = wasm_f32x4_extract_lane(s, 2);
+    y[3 * q] = wasm_f32x4_extract_lane(s, 3);
 }
 
 /* y[0..1] of one x row from its two accumulators: hsum, the k tail, bias, accumulate, in the
@@ -102,11 +109,12 @@ static inline void finish_x2(float *yr, v128_t acc0, v128_t acc1, const float *x
     yr[1] = accumulate ? yr[1] + s1 : s1;
 }
 
-/* One x row against four w rows (M = 1: the GEMV). */
-static void block1x4(float *y0, const float *x0, const float *w, int ldw, const float *bias,
-                     int K, int accumulate)
+/* One x row against the four w rows w + r q ldw, r = 0..3, into y[r q] (M = 1: the GEMV;
+ * simd128_linear says why the rows are q apart). */
+static void block1x4(float *y0, const float *x0, const float *w, int ldw, long q,
+                     const float *bias, int K, int accumulate)
 {
-    const float *w0 = w, *w1 = w + ldw, *w2 = w + 2L * ldw, *w3 = w + 3L * ldw;
+    const float *w0 = w, *w1 = w + q * ldw, *w2 = w + 2 * q * ldw, *w3 = w + 3 * q * ldw;
     v128_t z = wasm_f32x4_splat(0.0f);
     v128_t a0 = z, a1 = z, a2 = z, a3 = z;
     int k = 0;
@@ -117,7 +125,7 @@ static void block1x4(float *y0, const float *x0, const float *w, int ldw, const 
         a2 = MADD(x, wasm_v128_load(w2 + k), a2);
         a3 = MADD(x, wasm_v128_load(w3 + k), a3);
     }
-    store4(y0, hsum4x4(a0, a1, a2, a3), x0, w, ldw, k, K, bias, accumulate);
+    store4(y0, hsum4x4(a0, a1, a2, a3), x0, w, ldw, q, k, K, bias, accumulate);
 }
 
 /* R (1..3, a constant after inlining) x rows against two w rows: the rows block4x2 leaves over.
@@ -186,7 +194,15 @@ static void block4x2(float *y, int ldy, const float *x, int ldx, const float *w,
                   accumulate);
 }
 
-/* M = 1 (a GEMV, memory-bound): four w rows per pass. M > 1: two w rows per pass, held in
+/* M = 1 (a GEMV, memory-bound): four w rows per pass, a quarter of the matrix apart (rows n,
+ * n + q, n + 2q, n + 3q with q = N / 4), so that each of the four read streams runs on through
+ * consecutive rows, one long sequential sweep over a quarter of W, instead of four streams one row
+ * (1-3 KB) long that restart at every block of four adjacent rows. On the 2-core AMD EPYC (Zen 5)
+ * machine, under its neighbours' load (load average 4-7), k_linear alone on the decoder step's
+ * four matrices (14.5 MB) took 0.54-1.21 ms per call with adjacent rows and 0.23-0.40 ms with
+ * strided ones (medians of 15-25 interleaved rounds, 8 runs, scripts/bench/gemv_ab.mjs). Only the
+ * order of the rows changes: every row sums as before, so the bits are the same.
+ * M > 1: two w rows per pass, held in
  * registers while 4 x rows at a time use them (block4x2, then 1..3 left over): W is read once
  * per call however many rows there are, and the compute stays at mul + add per 4 lanes. Every
  * path sums row (m, n) the same way (4 lanes over k, hsum, tail, bias, accumulate), so a row
@@ -196,8 +212,9 @@ static void simd128_linear(float *y, int ldy, const float *x, int ldx, const flo
 {
     const int Nv = N - N % 4;
     if (M == 1) {
-        for (int n = 0; n < Nv; n += 4)
-            block1x4(y + n, x, w + (long)n * ldw, ldw, bias ? bias + n : 0, K, accumulate);
+        const long q = Nv / 4;
+        for (long n = 0; n < q; n++)
+            block1x4(y + n, x, w + n * ldw, ldw, q, bias ? bias + n : 0, K, accumulate);
     } else {
         for (int n = 0; n < Nv; n += 2) {
             const float *wn = w + (long)n * ldw, *bn = bias ? bias + n : 0;
@@ -505,10 +522,158 @@ static void simd128_maxpool2x2(float *y, int ldy, const float *x, int H, int W, 
         }
 }
 
+static inline int32_t hsum4i(v128_t v)
+{
+    return wasm_i32x4_extract_lane(v, 0) + wasm_i32x4_extract_lane(v, 1) +
+           wasm_i32x4_extract_lane(v, 2) + wasm_i32x4_extract_lane(v, 3);
+}
+
+/* linear_q8's integer dots (kernels_q8.h): 8 weights loaded and widened to 16 bits in one
+ * instruction (v128.load8x8_s), multiplied with 8 activation halves and summed in pairs into 4
+ * int32 lanes (i32x4.dot_i16x8_s). Per x row, a hi and a lo accumulator for each w row: with
+ * two x rows, two passes of two w rows keep the live vectors (8 accumulators, 4 x, 2 w) within
+ * the 16 registers V8 has on x86-64. */
+static inline void q8_dots_1x2(int32_t *s0, int32_t *s1, q8_x x, const int8_t *w0,
+                               const int8_t *w1, int kc)
+{
+    v128_t h0 = wasm_i32x4_splat(0), l0 = h0, h1 = h0, l1 = h0;
+    int k = 0;
+    for (; k + 8 <= kc; k += 8) {
+        v128_t xh = wasm_v128_load(x.hi + k), xl = wasm_v128_load(x.lo + k);
+        v128_t v0 = wasm_i16x8_load8x8(w0 + k), v1 = wasm_i16x8_load8x8(w1 + k);
+        h0 = wasm_i32x4_add(h0, wasm_i32x4_dot_i16x8(xh, v0));
+        l0 = wasm_i32x4_add(l0, wasm_i32x4_dot_i16x8(xl, v0));
+        h1 = wasm_i32x4_add(h1, wasm_i32x4_dot_i16x8(xh, v1));
+        l1 = wasm_i32x4_add(l1, wasm_i32x4_dot_i16x8(xl, v1));
+    }
+    s0[0] = hsum4i(h0) + q8_dot_tail(x.hi, w0, k, kc);
+    s0[1] = hsum4i(l0) + q8_dot_tail(x.lo, w0, k, kc);
+    s1[0] = hsum4i(h1) + q8_dot_tail(x.hi, w1, k, kc);
+    s1[1] = hsum4i(l1) + q8_dot_tail(x.lo, w1, k, kc);
+}
+
+static inline void q8_dots_2x2(int32_t *s, const q8_x *x, const int8_t *w0, const int8_t *w1,
+                               int kc)
+{
+    v128_t h00 = wasm_i32x4_splat(0), l00 = h00, h01 = h00, l01 = h00;
+    v128_t h10 = h00, l10 = h00, h11 = h00, l11 = h00;
+    int k = 0;
+    for (; k + 8 <= kc; k += 8) {
+        v128_t v0 = wasm_i16x8_load8x8(w0 + k), v1 = wasm_i16x8_load8x8(w1 + k);
+        v128_t xh = wasm_v128_load(x[0].hi + k), xl = wasm_v128_load(x[0].lo + k);
+        h00 = wasm_i32x4_add(h00, wasm_i32x4_dot_i16x8(xh, v0));
+        l00 = wasm_i32x4_add(l00, wasm_i32x4_dot_i16x8(xl, v0));
+        h01 = wasm_i32x4_add(h01, wasm_i32x4_dot_i16x8(xh, v1));
+        l01 = wasm_i32x4_add(l01, wasm_i32x4_dot_i16x8(xl, v1));
+        xh = wasm_v128_load(x[1].hi + k);
+        xl = wasm_v128_load(x[1].lo + k);
+        h10 = wasm_i32x4_add(h10, wasm_i32x4_dot_i16x8(xh, v0));
+        l10 = wasm_i32x4_add(l10, wasm_i32x4_dot_i16x8(xl, v0));
+        h11 = wasm_i32x4_add(h11, wasm_i32x4_dot_i16x8(xh, v1));
+        l11 = wasm_i32x4_add(l11, wasm_i32x4_dot_i16x8(xl, v1));
+    }
+    s[0] = hsum4i(h00) + q8_dot_tail(x[0].hi, w0, k, kc);
+    s[1] = hsum4i(l00) + q8_dot_tail(x[0].lo, w0, k, kc);
+    s[2] = hsum4i(h01) + q8_dot_tail(x[0].hi, w1, k, kc);
+    s[3] = hsum4i(l01) + q8_dot_tail(x[0].lo, w1, k, kc);
+    s[8] = hsum4i(h10) + q8_dot_tail(x[1].hi, w0, k, kc);
+    s[9] = hsum4i(l10) + q8_dot_tail(x[1].lo, w0, k, kc);
+    s[10] = hsum4i(h11) + q8_dot_tail(x[1].hi, w1, k, kc);
+    s[11] = hsum4i(l11) + q8_dot_tail(x[1].lo, w1, k, kc);
+}
+
+static void q8_dots(int32_t s[16], int mb, const q8_x *x, const int8_t *const w[4], int kc)
+{
+    for (int j = 0; j < 4; j += 2) {
+        const int8_t *w0 = w[j], *w1 = w[j + 1];
+        if (mb == 2)
+            q8_dots_2x2(s + j * 2, x, w0, w1, kc);
+        else
+            q8_dots_1x2(s + j * 2, s + j * 2 + 2, x[0], w0, w1, kc);
+    }
+}
+
+#define Q8_LINEAR simd128_q8
+#include "kernels_q8.h"
+
+static void simd128_linear_q8(float *y, int ldy, const float *x, int ldx, const int8_t *w, int ldw,
+                         const float *scale, const float *bias, int M, int N, int K,
+                         int accumulate)
+{
+    simd128_q8(y, ldy, x, ldx, w, ldw, scale, bias, NULL, M, N, K, accumulate);
+}
+
+static void simd128_linear_rows_q8(float *y, int ldy, const float *x, int ldx, const int8_t *w,
+                              int ldw, const float *scale, const float *bias,
+                              const int32_t *rows, int n, int M, int K)
+{
+    simd128_q8(y, ldy, x, ldx, w, ldw, scale, bias, rows, M, n, K, 0);
+}
+
+/* One x row against four w rows anywhere (block1x4's, or the shortlist's gathered rows): the
+ * four sums, the k tail added after them as store4 does. */
+static inline v128_t dot1x4(const float *x0, const float *w0, const float *w1, const float *w2,
+                            const float *w3, int K)
+{
+    v128_t z = wasm_f32x4_splat(0.0f);
+    v128_t a0 = z, a1 = z, a2 = z, a3 = z;
+    int k = 0;
+    for (; k + 4 <= K; k += 4) {
+        v128_t x = wasm_v128_load(x0 + k);
+        a0 = MADD(x, wasm_v128_load(w0 + k), a0);
+        a1 = MADD(x, wasm_v128_load(w1 + k), a1);
+        a2 = MADD(x, wasm_v128_load(w2 + k), a2);
+        a3 = MADD(x, wasm_v128_load(w3 + k), a3);
+    }
+    v128_t s = hsum4x4(a0, a1, a2, a3);
+    if (k < K)
+        s = wasm_f32x4_add(s, wasm_f32x4_make(dot_tail(x0, w0, k, K), dot_tail(x0, w1, k, K),
+                                              dot_tail(x0, w2, k, K), dot_tail(x0, w3, k, K)));
+    return s;
+}
+
+/* Gathered rows four at a time (block1x4's sums with the rows anywhere: x loaded once for the
+ * four, which stay in cache for the next x row), then one at a time. Which sum a row gets
+ * depends on its place in rows[], never on M: alone, beam and batch rows agree bit for bit. */
+static void simd128_linear_rows(float *y, int ldy, const float *x, int ldx, const float *w,
+                                int ldw, const float *bias, const int32_t *rows, int n, int M,
+                                int K)
+{
+    const v128_t z = wasm_f32x4_splat(0.0f);
+    int j = 0;
+    for (; j + 4 <= n; j += 4) {
+        const float *w0 = w + (long)rows[j] * ldw, *w1 = w + (long)rows[j + 1] * ldw;
+        const float *w2 = w + (long)rows[j + 2] * ldw, *w3 = w + (long)rows[j + 3] * ldw;
+        const v128_t b = bias ? wasm_f32x4_make(bias[rows[j]], bias[rows[j + 1]],
+                                                bias[rows[j + 2]], bias[rows[j + 3]])
+                              : z;
+        for (int m = 0; m < M; m++)
+            wasm_v128_store(y + (long)m * ldy + j,
+                            wasm_f32x4_add(dot1x4(x + (long)m * ldx, w0, w1, w2, w3, K), b));
+    }
+    for (; j < n; j++) {
+        const float *wr = w + (long)rows[j] * ldw;
+        for (int m = 0; m < M; m++) {
+            const float *xr = x + (long)m * ldx;
+            v128_t a0 = z, a1 = z;
+            int k = 0;
+            for (; k + 8 <= K; k += 8) {
+                a0 = MADD(wasm_v128_load(xr + k), wasm_v128_load(wr + k), a0);
+                a1 = MADD(wasm_v128_load(xr + k + 4), wasm_v128_load(wr + k + 4), a1);
+            }
+            for (; k + 4 <= K; k += 4)
+                a0 = MADD(wasm_v128_load(xr + k), wasm_v128_load(wr + k), a0);
+            float s = hsum4(wasm_f32x4_add(a0, a1)) + dot_tail(xr, wr, k, K);
+            y[(long)m * ldy + j] = bias ? s + bias[rows[j]] : s;
+        }
+    }
+}
+
 const kernels kernels_simd128 = {"wasm-simd128", simd128_linear, simd128_weighted_sum,
                                  simd128_lstm_gates, simd128_tanh, simd128_additive_scores,
                                  simd128_softmax, simd128_log_softmax, simd128_conv3x3_relu,
-                                 simd128_maxpool2x2};
+                                 simd128_maxpool2x2, simd128_linear_rows, simd128_linear_q8,
+                                 simd128_linear_rows_q8};
 #else
 typedef int stele_kernels_simd128_unused;   /* ISO C: a translation unit must not be empty */
 #endif

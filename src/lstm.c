@@ -7,14 +7,14 @@ void lstm_run(const kernels *k, float *out, int ldo, float *h_fin, float *c_fin,
               const float *x, int ldx, const lstm_weights *w, int S, int reverse)
 {
     const int H = w->H, G = 4 * w->H;
-    k->linear(gates, G, x, ldx, w->w_ih, w->in, w->bias, S, G, w->in, 0);
+    linear_w(k, gates, G, x, ldx, w->w_ih, w->bias, S, G, w->in, 0);
     memset(c_fin, 0, sizeof(float) * (size_t)H);
     const float *h_prev = NULL;
     for (int i = 0; i < S; i++) {
         int t = reverse ? S - 1 - i : i;
         float *g = gates + (size_t)t * G;
         if (h_prev)   /* from zero states the recurrent term of the first step vanishes */
-            k->linear(g, G, h_prev, H, w->w_hh, H, NULL, 1, G, H, 1);
+            linear_w(k, g, G, h_prev, H, w->w_hh, NULL, 1, G, H, 1);
         float *h = out + (size_t)t * ldo;
         k->lstm_gates(h, c_fin, g, G, 1, H);
         h_prev = h;
@@ -29,8 +29,8 @@ void lstm_cell(const kernels *k, float *h, float *c, float *gates, const float *
                const lstm_weights *w, int M)
 {
     const int H = w->H, G = 4 * w->H;
-    k->linear(gates, G, x, ldx, w->w_ih, w->in, w->bias, M, G, w->in, 0);
-    k->linear(gates, G, h, H, w->w_hh, H, NULL, M, G, H, 1);
+    linear_w(k, gates, G, x, ldx, w->w_ih, w->bias, M, G, w->in, 0);
+    linear_w(k, gates, G, h, H, w->w_hh, NULL, M, G, H, 1);
     k->lstm_gates(h, c, gates, G, M, H);
 }
 
@@ -51,7 +51,7 @@ void encoder_run(float *memory, float *fh, float *fc, const struct stele_model *
     float *gates = emb + (size_t)S * (E + 2 * D);
     float *hb = gates + (size_t)S * 4 * H, *cb = hb + D;
     for (int t = 0; t < S; t++)
-        memcpy(emb + (size_t)t * E, m->src_embed + (size_t)ids[t] * E, sizeof(float) * E);
+        wmat_row(emb + (size_t)t * E, m->src_embed, ids[t], E);
     const float *x = emb;
     int in = E;
     for (int l = 0; l < m->Le; l++) {

@@ -433,6 +433,45 @@ static stele_status bind(struct stele_model *m, const float **out, const char *n
     return bind_dims(m, out, name, want, d1 < 0 ? 1 : 2, err);
 }
 
+/* Binds the weight matrix `name` [d0, d1]: F32 as bind(), or (format version 2) I8 with its
+ * per-row scales `name.scale` F32 [d0], each finite and >= 0 (models/FORMAT.md "Int8 weights").
+ * I8 values are used as they are: every byte is a valid weight in -128..127. */
+static stele_status bind_mat(struct stele_model *m, wmat *out, const char *name, int d0, int d1,
+                             stele_error *err)
+{
+    const st_tensor *t = st_find(m->st, name);
+    memset(out, 0, sizeof *out);
+    out->ld = d1;
+    if (!t || t->dtype != ST_I8)
+        return bind(m, &out->f, name, d0, d1, err);
+    m->bound[t - st_at(m->st, 0)] = 1;
+    if (m->format_version < 2)
+        return stele_fail(err, STELE_ERR_VERSION, "tensor %s is I8: int8 weights need "
+                          "format_version 2 (the file says 1)", name);
+    if (t->ndim != 2 || t->shape[0] != d0 || t->shape[1] != d1) {
+        char got[96], exp[64];
+        const int64_t want[2] = {d0, d1};
+        shape_text(got, sizeof got, t->shape, t->ndim);
+        shape_text(exp, sizeof exp, want, 2);
+        return stele_fail(err, STELE_ERR_SHAPE, "tensor %s has shape %s, the config implies %s",
+                          name, got, exp);
+    }
+    char sname[160];
+    snprintf(sname, sizeof sname, "%s.scale", name);
+    if (!st_find(m->st, sname))
+        return stele_fail(err, STELE_ERR_MISSING, "tensor %s is missing (the row scales of the "
+                          "I8 tensor %s)", sname, name);
+    TRY(bind(m, &out->scale, sname, d0, -1, err));
+    for (int i = 0; i < d0; i++)
+        if (!(out->scale[i] >= 0.0f))
+            return stele_fail(err, STELE_ERR_WEIGHTS, "tensor %s element %d is negative (row "
+                              "scales must be >= 0)", sname, i);
+    out->q = (const int8_t *)(const void *)t->data;
+    out->f = NULL;
+    m->int8 = 1;
+    return STELE_OK;
+}
+
 /* cnn.{i}.weight [Co, Ci, 3, 3] and cnn.{i}.bias [Co]; each weight is copied once into the
  * layout of the conv kernels, [3, 3, Ci, Co] (kernels.h: a tap's output channels contiguous).
  * With encoder.position learned, memory_position.weight [S, D] goes to *position: a caption
@@ -473,9 +512,9 @@ static stele_status bind_lstm(struct stele_model *m, lstm_weights *w, const char
     w->in = in;
     w->H = H;
     snprintf(name, sizeof name, "%s.weight_ih%s", prefix, suffix);
-    TRY(bind(m, &w->w_ih, name, 4 * H, in, err));
+    TRY(bind_mat(m, &w->w_ih, name, 4 * H, in, err));
     snprintf(name, sizeof name, "%s.weight_hh%s", prefix, suffix);
-    TRY(bind(m, &w->w_hh, name, 4 * H, H, err));
+    TRY(bind_mat(m, &w->w_hh, name, 4 * H, H, err));
     snprintf(name, sizeof name, "%s.bias_ih%s", prefix, suffix);
     TRY(bind(m, &b_ih, name, 4 * H, -1, err));
     snprintf(name, sizeof name, "%s.bias_hh%s", prefix, suffix);
@@ -572,10 +611,10 @@ static stele_status bind_all(struct stele_model *m, stele_error *err)
     char prefix[64];
     const int V = m->V, E = m->E, D = m->D, H = m->H, Hd = m->Hd, O = m->O, C = m->C, A = m->A;
     if (!m->cnn)
-        TRY(bind(m, &m->src_embed, "src_embed.weight", V, E, err));
+        TRY(bind_mat(m, &m->src_embed, "src_embed.weight", V, E, err));
     else
         TRY(bind_cnn(m, &m->position, err));
-    TRY(bind(m, &m->tgt_embed, "tgt_embed.weight", V, E, err));
+    TRY(bind_mat(m, &m->tgt_embed, "tgt_embed.weight", V, E, err));
     for (int l = 0; l < m->Le; l++) {
         snprintf(prefix, sizeof prefix, "enc_layers.%d", l);
         TRY(bind_lstm(m, &m->enc[l][0], prefix, "_l0", l ? D : E, H, err));
@@ -585,16 +624,16 @@ static stele_status bind_all(struct stele_model *m, stele_error *err)
     attn_weights *a = &m->attn;
     switch (a->score) {
     case SCORE_GENERAL:
-        TRY(bind(m, &a->linear_in, "attention.linear_in.weight", Hd, D, err));
+        TRY(bind_mat(m, &a->linear_in, "attention.linear_in.weight", Hd, D, err));
         break;
     case SCORE_ADDITIVE:
-        TRY(bind(m, &a->query, "attention.query.weight", A, Hd, err));
-        TRY(bind(m, &a->key_w, "attention.key.weight", A, D, err));
+        TRY(bind_mat(m, &a->query, "attention.query.weight", A, Hd, err));
+        TRY(bind_mat(m, &a->key_w, "attention.key.weight", A, D, err));
         TRY(bind(m, &a->key_b, "attention.key.bias", A, -1, err));
         TRY(bind(m, &a->v, "attention.v.weight", 1, A, err));
         break;
     case SCORE_CONCAT:
-        TRY(bind(m, &a->concat_w, "attention.linear.weight", A, Hd + D, err));
+        TRY(bind_mat(m, &a->concat_w, "attention.linear.weight", A, Hd + D, err));
         TRY(bind(m, &a->v, "attention.v.weight", 1, A, err));
         break;
     default:
@@ -609,21 +648,21 @@ static stele_status bind_all(struct stele_model *m, stele_error *err)
         TRY(bind(m, &m->gate_b, "attention.gate.bias", 1, -1, err));
     }
     if (m->luong) {
-        TRY(bind(m, &m->proj_w, "proj.weight", O, C + Hd, err));
+        TRY(bind_mat(m, &m->proj_w, "proj.weight", O, C + Hd, err));
         m->proj_b = NULL;
     } else {
-        TRY(bind(m, &m->proj_w, "proj.weight", O, Hd + C + E, err));
+        TRY(bind_mat(m, &m->proj_w, "proj.weight", O, Hd + C + E, err));
         TRY(bind(m, &m->proj_b, "proj.bias", O, -1, err));
     }
     if (m->tie_embeddings)
         m->gen_w = m->tgt_embed;
     else
-        TRY(bind(m, &m->gen_w, "generator.weight", V, O, err));
+        TRY(bind_mat(m, &m->gen_w, "generator.weight", V, O, err));
     TRY(bind(m, &m->gen_b, "generator.bias", V, -1, err));
     if (m->bridge_linear) {
-        TRY(bind(m, &m->bridge_h_w, "bridge_h.weight", m->Ld * Hd, D, err));
+        TRY(bind_mat(m, &m->bridge_h_w, "bridge_h.weight", m->Ld * Hd, D, err));
         TRY(bind(m, &m->bridge_h_b, "bridge_h.bias", m->Ld * Hd, -1, err));
-        TRY(bind(m, &m->bridge_c_w, "bridge_c.weight", m->Ld * Hd, D, err));
+        TRY(bind_mat(m, &m->bridge_c_w, "bridge_c.weight", m->Ld * Hd, D, err));
         TRY(bind(m, &m->bridge_c_b, "bridge_c.bias", m->Ld * Hd, -1, err));
     }
     return STELE_OK;
@@ -686,15 +725,18 @@ static stele_status build_info(struct stele_model *m, stele_error *err)
     const char *name = st_meta(m->st, "name");
     sb_put(&b, "{\"name\": ");
     sb_json_string(&b, name ? name : "");
-    sb_put(&b, ", \"format_version\": %d, \"kernels\": \"%s\", \"config\": %s, "
-               "\"search\": {\"len_a\": %.17g, \"len_b\": %.17g",
-           STELE_FORMAT_VERSION, m->kern->name, st_meta(m->st, "config"), m->len_a,
+    sb_put(&b, ", \"format_version\": %d, \"weights\": \"%s\", \"kernels\": \"%s\", "
+               "\"config\": %s, \"search\": {\"len_a\": %.17g, \"len_b\": %.17g",
+           m->format_version, m->int8 ? "int8" : "f32", m->kern->name, st_meta(m->st, "config"), m->len_a,
            m->len_b);
     if (isfinite(m->low_conf_logp))
         sb_put(&b, ", \"low_confidence_logp\": %.17g", m->low_conf_logp);
     if (isfinite(m->low_conf_mean_logp))
         sb_put(&b, ", \"low_confidence_mean_logp\": %.17g", m->low_conf_mean_logp);
     sb_put(&b, "}");
+    if (m->sl.V)   /* the lexical shortlist: its sizes (models/FORMAT.md) */
+        sb_put(&b, ", \"shortlist\": {\"candidates\": %d, \"always\": %d}",
+               (int)m->sl.offsets[m->sl.V], m->sl.n_always);
     long long params = 0, bytes = 0;
     sb_put(&b, ", \"tensors\": {");
     for (size_t i = 0; i < st_count(m->st); i++) {
@@ -705,7 +747,9 @@ static stele_status build_info(struct stele_model *m, stele_error *err)
         sb_json_string(&b, t->name);
         sb_put(&b, ": {\"dtype\": \"%s\", \"shape\": %s, \"bytes\": %zu}",
                st_dtype_name(t->dtype), shape, t->nbytes);
-        if (t->dtype == ST_F32)
+        size_t len = strlen(t->name);   /* an int8 matrix's row scales are not parameters */
+        if ((t->dtype == ST_F32 || t->dtype == ST_I8) &&
+            !(len > 6 && strcmp(t->name + len - 6, ".scale") == 0))
             params += t->numel;
         bytes += (long long)t->nbytes;
     }
@@ -798,6 +842,65 @@ static stele_status load_truecase(struct stele_model *m, stele_error *err)
     return STELE_OK;
 }
 
+/* One I32 tensor of the shortlist, 1-D (want >= 0: of that length), used in place when 4-byte
+ * aligned, else copied. *out NULL when absent. */
+static stele_status bind_i32(struct stele_model *m, const int32_t **out, size_t *n,
+                             const char *name, int64_t want, stele_error *err)
+{
+    const st_tensor *t = st_find(m->st, name);
+    *out = NULL;
+    if (!t)
+        return STELE_OK;
+    m->bound[t - st_at(m->st, 0)] = 1;
+    if (t->dtype != ST_I32)
+        return stele_fail(err, STELE_ERR_DTYPE, "tensor %s has dtype %s, expected I32", name,
+                          st_dtype_name(t->dtype));
+    if (t->ndim != 1 || (want >= 0 && t->shape[0] != want) || t->shape[0] > INT32_MAX) {
+        char got[96];
+        shape_text(got, sizeof got, t->shape, t->ndim);
+        return stele_fail(err, STELE_ERR_SHAPE, "tensor %s has shape %s, expected [%lld]", name,
+                          got, want >= 0 ? (long long)want : (long long)t->shape[0]);
+    }
+    *n = (size_t)t->numel;
+    if (((uintptr_t)t->data & 3u) == 0) {
+        *out = (const int32_t *)(const void *)t->data;
+        return STELE_OK;
+    }
+    float *copy = model_alloc(m, *n);   /* 4-byte elements: the same bytes */
+    if (!copy)
+        return stele_fail(err, STELE_ERR_MEMORY, "out of memory copying tensor %s", name);
+    memcpy(copy, t->data, t->nbytes);
+    *out = (const int32_t *)(const void *)copy;
+    return STELE_OK;
+}
+
+/* The lexical shortlist (optional, translation models): all three tensors or none, checked
+ * (shortlist.h) so that the decoder can index with them blindly. */
+static stele_status load_shortlist(struct stele_model *m, stele_error *err)
+{
+    shortlist *sl = &m->sl;
+    size_t n_off = 0, n_ids = 0, n_always = 0;
+    TRY(bind_i32(m, &sl->offsets, &n_off, "shortlist.offsets", (int64_t)m->V + 1, err));
+    TRY(bind_i32(m, &sl->ids, &n_ids, "shortlist.ids", -1, err));
+    TRY(bind_i32(m, &sl->always, &n_always, "shortlist.always", -1, err));
+    const int have = !!sl->offsets + !!sl->ids + !!sl->always;
+    if (have == 0)
+        return STELE_OK;
+    if (have != 3)
+        return stele_fail(err, STELE_ERR_MISSING, "tensor shortlist.%s is missing (a shortlist "
+                          "has shortlist.offsets, shortlist.ids and shortlist.always)",
+                          !sl->offsets ? "offsets" : !sl->ids ? "ids" : "always");
+    if (n_always > (size_t)m->V)
+        return stele_fail(err, STELE_ERR_SHAPE, "tensor shortlist.always has %zu elements, more "
+                          "than the vocabulary (%d)", n_always, m->V);
+    sl->n_always = (int)n_always;
+    sl->V = m->V;
+    stele_status st = shortlist_check(sl, n_ids, m->eos_id, err);
+    if (st != STELE_OK)
+        sl->V = 0;
+    return st;
+}
+
 /* tokenizer.words (caption models): one word per id, and the special ids' words as the config
  * says (models/FORMAT.md: 0..3 = <pad>, <unk>, <s>, </s> by convention; the config's ids rule). */
 static stele_status load_words(struct stele_model *m, const st_tensor **tok, stele_error *err)
@@ -837,10 +940,11 @@ static stele_status load_into(struct stele_model *m, const uint8_t *bytes, size_
     if (!format || strcmp(format, "stele") != 0)
         return stele_fail(err, STELE_ERR_VERSION, "not a stele model: metadata format is %s%.40s%s",
                     format ? "\"" : "", format ? format : "absent", format ? "\"" : "");
-    if (!version || strcmp(version, "1") != 0)
+    if (!version || (strcmp(version, "1") != 0 && strcmp(version, "2") != 0))
         return stele_fail(err, STELE_ERR_VERSION, "unsupported format_version %s%.40s%s (this build "
-                    "reads 1)", version ? "\"" : "", version ? version : "absent",
+                    "reads 1 and 2)", version ? "\"" : "", version ? version : "absent",
                     version ? "\"" : "");
+    m->format_version = version[0] - '0';
     const char *cfg_text = st_meta(m->st, "config");
     if (!cfg_text)
         return stele_fail(err, STELE_ERR_MISSING, "metadata key config is missing");
@@ -864,6 +968,8 @@ static stele_status load_into(struct stele_model *m, const uint8_t *bytes, size_
     m->bound[tok - st_at(m->st, 0)] = 1;
     if (!m->cnn)
         TRY(load_truecase(m, err));
+    if (m->task == TASK_TRANSLATE)
+        TRY(load_shortlist(m, err));
     TRY(bind_all(m, err));
     /* A tensor this config does not read is refused rather than ignored: it is a misspelt
      * name, or a tensor of another architecture (the config and the weights disagree). */

@@ -7,17 +7,19 @@
 #define STELE_MODEL_H
 #include <stdint.h>
 #include "stele.h"
+#include "kernels.h"
 #include "safetensors.h"
 #include "casing.h"
 #include "sentencepiece.h"
+#include "shortlist.h"
 
 typedef enum { SCORE_NONE, SCORE_DOT, SCORE_GENERAL, SCORE_ADDITIVE, SCORE_CONCAT } attn_score;
 
 /* One LSTM direction / cell: gates = W_ih x + W_hh h + bias, bias = b_ih + b_hh (summed once). */
 typedef struct {
     int in, H;
-    const float *w_ih;     /* [4H, in] */
-    const float *w_hh;     /* [4H, H] */
+    wmat w_ih;             /* [4H, in] */
+    wmat w_hh;             /* [4H, H] */
     const float *bias;     /* [4H] = b_ih + b_hh, owned by the model */
 } lstm_weights;
 
@@ -25,11 +27,11 @@ typedef struct {
 typedef struct {
     attn_score score;
     int Hd, D, A, key_dim;
-    const float *linear_in;    /* general: [Hd, D] */
-    const float *query;        /* additive: [A, Hd] */
-    const float *key_w;        /* additive: [A, D] */
+    wmat linear_in;            /* general: [Hd, D] */
+    wmat query;                /* additive: [A, Hd] */
+    wmat key_w;                /* additive: [A, D] */
     const float *key_b;        /* additive: [A] */
-    const float *concat_w;     /* concat: [A, Hd + D]; columns 0..Hd-1 act on the query */
+    wmat concat_w;             /* concat: [A, Hd + D]; columns 0..Hd-1 act on the query */
     const float *v;            /* additive, concat: [A] */
 } attn_weights;
 
@@ -86,6 +88,7 @@ struct stele_model {
     int luong, gnmt, bridge_linear, tie_embeddings;
     int pad_id, unk_id, bos_id, eos_id;
     model_task task;
+    int format_version;               /* the file's: 1, or 2 (int8 matrices allowed) */
     int cnn;                          /* 1: the encoder is a CNN over an image (conv.h) */
     image_spec image;
     int n_blocks, grid_h, grid_w;     /* CNN blocks; the feature map's size (S = grid_h grid_w) */
@@ -100,14 +103,20 @@ struct stele_model {
     double low_conf_logp;             /* search.low_confidence_logp, or -INFINITY when absent */
     double low_conf_mean_logp;        /* search.low_confidence_mean_logp, or -INFINITY */
     const struct kernels *kern;       /* the kernel set (kernels.h), chosen at load */
-    /* tensors (pointers into the file bytes, or into aligned copies owned by the model) */
-    const float *src_embed, *tgt_embed;              /* [V, E] */
+    /* tensors (pointers into the file bytes, or into aligned copies owned by the model); the
+       matrices (wmat) F32, or int8 with a scale per row (format version 2) */
+    int int8;                                        /* some matrix is int8 */
+    wmat src_embed, tgt_embed;                       /* [V, E] */
     lstm_weights enc[STELE_MAX_LAYERS][2];           /* [layer][direction: 0 fwd, 1 bwd] */
     attn_weights attn;
     lstm_weights dec[STELE_MAX_LAYERS];              /* in: see dec_in() */
-    const float *proj_w, *proj_b;                    /* [O, Hd + C + E] (+ [O]) or [O, C + Hd] */
-    const float *gen_w, *gen_b;                      /* [V, O], [V] */
-    const float *bridge_h_w, *bridge_h_b, *bridge_c_w, *bridge_c_b;   /* [Ld*Hd, D], [Ld*Hd] */
+    wmat proj_w;                                     /* [O, Hd + C + E] or [O, C + Hd] */
+    const float *proj_b;                             /* [O] (bahdanau) or NULL */
+    wmat gen_w;                                      /* [V, O] */
+    const float *gen_b;                              /* [V] */
+    wmat bridge_h_w, bridge_c_w;                     /* [Ld*Hd, D] */
+    const float *bridge_h_b, *bridge_c_b;            /* [Ld*Hd] */
+    shortlist sl;                     /* shortlist.* (optional, text models); sl.V 0 when absent */
     /* ownership */
     uint8_t *owned_bytes;             /* stele_model_load_file's buffer */
     st_file *st;

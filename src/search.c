@@ -27,18 +27,32 @@ static float *attn_row(struct stele_session *s, int t, int r)
     return s->attn_run + ((size_t)t * s->K + r) * s->S;
 }
 
-/* One decoder step over rows 0..n-1 of the current state; logits become log-probabilities.
- * Returns the argmax of row 0's logits (greedy). */
+/* Values per logits row: the sentence's shortlist, or every piece. */
+static int row_width(const struct stele_session *s)
+{
+    return s->sl_n ? s->sl_n : s->m->V;
+}
+
+/* The piece of logits column j (the shortlist maps its columns back to vocabulary ids; they
+ * ascend, so the column order is the id order the ties are broken by). */
+static int column_piece(const struct stele_session *s, int j)
+{
+    return s->sl_n ? s->sl_ids[j] : j;
+}
+
+/* One decoder step over rows 0..n-1 of the current state; logits become log-probabilities
+ * (over the shortlist when there is one). Returns the column of row 0's argmax (greedy). */
 static int step(struct stele_session *s, int t, int n)
 {
     const struct stele_model *m = s->m;
     float *attn = m->attn.score == SCORE_NONE ? NULL : attn_row(s, t, 0);
     decoder_step(s->logits, attn, &s->st[s->cur], &s->w, m, &s->mem, s->y, n);
     double t0 = s->profile ? stele_now() : 0.0;
+    const int nv = row_width(s);
     int arg = 0;
     for (int r = 0; r < n; r++) {
         float *l = s->logits + (size_t)r * m->V;
-        int a = m->kern->log_softmax(l, l, m->V);
+        int a = m->kern->log_softmax(l, l, nv);
         if (r == 0)
             arg = a;
     }
@@ -54,13 +68,13 @@ void greedy_start(struct stele_session *s)
     s->greedy_n = 0;
 }
 
-int greedy_take(struct stele_session *s, int t, int T, int tok, const float *logp_row,
+int greedy_take(struct stele_session *s, int t, int T, int tok, float tok_logp,
                 const float *attn, double alpha, double beta)
 {
     const struct stele_model *m = s->m;
     const int has_attn = m->attn.score != SCORE_NONE;
-    s->greedy_logp += (double)logp_row[tok];
-    s->hyp_lp[s->greedy_n] = logp_row[tok];
+    s->greedy_logp += (double)tok_logp;
+    s->hyp_lp[s->greedy_n] = tok_logp;
     s->hyp_tok[s->greedy_n++] = tok;
     if (has_attn) {
         s->rows[t] = attn;
@@ -101,8 +115,8 @@ void search_greedy(struct stele_session *s, int T, double alpha, double beta)
     greedy_start(s);
     s->y[0] = s->m->bos_id;
     for (int t = 0; t < T; t++) {
-        int tok = step(s, t, 1);
-        int done = greedy_take(s, t, T, tok, s->logits, attn_row(s, t, 0), alpha, beta);
+        int j = step(s, t, 1), tok = column_piece(s, j);
+        int done = greedy_take(s, t, T, tok, s->logits[j], attn_row(s, t, 0), alpha, beta);
         if (s->tracing)
             trace_greedy(s, t, tok, done);
         if (done)
@@ -213,25 +227,30 @@ void search_beam(struct stele_session *s, int T, int K, int N, double alpha, dou
     for (int t = 0; t < T; t++) {
         step(s, t, n);
         double t0 = s->profile ? stele_now() : 0.0;
-        int k2 = (long)n * V < 2L * K ? n * V : 2 * K, count = 0;
+        /* candidates are (row, column) pairs, column j of row r at r * nv + j; a shortlist's
+         * columns ascend with the piece ids, so the tie order (parent, token) is kept */
+        const int nv = row_width(s);
+        int k2 = (long)n * nv < 2L * K ? n * nv : 2 * K, count = 0;
         for (int r = 0; r < n; r++) {
             const float *l = s->logits + (size_t)r * V;
             double base = s->logp[r];
-            for (int tok = 0; tok < V; tok++) {
-                double v = (double)l[tok] + base;
+            for (int j = 0; j < nv; j++) {
+                double v = (double)l[j] + base;
                 if (count < k2 || v > s->cand_val[k2 - 1])
-                    offer(s->cand_val, s->cand_idx, &count, k2, v, (long)r * V + tok);
+                    offer(s->cand_val, s->cand_idx, &count, k2, v, (long)r * nv + j);
             }
         }
         int live = 0;
         for (int i = 0; i < count; i++) {
-            int r = (int)(s->cand_idx[i] / V), tok = (int)(s->cand_idx[i] % V);
+            int r = (int)(s->cand_idx[i] / nv), j = (int)(s->cand_idx[i] % nv);
+            int tok = column_piece(s, j);
+            const float tok_lp = s->logits[(size_t)r * V + j];
             if (tok == eos) {
                 fin_hyp *f = &s->fin[s->n_fin++];
                 f->t = t;
                 f->r = r;
                 f->tok = tok;
-                f->tok_logp = s->logits[(size_t)r * V + tok];
+                f->tok_logp = tok_lp;
                 f->logp = s->cand_val[i];
                 score_finished(s, f, has_attn, alpha, beta);
                 f->node = tracing ? trace_add(s, &nn, r, tok, f->logp, STELE_TRACE_FINISHED) : -1;
@@ -240,7 +259,7 @@ void search_beam(struct stele_session *s, int T, int K, int N, double alpha, dou
             } else if (live < K) {
                 s->live_tok[(size_t)t * s->K + live] = tok;
                 s->live_par[(size_t)t * s->K + live] = r;
-                s->live_lp[(size_t)t * s->K + live] = s->logits[(size_t)r * V + tok];
+                s->live_lp[(size_t)t * s->K + live] = tok_lp;
                 s->parents[live] = r;
                 s->logp_new[live] = s->cand_val[i];
                 if (tracing)

@@ -39,7 +39,12 @@ struct stele_session {
     dec_state st[2];                 /* current and next (beam reordering) */
     int cur;
     dec_work w;
-    float *logits;                   /* [K, V], log-probabilities after log-softmax */
+    float *logits;                   /* [K, V], log-probabilities after log-softmax; with a
+                                        shortlist row k holds sl_n values, for sl_ids' pieces */
+    int32_t *sl_ids;                 /* [V] this sentence's shortlist, ascending (NULL when the
+                                        model has none) */
+    uint8_t *sl_mark;                /* [V] zero flags for shortlist_union */
+    int sl_n;                        /* its size; 0: every piece (no shortlist, or params off) */
     float *attn_run;                 /* [Tmax, K, S]: step t, row r at (t * K + r) * S */
     int32_t *live_tok, *live_par;    /* [Tmax, K]: slot b after step t: token, row of step t */
     float *live_lp;                  /* [Tmax, K]: that token's log-probability */
@@ -92,12 +97,12 @@ struct stele_session {
  * and s->res_attn (the best hypothesis' attention), and sets s->result.n_hyps. */
 void search_greedy(struct stele_session *s, int T, double alpha, double beta);
 /* Greedy search in steps, for callers that run the decoder themselves (batch.c): greedy_start,
- * then per step t greedy_take with the chosen token tok (argmax of logp_row), the step's
- * log-probabilities logp_row [V] and attention attn [S] (kept: it must live in s->attn_run).
+ * then per step t greedy_take with the chosen token tok (the argmax), its log-probability
+ * tok_logp and the step's attention attn [S] (kept: it must live in s->attn_run).
  * Returns 1 when the hypothesis is complete (tok is eos or t + 1 == T): s->hyps[0] is then
  * final and s->result.n_hyps is 1. */
 void greedy_start(struct stele_session *s);
-int greedy_take(struct stele_session *s, int t, int T, int tok, const float *logp_row,
+int greedy_take(struct stele_session *s, int t, int T, int tok, float tok_logp,
                 const float *attn, double alpha, double beta);
 void search_beam(struct stele_session *s, int T, int K, int N, double alpha, double beta);
 
@@ -120,6 +125,9 @@ stele_status session_prepare_protected(struct stele_session *s, const char *text
 stele_status session_check_limits(const stele_limits *limits, stele_error *err);
 stele_status session_check_params(const stele_session *s, const stele_params *p,
                                   stele_error *err);
+/* The shortlist of the source in s->src (params->shortlist and a model with one), set as the
+ * decoder's generator rows (s->w); else sl_n 0 and every row. */
+void session_shortlist(struct stele_session *s, const stele_params *p);
 /* Decoder steps allowed for the current source: floor(len_a * S + len_b), within 1..Tmax. */
 int session_max_steps(const struct stele_session *s, const stele_params *p);
 /* Fills s->result from s->hyps (texts, attention, word alignment) / as an empty translation. */

@@ -29,7 +29,7 @@ const char *stele_status_name(stele_status status)
 
 stele_params stele_default_params(void)
 {
-    stele_params p = {5, 1, 0.2, 0.0, -1.0, -1.0, 0, 1, 1};
+    stele_params p = {5, 1, 0.2, 0.0, -1.0, -1.0, 0, 1, 1, 1};
     return p;
 }
 
@@ -52,7 +52,7 @@ void stele_session_free(stele_session *s)
                     s->fin, s->rows, s->hyps, s->hyp_tok, s->text, s->res_attn, s->src_word,
                     s->tgt_word, s->word_align, s->word_attn, s->trace_nodes, s->trace_start,
                     s->trace_prev, s->norm_text, s->norm_out,
-                    s->spans, s->places, s->span_order, s->tgt_bytes};
+                    s->spans, s->places, s->span_order, s->tgt_bytes, s->sl_ids, s->sl_mark};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
         free(bufs[i]);
     protect_free(s->prot);
@@ -142,6 +142,10 @@ stele_status session_create(const stele_model *m, const stele_limits *limits,
     float *st1 = alloc(dec_state_floats(m, K), sizeof(float), &oom);
     float *wk = alloc(dec_work_floats(m, K), sizeof(float), &oom);
     s->logits = alloc((size_t)K * V, sizeof(float), &oom);
+    if (m->sl.V) {   /* the sentence's shortlist and the flags that build it */
+        s->sl_ids = alloc(V, sizeof(int32_t), &oom);
+        s->sl_mark = alloc(V, 1, &oom);
+    }
     s->attn_run = alloc((size_t)T * K * S, sizeof(float), &oom);
     s->live_tok = alloc((size_t)T * K, sizeof(int32_t), &oom);
     s->live_par = alloc((size_t)T * K, sizeof(int32_t), &oom);
@@ -411,6 +415,15 @@ int session_max_steps(const struct stele_session *s, const stele_params *p)
     return T < 1.0 ? 1 : T > (double)s->Tmax ? s->Tmax : (int)T;
 }
 
+void session_shortlist(struct stele_session *s, const stele_params *p)
+{
+    s->sl_n = p->shortlist && s->sl_ids && s->m->task == TASK_TRANSLATE
+                  ? shortlist_union(s->sl_ids, s->sl_mark, &s->m->sl, s->src, s->S)
+                  : 0;
+    s->w.gen_ids = s->sl_n ? s->sl_ids : NULL;
+    s->w.gen_n = s->sl_n;
+}
+
 /* Runs the search on s->src[0..s->S) (eos included). */
 static void run(struct stele_session *s, const stele_params *p)
 {
@@ -418,6 +431,7 @@ static void run(struct stele_session *s, const stele_params *p)
     session_encode(s);
     if (s->profile)
         s->tim.encoder += stele_now() - t0;
+    session_shortlist(s, p);
     int Tmax = session_max_steps(s, p);
     s->tracing = p->trace != 0;
     s->trace_steps = 0;

@@ -80,7 +80,7 @@ extern "C" {
 #endif
 
 #define STELE_VERSION "0.1.0"
-#define STELE_FORMAT_VERSION 1
+#define STELE_FORMAT_VERSION 2   /* the newest model format this build reads (2: int8 matrices) */
 
 typedef enum {
     STELE_OK = 0,
@@ -148,6 +148,12 @@ typedef struct {
                                   and copied into the output beside the words they stood next to
                                   (attention word alignment). 0: the text goes to the model as
                                   given (scripts/search.py's raw path). stele_translate_ids: off. */
+    int shortlist;             /* 1 (default): when the model has a lexical shortlist
+                                  (models/FORMAT.md), each step scores only the sentence's
+                                  candidate target pieces (the union of its source pieces' lists
+                                  and the always-set): a smaller, faster output layer whose
+                                  softmax runs over that subset. 0: every piece, as without one.
+                                  No effect on a model without a shortlist. */
 } stele_params;
 
 stele_params stele_default_params(void);

@@ -32,7 +32,9 @@ export function explain(code, message) {
 }
 
 export const fmtScore = (x) => (Math.abs(x) < 0.001 && x !== 0 ? x.toExponential(1) : x.toFixed(3));
-export const fmtBytes = (n) => n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(2)} MB` : `${(n / 1024).toFixed(1)} KB`;
+// Decimal units (1 MB = 10^6 bytes), as the README gives model and package sizes, so that the
+// page's "27.52 MB" is the README's 27.5 MB.
+export const fmtBytes = (n) => n >= 1e6 ? `${(n / 1e6).toFixed(2)} MB` : `${(n / 1e3).toFixed(1)} kB`;
 
 // ---------------------------------------------------------------- worker
 

@@ -134,7 +134,7 @@ async function load(slot, model) {
     const i = t.info;
     postMessage({
       type: 'ready', slot, model, ms: performance.now() - t0, defaults: t.defaults, cached: from.cached,
-      info: { name: i.name, parameters: i.parameters, modelBytes: i.modelBytes, kernels: i.kernels,
+      info: { name: i.name, weights: i.weights, parameters: i.parameters, modelBytes: i.modelBytes, kernels: i.kernels,
         vocabSize: i.vocabSize, limits: i.limits, config: i.config, image: i.image, glimpses: i.glimpses,
         answers: i.answers },
       search: i.search,   // the model's search settings, its low-confidence thresholds among them

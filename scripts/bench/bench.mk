@@ -1,8 +1,13 @@
 # Benchmarks (included by the top Makefile): `make bench` = scripts/bench/run.mjs on BENCH_MODEL's
 # test sentences: stele wasm (through the npm package's entry) and native against onnxruntime-web
-# and TF.js (wasm backend), one thread; kernel roofline; build/bench/results.{json,md}.
+# (F32, and int8: scripts/bench/quantize_onnx.py) and TF.js (wasm backend), one thread; stele-wasm
+# on the int8 model (INT8_MODEL=, with and without its shortlist) when that file exists; kernel
+# roofline; build/bench/results.{json,md}.
 #   make bench                           ui-en-fr, all test sentences, 5 repetitions
 #   make bench SENTENCES=50 REPS=1       a quick run; MODEL=path.safetensors GOLDEN=... for others
+#   stele-wasm-workers: a TranslatorPool of WORKERS (default 2) workers on WORKERS_MODEL (default
+#   MODEL), each pass one translateBatch call; ENGINES=stele-wasm,stele-wasm-workers for just those.
+#   Its 1 vs 2 workers alone, JS and native --threads: node scripts/bench/workers.mjs.
 # Captioning section (scripts/bench/caption.mjs; also `make bench-caption` alone): stele-wasm's
 # Captioner vs onnxruntime-web on CAPTION_MODEL's golden-trace images (greedy), conv kernels vs
 # the SIMD128 peak; build/bench/caption.{json,md}. `make bench` runs it when the model exists.
@@ -29,7 +34,7 @@ CAPTION_MODEL_PATH = $(if $(filter %.safetensors,$(CAPTION_MODEL)),$(CAPTION_MOD
 VQA_MODEL ?= scenes-vqa
 VQA_MODEL_PATH = $(if $(filter %.safetensors,$(VQA_MODEL)),$(VQA_MODEL),models/$(VQA_MODEL)/model.safetensors)
 
-.PHONY: bench bench-deps bench-readme bench-caption bench-vqa
+.PHONY: bench bench-deps bench-readme bench-caption bench-vqa bench-gemv
 
 $(BENCH_NPM): package-lock.json
 	npm ci --no-audit --no-fund
@@ -52,6 +57,16 @@ $(BENCH_DIR)/kernels.wasm: scripts/bench/kernels.c src/kernels_simd128.c src/ker
 	NODE_PATH=/usr/share/nodejs $(EMCC) -O3 -msimd128 -std=c11 -Wall -Wextra -Wno-unused-function \
 	    -sSTANDALONE_WASM --no-entry -sALLOW_MEMORY_GROWTH -sTOTAL_STACK=1048576 \
 	    -sEXPORTED_FUNCTIONS=_malloc,_free $(filter %.c,$^) -o $@
+
+# The decoder step's GEMVs alone, A/B (scripts/bench/gemv_ab.mjs): k_linear (build/bench/kernels.wasm),
+# a packed-weight prototype and onnxruntime-web's Gemm on the same shapes.
+$(BENCH_DIR)/gemv_packed.wasm: scripts/bench/gemv_packed.c
+	@mkdir -p $(dir $@)
+	NODE_PATH=/usr/share/nodejs $(EMCC) -O3 -msimd128 -std=c11 -Wall -Wextra -sSTANDALONE_WASM --no-entry \
+	    -sALLOW_MEMORY_GROWTH $< -o $@
+
+bench-gemv: $(BENCH_DIR)/kernels.wasm $(BENCH_DIR)/gemv_packed.wasm
+	node scripts/bench/gemv_ab.mjs
 
 bench: bench-deps
 	MODEL=$(if $(MODEL),$(MODEL),$(BENCH_MODEL)) node scripts/bench/run.mjs

@@ -37,23 +37,37 @@ if (engine !== 'none') {
   const { greedy, beam } = await import('./search.mjs');
   const peers = await import('./peers.mjs');
   let translate;
-  if (engine === 'stele-wasm') {
+  if (engine.endsWith('-workers')) {   // stele-wasm-workers, stele-wasm-int8-workers
+    // a TranslatorPool of MEM_WORKERS workers: threads of this process, so VmHWM counts them
+    const { TranslatorPool } = await import('stele');
+    const t0 = performance.now();
+    const pool = await TranslatorPool.load(modelBytes, { threads: Number(process.env.MEM_WORKERS || 2) });
+    out.load_cold_ms = performance.now() - t0;
+    // the workers' memories are in their threads, out of reach of the hooks above: each
+    // worker's heap once loaded (info), times the workers
+    out.workers_heap_bytes = pool.info.wasmMemoryBytes * pool.threads;
+    translate = async (i, b) => (await pool.translateBatch([texts[i]],
+      { beam: b, nbest: 1, alpha: 0.2, beta: 0, protect: false, normalize: false }))[0];
+  } else if (engine.startsWith('stele-wasm')) {
+    // MODEL is this engine's model file; MEM_STELE_OPTS its extra translate options (run.mjs)
+    const opts = JSON.parse(process.env.MEM_STELE_OPTS || '{}');
     const { Translator } = await import('stele');
     const t0 = performance.now();
     const t = await Translator.load(modelBytes);
     out.load_cold_ms = performance.now() - t0;
-    translate = (i, b) => t.translate(texts[i], { beam: b, nbest: 1, alpha: 0.2, beta: 0, protect: false, normalize: false });
+    translate = (i, b) => t.translate(texts[i], { beam: b, nbest: 1, alpha: 0.2, beta: 0, protect: false, normalize: false, ...opts });
   } else {
     const st = peers.readSafetensors(modelBytes);
     const cfg = st.config;
     const p = { V: cfg.tgt_vocab, eos: cfg.eos_id, bos: cfg.bos_id, alpha: 0.2, beta: 0, nbest: 1,
       lenA: Number(process.env.MEM_LEN_A), lenB: Number(process.env.MEM_LEN_B) };
     let e;
-    if (engine === 'onnxruntime-web') {
+    if (engine.startsWith('onnxruntime-web')) {
       const ort = await import('onnxruntime-web');
       ort.env.wasm.numThreads = 1;
-      const enc = new Uint8Array(fs.readFileSync(path.join(work, 'encoder.onnx')));
-      const dec = new Uint8Array(fs.readFileSync(path.join(work, 'decoder_step.onnx')));
+      const sfx = engine === 'onnxruntime-web-int8' ? '_int8' : '';   // scripts/bench/quantize_onnx.py
+      const enc = new Uint8Array(fs.readFileSync(path.join(work, `encoder${sfx}.onnx`)));
+      const dec = new Uint8Array(fs.readFileSync(path.join(work, `decoder_step${sfx}.onnx`)));
       const t1 = performance.now();
       e = await peers.ortEngine(ort, enc, dec, cfg);
       out.load_cold_ms = performance.now() - t1;
@@ -75,5 +89,6 @@ if (engine !== 'none') {
 // own Node process), while VmHWM belongs to this process's address space.
 const hwm = /VmHWM:\s*(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
 out.peak_rss_mb = (hwm ? Number(hwm[1]) : process.resourceUsage().maxRSS) / 1024;
-out.wasm_heap_mb = [...memories].reduce((s, m) => s + m.buffer.byteLength, 0) / 2 ** 20;
+out.wasm_heap_mb = ([...memories].reduce((s, m) => s + m.buffer.byteLength, 0) + (out.workers_heap_bytes ?? 0)) / 2 ** 20;
+delete out.workers_heap_bytes;
 process.stdout.write(JSON.stringify(out) + '\n');

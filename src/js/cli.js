@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // stele command line (Node, WebAssembly): the native CLI's commands, options and output.
 //   stele translate [-m MODEL] [--beam K] [--nbest N] [--alpha A] [--beta B] [--json] [--align]
-//                   [--batch N] [--no-protect]
+//                   [--batch N] [--no-protect] [--no-shortlist]
 //                   [TEXT...]
 //   stele info [MODEL]
 //   stele info --json [MODEL];  stele models;  stele help | --help | -h;  stele --version
@@ -21,7 +21,7 @@
 // STELE_ERR_TEXT error. A low-confidence result (see lowConfidence in stele.js) ends its line with
 // a tab and "(low confidence)", and has "low_confidence": true in --json, as in src/cli.c.
 import { Translator, Captioner, Answerer, SteleError, DEFAULT_CAPTION_MODEL, DEFAULT_VQA_MODEL } from './stele.js';
-import { DEFAULT_MODEL, shippedModels } from './stele.js';
+import { DEFAULT_MODEL, shippedModels, TranslatorPool, defaultThreads } from './stele.js';
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -54,6 +54,9 @@ translate options [default]:
   --json             one JSON object per input: text, pieces, scores, n-best, attention [off]
   --align            word alignment: target-source word index pairs, 0-based [off]
   --batch N          with --beam 1: decode N inputs at a time, same output, 1..256 [1]
+  --threads N        translate on N threads, same output; 0: one per CPU, 0..256 [1]
+  --no-shortlist     score every target piece, not the model's lexical shortlist [on
+                     when the model has one]
   --                 every later argument is TEXT
 
 Limits per input: 65,536 bytes and 256 pieces (end of sentence included); outputs stop at
@@ -74,7 +77,8 @@ function usage(msg) {
   if (msg) process.stderr.write(`stele: ${msg}\n`);
   process.stderr.write(
     'usage: stele translate [-m MODEL] [--beam K] [--nbest N] [--alpha A] [--beta B] [--batch N]\n' +
-    '                       [--json] [--align] [--no-protect] [--no-normalize] [TEXT...]\n' +
+    '                       [--threads N] [--json] [--align] [--no-protect] [--no-normalize]\n' +
+    '                       [--no-shortlist] [TEXT...]\n' +
     '       stele info [MODEL]\n' +
     '       stele po translate IN.po|IN.pot -o OUT.po [--lang LL] [-m MODEL] [--beam N]\n' +
     '       stele caption [-m MODEL] [--beam K] [--nbest N] [--alpha A] [--beta B]\n' +
@@ -186,14 +190,14 @@ const errorLine = (e, json) => (json ? `{"error":${str(e.code ?? 'STELE_ERR_INTE
 
 // One parser for the three commands, so that an option means the same, and fails with the same
 // message, in each: -m and --json everywhere, the search options (--beam --nbest --alpha --beta)
-// where there is a search, the text options (--align --no-protect --no-normalize --batch) for
+// where there is a search, the text options (--align --no-protect --no-normalize --no-shortlist --batch --threads) for
 // translate. helpText: what --help prints. After the options: at least minArgs arguments (else
 // the usage error fewArgs), and --nbest within --beam when both are given (the model's
-// defaults are checked once it is loaded). Returns { model, json, align, batch, p (the search
+// defaults are checked once it is loaded). Returns { model, json, align, batch, threads, p (the search
 // and text options given: left out, the engine's defaults), nbestSet, rest (the arguments after
 // the options) }, or the exit status after --help (0) or a usage error (2).
 function parseOptions(args, { search = false, text = false, helpText, minArgs = 0, fewArgs }) {
-  const o = { model: undefined, json: false, align: false, batch: 1, p: {}, nbestSet: false, rest: [] };
+  const o = { model: undefined, json: false, align: false, batch: 1, threads: 1, p: {}, nbestSet: false, rest: [] };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--help' || a === '-h') {
@@ -214,10 +218,15 @@ function parseOptions(args, { search = false, text = false, helpText, minArgs = 
     } else if (text && a === '--align') o.align = true;
     else if (text && a === '--no-protect') o.p.protect = false;   // spans go to the model as they are
     else if (text && a === '--no-normalize') o.p.normalize = false;
+    else if (text && a === '--no-shortlist') o.p.shortlist = false;   // every target piece
     else if (text && a === '--batch') {
       const v = Number(args[++i]);
       if (!Number.isInteger(v) || v < 1 || v > 256) return usage('--batch takes an integer in 1..256');
       o.batch = v;
+    } else if (text && a === '--threads') {
+      const v = Number(args[++i]);
+      if (!Number.isInteger(v) || v < 0 || v > 256) return usage('--threads takes an integer in 0..256');
+      o.threads = v;   // 0: one per CPU, resolved by cmdTranslate
     } else if (a === '--') {
       o.rest = args.slice(i + 1);
       break;
@@ -250,7 +259,9 @@ async function cmdTranslate(args) {
   if (typeof o === 'number') return o;
   const { json, align, batch, p } = o;
   if (batch > 1 && p.beam !== 1) return usage('--batch is for greedy search: add --beam 1');
-  const t = await loadModel(Translator, o.model, p);
+  const threads = o.threads === 0 ? Math.min(256, await defaultThreads()) : o.threads;
+  // --threads N > 1: a TranslatorPool, else one Translator
+  const t = threads > 1 ? await loadPool(o.model, p, threads) : await loadModel(Translator, o.model, p);
   if (!t) return 1;
   const d = t.defaults;
   if ((p.nbest ?? d.nbest) > (p.beam ?? d.beam)) {
@@ -259,21 +270,24 @@ async function cmdTranslate(args) {
   }
   let failed = false;
   const maxBytes = t.info.limits.maxTextBytes;
+  const resultLine = (r) => (json ? jsonLine(r, align) : textLine(r, align)) + '\n';
+  const errorOut = (e) => {
+    fail(e);
+    failed = true;
+    return errorLine(e, json) + '\n';
+  };
+  // a stdin line boundedLines did not keep: the error translate() gives such a text
+  const tooLong = (text) => new SteleError('STELE_ERR_LIMIT', `input has ${text.tooLong} bytes, ` +
+    `the session's limit is ${maxBytes} (max_text_bytes)`);
   const one = (text) => {
     let line;
     try {
-      // a stdin line boundedLines did not keep: the error translate() gives such a text
-      if (typeof text !== 'string')
-        throw new SteleError('STELE_ERR_LIMIT', `input has ${text.tooLong} bytes, the session's ` +
-          `limit is ${maxBytes} (max_text_bytes)`);
-      const r = t.translate(text, p);
-      line = json ? jsonLine(r, align) : textLine(r, align);
+      if (typeof text !== 'string') throw tooLong(text);
+      line = resultLine(t.translate(text, p));
     } catch (e) {
-      fail(e);
-      failed = true;
-      line = errorLine(e, json);
+      line = errorOut(e);
     }
-    process.stdout.write(line + '\n');
+    process.stdout.write(line);
   };
   // --batch: 4,096 lines at a time through translateBatch, in input order; a chunk with a line
   // the engine refuses goes one by one, so every line gets what it would get without --batch
@@ -287,21 +301,68 @@ async function cmdTranslate(args) {
     } catch {
       chunk.forEach(one);
     }
-    if (rs) process.stdout.write(rs.map((r) => (json ? jsonLine(r, align) : textLine(r, align)) + '\n').join(''));
+    if (rs) process.stdout.write(rs.map(resultLine).join(''));
     chunk = [];
   };
-  const take = batch > 1 ? (text) => { chunk.push(text); if (chunk.length === 4096) flush(); } : one;
+  // --threads: the same chunks through the pool. A line the engine refuses (the pool's error
+  // names it: index) prints its error where one thread prints it, and the lines around it are
+  // translated again without it; a worker's death ends the command.
+  const poolLines = async (lines) => {
+    let out = '';
+    for (let lo = 0; lo < lines.length;) {
+      let hi = lo;
+      while (hi < lines.length && typeof lines[hi] === 'string') hi++;
+      try {
+        out += (await t.translateBatch(lines.slice(lo, hi), { ...p, batchSize: batch })).map(resultLine).join('');
+        if (hi < lines.length) out += errorOut(tooLong(lines[hi]));
+        lo = hi + 1;
+      } catch (e) {
+        if (!(e instanceof SteleError) || e.index === undefined) throw e;
+        out += await poolLines(lines.slice(lo, lo + e.index));
+        // as one thread reports it: without the pool's "texts[i]: " prefix
+        e.message = e.message.slice(`texts[${e.index}]: `.length);
+        out += errorOut(e);
+        lo += e.index + 1;
+      }
+    }
+    return out;
+  };
+  const flushPool = async () => {
+    const lines = chunk;
+    chunk = [];
+    process.stdout.write(await poolLines(lines));
+  };
+  const collect = (text) => {
+    chunk.push(text);
+    return chunk.length === 4096 && (threads > 1 ? flushPool() : flush());
+  };
+  const take = threads > 1 || batch > 1 ? collect : one;
   try {
     if (o.rest.length) {
-      o.rest.forEach(take);
+      for (const text of o.rest) await take(text);
     } else {
-      for await (const line of boundedLines(process.stdin, maxBytes)) take(line);
+      for await (const line of boundedLines(process.stdin, maxBytes)) await take(line);
     }
-    if (batch > 1) flush();
+    if (threads > 1) await flushPool();
+    else if (batch > 1) flush();
+  } catch (e) {
+    fail(e);
+    failed = true;
   } finally {
     t.dispose();
   }
   return failed ? 1 : 0;
+}
+
+// A TranslatorPool of threads workers on the model -m names, as loadModel; null once the error
+// is printed.
+async function loadPool(model, p, threads) {
+  try {
+    return await TranslatorPool.load(resolveModel(model), { threads, limits: { maxBeam: Math.max(16, p.beam ?? 0) } });
+  } catch (e) {
+    fail(e);
+    return null;
+  }
 }
 
 function help() {
@@ -606,7 +667,7 @@ function infoText(file, t) {
       `glimpses    ${c.glimpses} (1x1 convolutions, hidden ${c.attention.hidden}); features l2-normalised: ${c.l2norm === true ? 'yes' : 'no'}`,
       `classifier  hidden ${c.classifier.hidden}, ${c.answers} answers`,
       `parameters  ${n(j.parameters)} in ${Object.keys(j.tensors).length} tensors (${n(j.tensor_bytes)} bytes; ${dtypes})`,
-      `format      stele ${j.format_version}`,
+      `format      stele ${j.format_version}, ${j.weights} weights`,
       `kernels     ${j.kernels}`,
     ].join('\n') + '\n';
   }
@@ -635,7 +696,9 @@ function infoText(file, t) {
       // any other search metadata a newer exporter writes, as "; key value" (%g as in src/cli.c)
       Object.entries(j.search).filter(([k, v]) => k !== 'len_a' && k !== 'len_b' && typeof v === 'number')
         .map(([k, v]) => `; ${k} ${Number(v.toPrecision(6))}`).join(''),
-    `format      stele ${j.format_version}`,
+    ...(j.shortlist ? [`shortlist   ${n(j.shortlist.always)} target pieces always, ` +
+      `${n(j.shortlist.candidates)} candidates over the source pieces`] : []),
+    `format      stele ${j.format_version}, ${j.weights} weights`,
     `kernels     ${j.kernels}`,
   ].join('\n') + '\n';
 }

@@ -12,18 +12,22 @@ export function modelUrl(name: string): URL;
 /** Node: the models shipped with the package (each folder of models/ with model.safetensors). */
 export function shippedModels(): Promise<{ name: string; path: string; bytes: number }[]>;
 
-/** C status names, plus the JS-only STELE_ERR_DISPOSED and STELE_ERR_NO_SIMD. */
+/** C status names, plus the JS-only STELE_ERR_DISPOSED, STELE_ERR_NO_SIMD and
+ *  STELE_ERR_WORKER (a TranslatorPool worker died). */
 export type SteleErrorCode =
   | 'STELE_ERR_ARGUMENT' | 'STELE_ERR_MEMORY' | 'STELE_ERR_IO' | 'STELE_ERR_HEADER'
   | 'STELE_ERR_DTYPE' | 'STELE_ERR_RANGE' | 'STELE_ERR_SHAPE' | 'STELE_ERR_MISSING'
   | 'STELE_ERR_CONFIG' | 'STELE_ERR_VERSION' | 'STELE_ERR_TOKENIZER' | 'STELE_ERR_TEXT'
   | 'STELE_ERR_LIMIT' | 'STELE_ERR_INTERNAL' | 'STELE_ERR_WEIGHTS' | 'STELE_ERR_DISPOSED'
-  | 'STELE_ERR_NO_SIMD';
+  | 'STELE_ERR_NO_SIMD' | 'STELE_ERR_WORKER';
 
 /** Every engine failure: code is the C status name, message the C message. */
 export class SteleError extends Error {
   readonly name: 'SteleError';
   readonly code: SteleErrorCode;
+  /** TranslatorPool.translateBatch only: the index of the text that failed (its message starts
+   *  "texts[index]: "). */
+  index?: number;
   constructor(code: SteleErrorCode, message: string);
 }
 
@@ -79,6 +83,12 @@ export interface TranslateOptions {
    *  given the input's case pattern; characters outside the vocabulary (emoji, symbols) are
    *  copied into the output beside the words they stood next to. false: the text as given. */
   normalize?: boolean;
+  /** true (default): when the model carries a lexical shortlist (models/FORMAT.md), each step
+   *  scores only the sentence's candidate target pieces (its source pieces' lists and the
+   *  always-set), a smaller and faster output layer whose softmax runs over that subset; the
+   *  output may differ from false (every piece) where the model's choice lies outside it. No
+   *  effect on a model without a shortlist. */
+  shortlist?: boolean;
 }
 
 export interface Hypothesis {
@@ -175,12 +185,17 @@ export interface SearchTrace {
 export interface TranslatorInfo {
   name: string;
   formatVersion: number;
+  /** "f32", or "int8": matrices stored as int8 with a scale per row (format version 2). */
+  weights: 'f32' | 'int8';
   /** "wasm-simd128" */
   kernels: string;
   /** The model's config metadata (models/FORMAT.md). */
   config: Record<string, unknown>;
   /** low_confidence_logp: the model's low-confidence threshold, when it has one. */
   search: { len_a: number; len_b: number; low_confidence_logp?: number };
+  /** The lexical shortlist's sizes (models/FORMAT.md): ids over all source pieces' lists and
+   *  pieces always in; null for a model without one (the option shortlist then does nothing). */
+  shortlist: { candidates: number; always: number } | null;
   parameters: number;
   tensorBytes: number;
   tensors: Record<string, { dtype: string; shape: number[]; bytes: number }>;
@@ -216,6 +231,54 @@ export class Translator {
    */
   translateBatch(texts: string[], options?: TranslateOptions & { batchSize?: number }): Translation[];
   /** Frees everything; safe to call twice; any other use afterwards throws STELE_ERR_DISPOSED. */
+  dispose(): void;
+  private constructor();
+}
+
+// ---------------------------------------------------------------- all cores
+
+export interface PoolLoadOptions extends LoadOptions {
+  /** Workers, 1..256 (default: defaultThreads(), the core count). */
+  threads?: number;
+}
+
+export interface PoolBatchOptions extends TranslateOptions {
+  /** Each worker's greedy batch, as Translator.translateBatch's (1..256, default 8). */
+  batchSize?: number;
+  /** Texts a worker takes from the queue at a time (default: 4 * batchSize for batched greedy
+   *  search, else 1). */
+  chunkSize?: number;
+}
+
+/** os.availableParallelism() in Node, navigator.hardwareConcurrency in browsers (1 if unknown). */
+export function defaultThreads(): Promise<number>;
+
+/**
+ * Translator.translateBatch on every core: `threads` workers (worker_threads in Node, module
+ * Web Workers in browsers), each with its own wasm instance and copy of the model; the compiled
+ * WebAssembly.Module is shared. Results equal one Translator's, in input order.
+ */
+export class TranslatorPool {
+  /** source and options as Translator.load's, plus threads. The model is read once and copied
+   *  to each worker (each holds its own: memory is about threads x one Translator's). */
+  static load(source?: ModelSource, options?: PoolLoadOptions): Promise<TranslatorPool>;
+  /** Translator.info (the first worker's) plus threads. */
+  readonly info: TranslatorInfo & { threads: number };
+  readonly defaults: { beam: number; nbest: number; alpha: number; beta: number };
+  readonly threads: number;
+  readonly disposed: boolean;
+  /**
+   * Translator.translateBatch(texts, options) on the workers: the same Translation objects, in
+   * input order. Every entry is checked before any work (TypeError for a non-string; SteleError
+   * naming texts[i], with index, for a lone surrogate or more than limits.maxTextBytes bytes). A
+   * text the engine refuses rejects the call with its SteleError: message "texts[i]: ...", index
+   * i (the first in input order). A worker that dies rejects the call with STELE_ERR_WORKER
+   * naming the worker and its texts; the pool then refuses every call (dispose it). Calls on one
+   * pool run one after the other.
+   */
+  translateBatch(texts: string[], options?: PoolBatchOptions): Promise<Translation[]>;
+  /** Stops the workers; a call in flight rejects with STELE_ERR_DISPOSED. Safe to call twice;
+   *  any other use afterwards throws STELE_ERR_DISPOSED. */
   dispose(): void;
   private constructor();
 }
@@ -351,6 +414,7 @@ export interface Answer {
 export interface AnswererInfo {
   name: string;
   formatVersion: number;
+  weights: 'f32' | 'int8';
   kernels: string;
   config: Record<string, unknown>;
   parameters: number;

@@ -496,7 +496,8 @@ class Session {
     const tp = e.copyIn(bytes, true);
     try {
       const r = trapped(() => e.x.stele_wasm_translate(this.ptr, tp, bytes.length, p.beam,
-        p.nbest, p.alpha, p.beta, p.lenA, p.lenB, p.trace ? 1 : 0, p.protect ? 1 : 0, p.normalize, e.err));
+        p.nbest, p.alpha, p.beta, p.lenA, p.lenB, p.trace ? 1 : 0, p.protect ? 1 : 0, p.normalize,
+        p.shortlist, e.err));
       if (!r) throw e.error();
       return readResult(this.model, r);
     } finally {
@@ -553,7 +554,7 @@ class Batch {
       }
       e.onResult = (i, r) => { out[i] = readResult(this.model, r); };
       const st = trapped(() => e.x.stele_wasm_translate_stream(this.ptr, ptrs, lens, n, p.alpha,
-        p.beta, p.lenA, p.lenB, p.protect ? 1 : 0, p.normalize, e.err));
+        p.beta, p.lenA, p.lenB, p.protect ? 1 : 0, p.normalize, p.shortlist, e.err));
       if (st !== 0) throw e.error();
       return out;
     } finally {
@@ -714,7 +715,8 @@ function objOption(v, name, known) {
   return v;
 }
 
-const TRANSLATE_OPTIONS = ['beam', 'nbest', 'alpha', 'beta', 'maxLength', 'trace', 'protect', 'normalize'];
+const TRANSLATE_OPTIONS = ['beam', 'nbest', 'alpha', 'beta', 'maxLength', 'trace', 'protect', 'normalize',
+  'shortlist'];
 const BATCH_OPTIONS = [...TRANSLATE_OPTIONS, 'batchSize'];
 
 // The index of the first unpaired UTF-16 surrogate in s, or -1. TextEncoder would turn it into
@@ -827,6 +829,7 @@ function searchParams(x, session, o) {
     trace: boolOption(o.trace, 'trace', false),
     protect: boolOption(o.protect, 'protect', true),
     normalize: boolOption(o.normalize, 'normalize', true) ? 1 : 0,
+    shortlist: boolOption(o.shortlist, 'shortlist', true) ? 1 : 0,
   };
 }
 
@@ -881,9 +884,11 @@ class LoadedModel {
     return {
       name: j.name,
       formatVersion: j.format_version,
+      weights: j.weights,
       kernels: j.kernels,
       config: j.config,
       search: j.search,
+      shortlist: j.shortlist ?? null,   // { candidates, always } when the model has one
       parameters: j.parameters,
       tensorBytes: j.tensor_bytes,
       tensors: j.tensors,
@@ -968,6 +973,8 @@ export class Translator extends LoadedModel {
    * steps, see index.d.ts; off by default: recording it costs time). normalize (default true: ALL CAPS and
    * Title Case input translated in sentence case and given its case back, characters outside the
    * vocabulary such as emoji copied through; false: the text goes to the model as given).
+   * shortlist (default true: a model with a lexical shortlist scores only the sentence's
+   * candidate pieces at each step, faster; false: every piece; no effect without one).
    * Unknown option keys are
    * refused; a text with a lone UTF-16 surrogate is STELE_ERR_TEXT naming its index (it would become <unk>).
    */
@@ -1293,5 +1300,9 @@ export class Answerer extends LoadedModel {
     };
   }
 }
+
+// What src/js/pool.js (TranslatorPool) shares with this file; not part of the API.
+export const _internal = { readSource, resolveModelName, compileWasm, checkText, objOption, intOption, IS_NODE };
+export { TranslatorPool, defaultThreads } from './pool.js';
 
 export default Translator;

@@ -100,13 +100,14 @@ WASM_EXPORT(stele_wasm_translate)
 const stele_result *stele_wasm_translate(stele_session *session, const char *text, int len,
                                          int beam_size, int nbest, double alpha, double beta,
                                          double len_a, double len_b, int trace, int protect,
-                                         int normalize,
+                                         int normalize, int shortlist,
                                          stele_error *err)
 {
     stele_params p = stele_default_params();
     p.trace = trace;
     p.protect = protect;
     p.normalize = normalize;
+    p.shortlist = shortlist;
     p.beam_size = beam_size;
     p.nbest = nbest;
     p.alpha = alpha;
@@ -180,11 +181,12 @@ WASM_EXPORT(stele_wasm_translate_stream)
 int stele_wasm_translate_stream(stele_batch *batch, const char *const *texts,
                                 const ptrdiff_t *lens, int n, double alpha, double beta,
                                 double len_a, double len_b, int protect, int normalize,
-                                stele_error *err)
+                                int shortlist, stele_error *err)
 {
     stele_params p = stele_default_params();
     p.protect = protect;
     p.normalize = normalize;
+    p.shortlist = shortlist;
     p.beam_size = 1;
     p.nbest = 1;
     p.alpha = alpha;

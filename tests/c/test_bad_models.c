@@ -346,6 +346,145 @@ static void tensor_cases(void) {
     (void)r3;
 }
 
+/* The lexical shortlist (models/FORMAT.md "Lexical shortlist"): three I32 tensors appended to
+ * the base model's data. A valid one loads; each fault is refused with the status and a message
+ * naming the tensor and the element. */
+#define SL_MAX 128
+typedef struct {
+    int32_t off[SL_MAX], ids[SL_MAX], always[SL_MAX];
+    int n_off, n_ids, n_always;
+    const char *ids_dtype;   /* "I32" unless set */
+    const char *off_shape;   /* "[n_off]" unless set */
+    int omit;                /* 1, 2, 3: leave out offsets, ids, always */
+} sl_spec;
+
+static uint8_t *sl_file(const sl_spec *sp, size_t *size) {
+    size_t data = base_size - 8 - base_hlen, pad = (8 - data % 8) % 8;
+    const int32_t *arr[3] = {sp->off, sp->ids, sp->always};
+    const int cnt[3] = {sp->n_off, sp->n_ids, sp->n_always};
+    const char *names[3] = {"shortlist.offsets", "shortlist.ids", "shortlist.always"};
+    char raw[3][200], shape[64];
+    edit ed[3];
+    int ne = 0;
+    size_t at = data + pad;
+    for (int i = 0; i < 3; i++) {
+        snprintf(shape, sizeof shape, "[%d]", cnt[i]);
+        snprintf(raw[i], sizeof raw[i], "{\"dtype\":\"%s\",\"shape\":%s,\"data_offsets\":[%zu,%zu]}",
+                 i == 1 && sp->ids_dtype ? sp->ids_dtype : "I32",
+                 i == 0 && sp->off_shape ? sp->off_shape : shape, at, at + 4 * (size_t)cnt[i]);
+        at += 4 * (size_t)cnt[i];
+        if (sp->omit != i + 1) ed[ne++] = (edit){names[i], raw[i]};
+    }
+    sb h = {0};
+    ser(&h, base_header, "", ed, ne);
+    size_t hl = strlen(h.b), hp = (hl + 7) / 8 * 8;
+    *size = 8 + hp + at;
+    uint8_t *b = calloc(*size, 1);
+    set_len(b, hp);
+    memcpy(b + 8, h.b, hl);
+    memset(b + 8 + hl, ' ', hp - hl);
+    memcpy(b + 8 + hp, base + 8 + base_hlen, data);
+    size_t w = 8 + hp + data + pad;
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < cnt[i]; j++, w += 4)
+            for (int k = 0; k < 4; k++) b[w + k] = (uint8_t)((uint32_t)arr[i][j] >> (8 * k));
+    free(h.b);
+    return b;
+}
+
+static void run_sl(const char *name, stele_status want, const char *text, const sl_spec *sp) {
+    size_t size;
+    uint8_t *b = sl_file(sp, &size);
+    want_text = text;
+    run(name, want, b, size);
+    free(b);
+}
+
+static void shortlist_cases(void) {
+    const json_value *shape = json_get(json_get(base_header, "src_embed.weight"), "shape");
+    double Vd = 0;
+    json_number(json_at(shape, 0), &Vd);
+    const int V = (int)Vd;
+    CHECK(V >= 8 && V + 1 <= SL_MAX, "shortlist cases: V %d outside 8..%d", V, SL_MAX - 1);
+    if (V < 8 || V + 1 > SL_MAX) return;
+    sl_spec ok = {.n_off = V + 1, .n_ids = V, .n_always = 4};
+    for (int v = 0; v <= V; v++) ok.off[v] = v;   /* piece v: the candidate v */
+    for (int v = 0; v < V; v++) ok.ids[v] = v;
+    for (int i = 0; i < 4; i++) ok.always[i] = i;   /* pad, unk, bos, eos of the tiny models */
+    size_t size;
+    uint8_t *b = sl_file(&ok, &size);
+    stele_model *m = NULL;
+    stele_error err;
+    CHECK(stele_model_load(b, size, &m, &err) == STELE_OK, "valid shortlist refused: %s",
+          err.message);
+    stele_model_free(m);
+    free(b);
+    char msg[128];
+    sl_spec c = ok;
+    c.ids[2] = V;
+    snprintf(msg, sizeof msg, "tensor shortlist.ids element 2 is %d, outside 0..%d", V, V - 1);
+    run_sl("shortlist-id-too-big", STELE_ERR_WEIGHTS, msg, &c);
+    c = ok;
+    c.ids[5] = -1;
+    run_sl("shortlist-id-negative", STELE_ERR_WEIGHTS, "tensor shortlist.ids element 5 is -1", &c);
+    c = ok;
+    c.off[4] = 2;   /* 3 -> 2 -> 5: decreasing */
+    run_sl("shortlist-offsets-decrease", STELE_ERR_WEIGHTS, "tensor shortlist.offsets element 4 is 2",
+           &c);
+    c = ok;
+    c.off[0] = 1;
+    run_sl("shortlist-offsets-start", STELE_ERR_WEIGHTS, "tensor shortlist.offsets element 0 is 1",
+           &c);
+    c = ok;
+    c.off[V] = V - 1;   /* the last id never used */
+    snprintf(msg, sizeof msg, "tensor shortlist.offsets element %d is %d, expected %d", V, V - 1,
+             V);
+    run_sl("shortlist-offsets-end", STELE_ERR_WEIGHTS, msg, &c);
+    c = ok;
+    c.off[V] = V + 5;   /* past the ids */
+    snprintf(msg, sizeof msg, "tensor shortlist.offsets element %d is %d", V, V + 5);
+    run_sl("shortlist-offsets-past-ids", STELE_ERR_WEIGHTS, msg, &c);
+    c = ok;
+    /* piece 1's candidates are 1, 1 (ids 0, 1, 1, 2, 3, ...): not strictly ascending */
+    c.n_ids = V + 1;
+    c.ids[0] = 0;
+    for (int j = 1; j <= V; j++) c.ids[j] = j - 1;
+    c.ids[1] = 1;
+    for (int v = 2; v <= V; v++) c.off[v] = v + 1;
+    run_sl("shortlist-ids-not-ascending", STELE_ERR_WEIGHTS,
+           "tensor shortlist.ids element 2 (1) is not above the one before (1)", &c);
+    c = ok;
+    c.always[1] = V + 3;
+    snprintf(msg, sizeof msg, "tensor shortlist.always element 1 is %d", V + 3);
+    run_sl("shortlist-always-too-big", STELE_ERR_WEIGHTS, msg, &c);
+    c = ok;
+    c.always[2] = 0;
+    run_sl("shortlist-always-not-ascending", STELE_ERR_WEIGHTS,
+           "tensor shortlist.always element 2 (0) is not above", &c);
+    c = ok;
+    c.n_always = 3;   /* 0, 1, 2: no eos (3) */
+    run_sl("shortlist-always-no-eos", STELE_ERR_WEIGHTS, "shortlist.always lacks eos_id 3", &c);
+    c = ok;
+    c.n_off = V;
+    snprintf(msg, sizeof msg, "tensor shortlist.offsets has shape [%d], expected [%d]", V, V + 1);
+    run_sl("shortlist-offsets-length", STELE_ERR_SHAPE, msg, &c);
+    c = ok;
+    char two_d[32];
+    snprintf(two_d, sizeof two_d, "[1,%d]", V + 1);
+    c.off_shape = two_d;
+    run_sl("shortlist-offsets-2d", STELE_ERR_SHAPE, "tensor shortlist.offsets has shape", &c);
+    c = ok;
+    c.ids_dtype = "F32";
+    run_sl("shortlist-ids-f32", STELE_ERR_DTYPE, "tensor shortlist.ids has dtype F32, expected I32",
+           &c);
+    c = ok;
+    c.omit = 3;
+    run_sl("shortlist-no-always", STELE_ERR_MISSING, "tensor shortlist.always is missing", &c);
+    c = ok;
+    c.omit = 1;
+    run_sl("shortlist-no-offsets", STELE_ERR_MISSING, "tensor shortlist.offsets is missing", &c);
+}
+
 /* Non-finite weights (a NaN or an infinity makes every translation garbage): refused at load,
  * naming the tensor and the element. */
 static void weight_cases(void) {
@@ -412,7 +551,7 @@ static void metadata_cases(void) {
     EDIT("metadata-value-number", STELE_ERR_HEADER, {"__metadata__/format_version", "1"});
     EDIT("format-missing", STELE_ERR_VERSION, {"__metadata__/format", NULL});
     EDIT("format-wrong", STELE_ERR_VERSION, {"__metadata__/format", "\"pytorch\""});
-    EDIT("format-version-2", STELE_ERR_VERSION, {"__metadata__/format_version", "\"2\""});
+    EDIT("format-version-3", STELE_ERR_VERSION, {"__metadata__/format_version", "\"3\""});
     EDIT("format-version-missing", STELE_ERR_VERSION, {"__metadata__/format_version", NULL});
     EDIT("format-version-1.0", STELE_ERR_VERSION, {"__metadata__/format_version", "\"1.0\""});
     EDIT("config-missing", STELE_ERR_MISSING, {"__metadata__/config", NULL});
@@ -512,6 +651,39 @@ static void tokenizer_cases(void) {
              se0 - sb0, sb0, se0);
     const edit e2[] = {{"tokenizer.spm", r}, {"src_embed.weight", NULL}};
     run_edits("tokenizer-is-floats", STELE_ERR_TOKENIZER, e2, 2);
+}
+
+/* An int8 model (format version 2, models/FORMAT.md "Int8 weights"): int8 in a version-1 file,
+ * a matrix without its row scales, scales that are not finite, negative or not F32, a matrix of
+ * the wrong shape, int8 where only F32 is read. */
+static void int8_cases(void) {
+    want_text = "int8 weights need format_version 2";
+    EDIT("int8-in-version-1", STELE_ERR_VERSION, {"__metadata__/format_version", "\"1\""});
+    want_text = "tensor attention.query.weight.scale is missing";
+    EDIT("int8-scale-missing", STELE_ERR_MISSING, {"attention.query.weight.scale", NULL});
+    size_t b, e;
+    offsets("attention.query.weight.scale", &b, &e);
+    const float neg = -0.5f, nan_ = NAN;
+    want_text = "tensor attention.query.weight.scale element 2 is negative";
+    run_patched("int8-scale-negative", STELE_ERR_WEIGHTS, 8 + base_hlen + b + 8, &neg, 4);
+    want_text = "tensor attention.query.weight.scale element 0 is NaN";
+    run_patched("int8-scale-nan", STELE_ERR_WEIGHTS, 8 + base_hlen + b, &nan_, 4);
+    want_text = "attention.query.weight.scale has dtype I32";
+    EDIT("int8-scale-i32", STELE_ERR_DTYPE, {"attention.query.weight.scale/dtype", "\"I32\""});
+    const json_value *shape = json_get(json_get(base_header, "attention.query.weight"), "shape");
+    double r = 0, c = 0;
+    json_number(json_at(shape, 0), &r);
+    json_number(json_at(shape, 1), &c);
+    char sh[64];
+    snprintf(sh, sizeof sh, "[%d,%d]", (int)c, (int)r);
+    want_text = "tensor attention.query.weight has shape";
+    EDIT("int8-shape-transposed", STELE_ERR_SHAPE, {"attention.query.weight/shape", sh});
+    offsets("attention.key.bias", &b, &e);
+    char r1[128];
+    snprintf(r1, sizeof r1, "{\"dtype\":\"I8\",\"shape\":[%zu],\"data_offsets\":[%zu,%zu]}",
+             (e - b) / 4, b, b + (e - b) / 4);
+    want_text = "tensor attention.key.bias has dtype I8, expected F32";
+    EDIT("int8-bias", STELE_ERR_DTYPE, {"attention.key.bias", r1});
 }
 
 /* Makes the file at path the base of the cases that follow; 0 when it cannot be read or parsed. */
@@ -768,6 +940,7 @@ int main(int argc, char **argv) {
     metadata_cases();
     config_cases();
     tokenizer_cases();
+    shortlist_cases();
     /* the tiny caption model beside the base (tests/golden/tiny/caption-tiny.safetensors) */
     char cap[1024];
     const char *slash = strrchr(path, '/');
@@ -779,6 +952,10 @@ int main(int argc, char **argv) {
              path);
     CHECK(set_base(cap), "cannot read the vqa base model %s", cap);
     if (base_header) vqa_cases();
+    snprintf(cap, sizeof cap, "%.*sint8-bilstm-additive-bahdanau.safetensors",
+             slash ? (int)(slash - path + 1) : 0, path);
+    CHECK(set_base(cap), "cannot read the int8 base model %s", cap);
+    if (base_header) int8_cases();
     printf("%d malformed models\n", n_cases);
     CHECK(n_cases >= 40, "only %d cases", n_cases);
     json_free(base_header);

@@ -194,7 +194,7 @@ function contrastOf(sel) {
 const TEXTS = '#output .word, #output-none .word, #tint-legend, #tint-legend mark, .uncertain-words, .low-confidence, #compare-why, #compare-label, #out-none .out-label, #out-label';
 
 test('compare with no attention, and the confidence tint', { skip: !HAVE && 'needs models/ui-en-fr and models/ui-en-fr-none' }, async (t) => {
-  await page.goto(`${origin}/`);
+  await page.goto(`${origin}/?weights=f32`);   // the reference is models/ui-en-fr, whatever the default
   await waitReady(page, 'ui-en-fr');
   assert.equal(await page.isChecked('#compare'), false, 'off by default');
   assert.equal(await page.isEnabled('#compare'), true, 'offered for ui-en-fr');
@@ -310,7 +310,7 @@ test('compare with no attention, and the confidence tint', { skip: !HAVE && 'nee
 
   await t.test('a reload with ?compare=1 reads both models from Cache Storage, also offline', async () => {
     const hits = modelHits.length;
-    await page.goto(`${origin}/?compare=1`);
+    await page.goto(`${origin}/?compare=1&weights=f32`);
     await waitReady(page, 'ui-en-fr');
     const s = SENTENCES[2];
     await translate(page, s);
@@ -337,7 +337,7 @@ test('compare with no attention, and the confidence tint', { skip: !HAVE && 'nee
     watch(p2, ' (dark page)');
     try {
       await p2.emulateMedia({ colorScheme: 'dark' });
-      await p2.goto(`${origin}/?compare=1`);
+      await p2.goto(`${origin}/?compare=1&weights=f32`);
       await waitReady(p2, 'ui-en-fr');
       for (const s of [SENTENCES[4], SENTENCES[3]]) {
         await translate(p2, s);

@@ -1,4 +1,60 @@
 // What the e2e tests share (not a test file itself).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { createStaticServer } from '../../scripts/serve.mjs';
+
+// ---------------------------------------------------------------- the browser
+
+/** scripts/serve.mjs on a free port of 127.0.0.1 and Debian's Chromium ($STELE_CHROMIUM) in a
+ *  fresh profile (`name` prefixes its folder; `serviceWorkers: 'block'` lets routes see every
+ *  request). problems collects each request that leaves the origin, and each console or page
+ *  error of a page given to watch(); modelHits each model file the server sent (no query).
+ *  close() ends both and deletes the profile. */
+export async function startBrowser({ name, serviceWorkers = 'allow', viewport = { width: 1100, height: 900 } }) {
+  const problems = [], modelHits = [];
+  const server = createStaticServer();
+  server.on('request', (req) => { if (req.url.includes('.safetensors')) modelHits.push(req.url.split('?')[0]); });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  const profile = mkdtempSync(path.join(tmpdir(), `stele-e2e-${name}-`));
+  let context;
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: process.env.STELE_CHROMIUM || '/usr/bin/chromium',
+      headless: true,
+      serviceWorkers,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport,
+    });
+  } catch (e) {
+    server.close();
+    rmSync(profile, { recursive: true, force: true });
+    throw e;
+  }
+  context.on('request', (req) => {
+    const u = req.url();
+    if (!u.startsWith(origin + '/') && !/^(data|blob):/.test(u)) problems.push(`request to another origin: ${u}`);
+  });
+  // Console errors and page errors of p go to problems; `expected(message)` marks those a test
+  // provokes on purpose.
+  const watch = (p, what = '', expected = () => false) => {
+    p.on('console', (m) => {
+      if (m.type() === 'error' && !expected(m)) problems.push(`console error${what}: ${m.text()} (${m.location()?.url ?? ''})`);
+    });
+    p.on('pageerror', (e) => problems.push(`page error${what}: ${e.message}`));
+    return p;
+  };
+  const page = watch(context.pages()[0] ?? await context.newPage());
+  const close = async () => {
+    await context.close();
+    server.close();
+    rmSync(profile, { recursive: true, force: true });
+  };
+  return { origin, context, page, problems, modelHits, watch, close };
+}
 
 // Every element that shows text (own text nodes), visible and enabled, whose colour has less than
 // 4.5:1 contrast (WCAG AA) with the background it sits on; and the body's background luminance.

@@ -9,7 +9,8 @@ typedef struct {
 } shipped;
 
 static const shipped MODELS[] = {{"dates", "build/corpus/dates/test.src"},
-                                 {"ui-en-fr", "build/corpus/ui-en-fr/test.en"}};
+                                 {"ui-en-fr", "build/corpus/ui-en-fr/test.en"},
+                                 {"ui-en-fr-int8", "build/corpus/ui-en-fr/test.en"}};
 
 static void bench(stele_session *s, const char *name, const char *label, char **lines, int n,
                   int beam)

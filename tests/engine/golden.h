@@ -50,7 +50,10 @@ static const char *const TINY_CONFIGS[] = {
     "lstm-additive-luong", "lstm-concat-bahdanau", "lstm-concat-luong", "bilstm-none-bahdanau",
     "bilstm-none-luong", "bilstm-dot-bahdanau", "bilstm-dot-luong", "bilstm-general-bahdanau",
     "bilstm-general-luong", "bilstm-additive-bahdanau", "bilstm-additive-luong",
-    "bilstm-concat-bahdanau", "bilstm-concat-luong", "residual", "gnmt"};
+    "bilstm-concat-bahdanau", "bilstm-concat-luong", "residual", "gnmt",
+    /* int8 matrices (scripts/quantize.py) against the dequantized reference */
+    "int8-bilstm-additive-bahdanau", "int8-bilstm-concat-luong", "int8-lstm-general-bahdanau",
+    "int8-gnmt", "int8-residual"};
 
 /* Index of the first difference of a[0..na) and b[0..nb), or -1 when equal. */
 static int first_diff(const int32_t *a, int na, const int32_t *b, int nb)
@@ -150,6 +153,7 @@ static void note(double *worst, double d, const char *what, const char *name, in
 static stele_params trace_params(const trace_file *t)
 {
     stele_params p = stele_default_params();
+    p.shortlist = 0;   /* the reference scores every piece (a model may carry a shortlist) */
     p.protect = 0;   /* the reference translates the raw text: no protected spans */
     p.normalize = 0;   /* the reference ran on the raw text (scripts/golden.py) */
     const char *s = st_meta(t->st, "params");

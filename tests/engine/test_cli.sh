@@ -123,6 +123,34 @@ b2=$(printf '%s\n' "$in" $'bad \xff' "the cat" | $STELE translate -m $M --beam 1
 check "--batch with a bad line -> exit 1" 1 $rc2
 [ "$b1" = "$b2" ] || { echo "FAIL cli: --batch with a bad line differs from one by one"; fail=1; }
 $STELE translate -m $M --batch 4 x >/dev/null 2>&1; check "--batch without --beam 1 -> exit 2" 2 $?
+# --threads N: the same lines in the same order as one thread, each line's error included, on
+# 240 lines of 0 to 23 words (lengths shuffled, so the threads finish them out of order), a blank
+# line, invalid UTF-8 and a line over the byte limit among them. One by one every sentence is
+# decoded alone, so even --json is byte for byte the same; with --batch the slices change which
+# sentences share a batch, so (as for --batch above) translations and alignments only.
+thtmp=$(mktemp -d)
+words=(the dog cat open close box file save document window new folder delete selected)
+th_in=$(for i in $(seq 0 239); do n=$(( (i * 7919) % 24 )); l=""
+    for j in $(seq 1 $n); do l+="${words[$(( (i + j * 5) % ${#words[@]} ))]} "; done
+    echo "${l% }"; [ $i = 60 ] && printf 'bad \xff\n'; [ $i = 120 ] && head -c 70000 /dev/zero | tr '\0' a && echo
+    done)
+for opts in "--json" "--beam 1 --json" "--beam 1 --align --batch 4"; do
+    t1=$(printf '%s\n' "$th_in" | $STELE translate -m $M $opts 2>$thtmp/err1); rc1=$?
+    for th in 2 3; do
+        t2=$(printf '%s\n' "$th_in" | $STELE translate -m $M $opts --threads $th 2>$thtmp/err2); rc2=$?
+        check "--threads $th $opts (a bad line -> exit 1)" 1 $rc2
+        [ $rc1 = 1 ] && [ "$t1" = "$t2" ] && [ "$(printf '%s\n' "$t2" | wc -l)" = 242 ] \
+            || { echo "FAIL cli: --threads $th $opts output differs from one thread"; fail=1; }
+        cmp -s $thtmp/err1 $thtmp/err2 || { echo "FAIL cli: --threads $th $opts: stderr differs"; fail=1; }
+    done
+done
+t1=$($STELE translate -m $M "the dog" "open the box"); t2=$($STELE translate -m $M --threads 0 "the dog" "open the box"); rc=$?
+check "--threads 0 (one per CPU), TEXT arguments" 0 $rc
+[ "$t1" = "$t2" ] || { echo "FAIL cli: --threads 0 differs"; fail=1; }
+rm -rf $thtmp
+for bad in 257 -1 1.5 x; do
+    $STELE translate -m $M --threads $bad x >/dev/null 2>&1; check "--threads $bad -> exit 2" 2 $?
+done
 # Low confidence (search.low_confidence_logp): copies of $M with the threshold at 0 (every
 # non-empty output has logp < 0: flagged), at -1e6 (nothing flagged) and at 1 (refused).
 lc=$(mktemp -d)

@@ -241,8 +241,8 @@ int main(void)
     expect("bad config (not JSON)",
            load_edited(bytes, n, "\"config\":\"{", "\"config\":\"[", &err), STELE_ERR_CONFIG,
            &err);
-    expect("format_version 2",
-           load_edited(bytes, n, "\"format_version\":\"1\"", "\"format_version\":\"2\"", &err),
+    expect("format_version 3",
+           load_edited(bytes, n, "\"format_version\":\"1\"", "\"format_version\":\"3\"", &err),
            STELE_ERR_VERSION, &err);
     expect("format not stele", load_edited(bytes, n, "\"stele\"", "\"steel\"", &err),
            STELE_ERR_VERSION, &err);

@@ -31,7 +31,7 @@ static double maxdiff(const float *a, const float *b, int n)
 }
 
 static int failures;
-static double worst[10];
+static double worst[11];
 static const kernels *KS;   /* the set under test */
 static void check(int which, const char *what, double d, double tol, int a, int b, int c)
 {
@@ -41,6 +41,98 @@ static void check(int which, const char *what, double d, double tol, int a, int 
         printf("FAIL %s (%d, %d, %d): max abs diff %.3g > %.3g\n", what, a, b, c, d, tol);
         failures++;
     }
+}
+
+/* linear_q8 (int8 weights, kernels.h): the set's against the scalar one (the same integer sums
+ * and float operations: equal up to the contraction of a multiply-add), and the scalar one against
+ * its meaning, x times the dequantized weights in double, within the bound of the activation's
+ * 31-bit rounding (sum_k |w[n, k]| xs / 2) plus float rounding. K beyond Q8_CHUNK crosses chunks;
+ * M beyond 8 crosses the blocks of x rows; a row of zeros (xs = 0) and a zero scale are
+ * included. */
+static void test_q8(float *x, float *y1, float *y2, float *b)
+{
+    enum { MAXM = 17, MAXN = 70, MAXK = 600 };
+    static int8_t q[MAXN * (MAXK + 5)];
+    static float scale[MAXN];
+    static double ref[MAXM * (MAXN + 2)];
+    static const int Ms[] = {1, 2, 3, 5, 6, 9, 17}, Ns[] = {1, 3, 4, 7, 33, 64};
+    static const int Ks[] = {1, 7, 8, 15, 16, 17, 100, 256, 257, 600};
+    double worst_meaning = 0;
+    for (size_t mi = 0; mi < sizeof Ms / sizeof *Ms; mi++)
+        for (size_t ni = 0; ni < sizeof Ns / sizeof *Ns; ni++)
+            for (size_t ki = 0; ki < sizeof Ks / sizeof *Ks; ki++)
+                for (int acc = 0; acc < 2; acc++) {
+                    int M = Ms[mi], N = Ns[ni], K = Ks[ki], ldx = K + 3, ldw = K + 5, ldy = N + 2;
+                    fill(x, M * ldx);
+                    if (M > 2)
+                        memset(x + 2 * ldx, 0, sizeof(float) * K);   /* xs = 0 */
+                    for (int i = 0; i < N * ldw; i++)
+                        q[i] = (int8_t)((int)(frand() * 64.0f));   /* -128..127 */
+                    for (int n = 0; n < N; n++)
+                        scale[n] = n == 2 ? 0.0f : (frand() + 2.5f) * 0.01f;
+                    fill(b, N);
+                    fill(y1, M * ldy);
+                    memcpy(y2, y1, sizeof(float) * M * ldy);
+                    const float *bias = (K & 1) ? b : NULL;
+                    for (int m = 0; m < M; m++)
+                        for (int n = 0; n < N; n++) {
+                            double s = (acc ? y1[m * ldy + n] : 0.0) + (bias ? bias[n] : 0.0);
+                            for (int k = 0; k < K; k++)
+                                s += (double)x[m * ldx + k] * ((float)q[n * ldw + k] * scale[n]);
+                            ref[m * ldy + n] = s;
+                        }
+                    KS->linear_q8(y1, ldy, x, ldx, q, ldw, scale, bias, M, N, K, acc);
+                    ks_linear_q8(y2, ldy, x, ldx, q, ldw, scale, bias, M, N, K, acc);
+                    check(10, "linear_q8", maxdiff(y1, y2, M * ldy), 1e-5 * (1 + K / 16.0), M, N,
+                          K);
+                    for (int m = 0; m < M; m++) {
+                        float amax = 0;
+                        for (int k = 0; k < K; k++)
+                            amax = fabsf(x[m * ldx + k]) > amax ? fabsf(x[m * ldx + k]) : amax;
+                        for (int n = 0; n < N; n++) {
+                            double wsum = 0;
+                            for (int k = 0; k < K; k++)
+                                wsum += fabs((float)q[n * ldw + k] * scale[n]);
+                            double bound = wsum * amax / Q8_XMAX / 2 + 1e-5 * (1 + K / 16.0);
+                            double d = fabs(y2[m * ldy + n] - ref[m * ldy + n]);
+                            worst_meaning = d > worst_meaning ? d : worst_meaning;
+                            if (!(d <= bound)) {
+                                printf("FAIL linear_q8 scalar vs dequantized double (%d, %d, %d) "
+                                       "row %d col %d: %.3g > bound %.3g\n", M, N, K, m, n, d,
+                                       bound);
+                                failures++;
+                            }
+                        }
+                    }
+                }
+    /* linear_rows_q8: gathered rows (repeats, any order) give exactly linear_q8's columns */
+    int32_t rows[40];
+    int rows_bad = 0;
+    for (int K = 7; K <= 600; K += 593) {
+        const int M = 5, N = 64, ldx = K + 3, ldw = K + 5, ldy = N + 2, n = 37;
+        fill(x, M * ldx);
+        for (int i = 0; i < N * ldw; i++)
+            q[i] = (int8_t)((int)(frand() * 64.0f));
+        for (int j = 0; j < N; j++)
+            scale[j] = (frand() + 2.5f) * 0.01f;
+        fill(b, N);
+        for (int j = 0; j < n; j++)
+            rows[j] = (int32_t)((j * 29 + 7) % N);
+        KS->linear_q8(y1, ldy, x, ldx, q, ldw, scale, b, M, N, K, 0);
+        for (int mm = 1; mm <= M; mm += M - 1) {   /* one row alone, then all five */
+            KS->linear_rows_q8(y2, ldy, x, ldx, q, ldw, scale, b, rows, n, mm, K);
+            for (int m = 0; m < mm; m++)
+                for (int j = 0; j < n; j++)
+                    rows_bad += y2[m * ldy + j] != y1[m * ldy + rows[j]];
+        }
+    }
+    if (rows_bad) {
+        printf("FAIL linear_rows_q8: %d outputs differ from linear_q8's columns\n", rows_bad);
+        failures++;
+    }
+    printf("linear_q8: scalar vs dequantized weights in double, max abs diff %.2g (within the "
+           "31-bit activation bound); linear_rows_q8 = linear_q8's columns: %s\n", worst_meaning,
+           rows_bad ? "no" : "yes");
 }
 
 /* conv3x3_relu and maxpool2x2 on sizes that exercise every pixel block (the 6- and 4-pixel
@@ -149,6 +241,38 @@ static void test_set(void)
                     ks_linear(y2, ldy, x, ldx, w, ldw, bias, M, N, K, acc);
                     check(0, "linear", maxdiff(y1, y2, M * ldy), 1e-4 * (1 + K / 16.0), M, N, K);
                 }
+    /* linear_rows: gathered rows (the shortlist's generator) against the scalar set, and each
+     * (row, x row) the same bits whatever M is (alone, beam and batch rows must agree) */
+    const unsigned rng_saved = rng;   /* the later tests keep the random inputs they had */
+    static const int Rs[] = {1, 2, 5};
+    static const int RK[] = {1, 7, 8, 15, 16, 17, 31, 32, 33, 100, 256};
+    int32_t rows[40];
+    for (size_t mi = 0; mi < sizeof Rs / sizeof *Rs; mi++)
+        for (size_t ki = 0; ki < sizeof RK / sizeof *RK; ki++)
+            for (int nr = 1; nr <= 40; nr += 13) {
+                int M = Rs[mi], K = RK[ki], N = 64, ldx = K + 3, ldw = K + 1, ldy = nr + 2;
+                fill(x, M * ldx);
+                fill(w, N * ldw);
+                fill(b, N);
+                for (int j = 0; j < nr; j++)
+                    rows[j] = (int32_t)((j * 37u + (unsigned)K) % (unsigned)N);
+                const float *bias = (nr & 1) ? b : NULL;
+                KS->linear_rows(y1, ldy, x, ldx, w, ldw, bias, rows, nr, M, K);
+                ks_linear_rows(y2, ldy, x, ldx, w, ldw, bias, rows, nr, M, K);
+                double d = 0.0;
+                for (int m = 0; m < M; m++) {
+                    double dm = maxdiff(y1 + m * ldy, y2 + m * ldy, nr);
+                    d = dm > d ? dm : d;
+                    KS->linear_rows(c1, ldy, x + m * ldx, ldx, w, ldw, bias, rows, nr, 1, K);
+                    if (memcmp(c1, y1 + m * ldy, sizeof(float) * nr) != 0) {
+                        printf("FAIL linear_rows (%d, %d, %d): row %d alone differs from M=%d\n",
+                               M, nr, K, m, M);
+                        failures++;
+                    }
+                }
+                check(9, "linear_rows", d, 1e-4 * (1 + K / 16.0), M, nr, K);
+            }
+    rng = rng_saved;
     for (int M = 1; M <= 3; M++)
         for (int S = 1; S <= 40; S += 13)
             for (int N = 1; N <= 80; N += 9) {
@@ -232,10 +356,12 @@ static void test_set(void)
         check(5, "log_softmax vs double", d, 2e-6, n, 0, 0);
     }
     test_conv();
+    test_q8(x, y1, y2, b);
     printf("kernels (%s vs scalar): max abs diff linear %.2g, weighted_sum %.2g, lstm_gates %.2g, "
            "tanh %.2g, additive %.2g, log_softmax %.2g, softmax %.2g, conv3x3_relu %.2g, "
-           "maxpool2x2 %.2g: %s\n", KS->name, worst[0], worst[1], worst[2], worst[3], worst[4],
-           worst[5], worst[6], worst[7], worst[8], failures ? "FAIL" : "ok");
+           "maxpool2x2 %.2g, linear_rows %.2g, linear_q8 %.2g: %s\n", KS->name, worst[0], worst[1],
+           worst[2], worst[3], worst[4], worst[5], worst[6], worst[7], worst[8], worst[9], worst[10],
+           failures ? "FAIL" : "ok");
     free(x); free(w); free(y1); free(y2); free(b); free(c1); free(c2);
 }
 

@@ -9,8 +9,10 @@
  * STELE_SHIPPED_ROOT=DIR reads DIR/models and DIR/tests/golden instead of ./ (default). */
 #include "golden.h"
 
-/* ui-en-fr-none: the single-vector (attention.score "none") baseline of the attention study */
-static const char *const MODELS[] = {"dates", "ui-en-fr", "ui-en-fr-none"};
+/* ui-en-fr-none: the single-vector (attention.score "none") baseline of the attention study;
+ * ui-en-fr-int8: ui-en-fr with int8 matrices (scripts/quantize.py), against its dequantized
+ * reference */
+static const char *const MODELS[] = {"dates", "ui-en-fr", "ui-en-fr-none", "ui-en-fr-int8"};
 
 static int int_list(const json_value *a, int32_t *out, int cap)
 {
@@ -47,6 +49,7 @@ static void check_outputs(const stele_model *m, const char *name, const char *pa
     g.beam_size = 1;
     b.beam_size = 5;
     g.normalize = b.normalize = 0;   /* the goldens are the model's raw outputs */
+    g.shortlist = b.shortlist = 0;   /* over the whole vocabulary, as the reference scores */
     b.nbest = 2;
     char *line = text, *end = text + size;
     while (line < end && (limit <= 0 || n < limit)) {

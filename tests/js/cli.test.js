@@ -91,6 +91,31 @@ test('translate --batch N: the one-by-one lines, in order, in both CLIs', { skip
   }
 });
 
+test('translate --threads N: the one-thread lines and errors, in order, in both CLIs', { skip }, () => {
+  // dates outputs of unequal lengths, a NUL byte (refused by the engine in a worker), a line over
+  // max_text_bytes (refused before), a blank line; one by one, greedy batched, and beam 5 --json
+  const lines = [];
+  for (let i = 0; i < 60; i++) lines.push(i % 3 ? `${(i % 28) + 1} March ${1900 + i}` : `Tuesday, ${(i % 28) + 1} May ${2000 + i}`);
+  lines.splice(17, 0, 'a\u0000b');
+  lines.splice(40, 0, 'é'.repeat(40000), '');
+  const input = lines.join('\n') + '\n';
+  for (const cli of [['node', [CLI]], [NATIVE, []]]) {
+    for (const extra of [['--beam', '1', '--align'], ['--beam', '1', '--batch', '3'], ['--json']]) {
+      const base = [...cli[1], 'translate', '-m', SMALL_MODEL, ...extra];
+      const one = run(cli[0], base, { input });
+      assert.equal(one.status, 1);
+      assert.equal(one.stdout.split('\n').length, lines.length + 1);
+      const n = extra.includes('--batch') ? '2' : '3';
+      const many = run(cli[0], [...base, '--threads', n], { input });
+      assert.equal(many.stdout, one.stdout, `${cli[0]} ${extra.join(' ')} --threads ${n}`);
+      assert.equal(many.stderr, one.stderr, `${cli[0]} ${extra.join(' ')} --threads ${n}: stderr`);
+      assert.equal(many.status, 1);
+    }
+    const args = run(cli[0], [...cli[1], 'translate', '-m', SMALL_MODEL, '--threads', '0', ...INPUTS]);
+    assert.equal(args.stdout, run(cli[0], [...cli[1], 'translate', '-m', SMALL_MODEL, ...INPUTS]).stdout);
+  }
+});
+
 test('stdin lines over max_text_bytes: refused as before, in both CLIs, without buffering them', { skip }, () => {
   // lines of 70,000 bytes (CRLF), exactly 65,536 (+ CR), 65,537, a multi-byte character split
   // across the limit, and short ones around them: the same stdout, stderr and exit code

@@ -49,9 +49,10 @@ const CASES = [
   // the text options: translate only
   [['translate', '-m', SMALL_MODEL, '--batch', '0', 'x'], '--batch takes an integer in 1..256'],
   [['translate', '-m', SMALL_MODEL, '--batch', '4', 'x'], '--batch is for greedy search: add --beam 1'],
-  ...['--align', '--no-protect', '--no-normalize', '--batch'].map((o) => [['caption', '-m', CAPTION, o, 'IMAGE'], 'unknown option']),
+  ...['257', '-1', '1.5', 'x'].map((v) => [['translate', '-m', SMALL_MODEL, '--threads', v, 'x'], '--threads takes an integer in 0..256']),
+  ...['--align', '--no-protect', '--no-normalize', '--no-shortlist', '--batch', '--threads'].map((o) => [['caption', '-m', CAPTION, o, 'IMAGE'], 'unknown option']),
   // ask: neither
-  ...['--beam', '--nbest', '--alpha', '--beta', '--align', '--batch'].map((o) => [['ask', '-m', VQA, o, '2', 'IMAGE', 'q'], 'unknown option']),
+  ...['--beam', '--nbest', '--alpha', '--beta', '--align', '--batch', '--threads'].map((o) => [['ask', '-m', VQA, o, '2', 'IMAGE', 'q'], 'unknown option']),
 ];
 
 test('translate, caption, ask: each usage error with its message, exit 2, in both CLIs', { skip }, () => {

@@ -18,7 +18,7 @@ export const TEST_SPLIT = {
   dates: path.join(ROOT, 'build/corpus/dates/test.src'),
   'ui-en-fr': path.join(ROOT, 'build/corpus/ui-en-fr/test.en'),
 };
-export const SHIPPED = ['dates', 'ui-en-fr'].filter((m) => existsSync(modelPath(m)));
+export const SHIPPED = ['dates', 'ui-en-fr', 'ui-en-fr-int8'].filter((m) => existsSync(modelPath(m)));
 // The small model the API tests run on (any shipped one works; dates is the fastest).
 export const SMALL_MODEL = existsSync(modelPath('dates')) ? modelPath('dates') : modelPath('ui-en-fr');
 

@@ -65,8 +65,9 @@ test('README: npm pack, a fresh npm init -y project, every sh and js block with 
     const info = JSON.parse(pack.stdout)[0];
     assert.equal(info.filename, `stele-${pkg.version}.tgz`);
     const files = info.files.map((f) => f.path).sort();
-    for (const f of ['dist/stele.wasm', 'src/js/stele.js', 'src/js/cli.js', 'src/js/index.d.ts', 'package.json',
-      'README.md', 'LICENSE', 'LICENSES/GPL-3.0.txt', 'models/ui-en-fr/model.safetensors', 'models/dates/model.safetensors'])
+    for (const f of ['dist/stele.wasm', 'src/js/stele.js', 'src/js/cli.js', 'src/js/pool.js', 'src/js/pool_worker.js',
+      'src/js/index.d.ts', 'package.json', 'README.md', 'LICENSE', 'LICENSES/GPL-3.0.txt',
+      'models/ui-en-fr/model.safetensors', 'models/ui-en-fr-int8/model.safetensors', 'models/dates/model.safetensors'])
       assert.ok(files.includes(f), `${f} in the tarball (${files.join(', ')})`);
     console.log(`dist/stele.wasm: ${statSync(WASM).size} bytes; ${info.filename}: ${statSync(path.join(tmp, info.filename)).size} ` +
       `bytes (unpacked ${info.unpackedSize}, ${files.length} files)`);

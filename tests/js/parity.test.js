@@ -24,12 +24,13 @@ for (const name of SHIPPED) {
   test(`${name}: wasm vs reference outputs (golden)`, { skip: !existsSync(goldenOutputs(name)) && 'no golden outputs yet' }, async () => {
     const t = await Translator.load(modelPath(name), { limits: { maxSourceTokens: 1024, maxTargetTokens: 1024 } });
     const recs = readJsonl(goldenOutputs(name));
-    // protect: false — the reference translated the raw text (no protected spans)
+    // protect: false — the reference translated the raw text (no protected spans); shortlist:
+    // false — it scored every piece (ui-en-fr-int8 carries a shortlist)
     const st = { n: 0, tok: 0, greedy: 0, greedyTie: 0, beam: 0, beamTie: 0, maxGreedy: 0, maxBeam: 0 };
     const failures = [];
     for (const rec of recs) {
       st.n++;
-      const g = t.translate(rec.src, { beam: 1, protect: false, normalize: false });
+      const g = t.translate(rec.src, { beam: 1, protect: false, normalize: false, shortlist: false });
       const srcIds = Array.from(g.sourceIds);
       if (firstDiff(srcIds, rec.src_ids) < 0) st.tok++;
       else failures.push(`${name} ${rec.i}: source ids differ`);
@@ -43,7 +44,7 @@ for (const name of SHIPPED) {
         st.greedyTie++;
         console.log(`excused tie: ${name} sentence ${rec.i} greedy step ${d} (reference gap ${rec.greedy_gaps[d]})`);
       } else failures.push(`${name} ${rec.i}: greedy differs at step ${d}`);
-      const b = t.translate(rec.src, { beam: 5, nbest: 2, protect: false, normalize: false });
+      const b = t.translate(rec.src, { beam: 5, nbest: 2, protect: false, normalize: false, shortlist: false });
       d = firstDiff(Array.from(b.targetIds), rec.beam);
       if (d < 0) {
         st.beam++;
@@ -57,7 +58,7 @@ for (const name of SHIPPED) {
     }
     // batched greedy (translateBatch: a stream of 16 rows): the reference's outputs, by the same
     // rule, and the one-by-one greedy results
-    const batched = t.translateBatch(recs.map((r) => r.src), { beam: 1, batchSize: 16, protect: false, normalize: false });
+    const batched = t.translateBatch(recs.map((r) => r.src), { beam: 1, batchSize: 16, protect: false, normalize: false, shortlist: false });
     let bSame = 0, bTie = 0, bMax = 0;
     recs.forEach((rec, i) => {
       const d = firstDiff(Array.from(batched[i].targetIds), rec.greedy);
