@@ -6,6 +6,8 @@ PY      ?= /usr/bin/python3
 BUILD   ?= build
 CORPUS  := $(BUILD)/corpus
 TRAIN   := $(BUILD)/train
+# the scene CNN pretrained alone, which both image models start from (cnn-pretrain)
+SCENES_CNN := $(TRAIN)/scenes-cnn
 CC      ?= cc
 CLANG   ?= clang
 
@@ -31,10 +33,10 @@ $(CORPUS)/ui-en-fr/test.en: scripts/data/ui_en_fr.py
 	$(PY) scripts/data/ui_en_fr.py --out $(CORPUS)/ui-en-fr --cache $(BUILD)/debcache
 
 # Retrains every shipped model from scratch (one at a time: the machine has 2 cores): dates,
-# ui-en-fr, scenes-caption, then scenes-vqa (whose CNN starts from scenes-caption's); exports
-# them, evaluates them and rewrites their model cards' score tables.
+# ui-en-fr, the pretrained scene CNN, scenes-caption and scenes-vqa (both start from it);
+# exports them, evaluates them and rewrites their model cards' score tables.
 models: setup-train corpus
-	rm -rf $(TRAIN)/dates $(TRAIN)/ui-en-fr $(TRAIN)/scenes-caption
+	rm -rf $(TRAIN)/dates $(TRAIN)/ui-en-fr $(TRAIN)/scenes-caption $(SCENES_CNN)
 	$(MAKE) model-dates model-ui-en-fr model-scenes-caption
 	$(MAKE) models-vqa
 
@@ -201,7 +203,7 @@ $(CORPUS)/scenes/test.npz: scripts/data/scenes.py
 # split's reference outputs and scores together with the engine's goldens
 # (tests/golden/scenes-caption.{outputs.jsonl,trace.safetensors}), and the model card.
 .PHONY: model-scenes-caption export-scenes-caption card-scenes-caption golden-caption
-model-scenes-caption: $(CORPUS)/scenes/test.npz
+model-scenes-caption: $(CORPUS)/scenes/test.npz $(SCENES_CNN)/cnn.pt
 	$(PY) scripts/train_caption.py --config scripts/configs/scenes-caption.json --corpus $(CORPUS)/scenes \
 	    --out $(TRAIN)/scenes-caption $(if $(DEVICE),--device $(DEVICE)) $(TRAIN_ARGS)
 	$(MAKE) export-scenes-caption TRAIN_DIR=$(TRAIN)/scenes-caption
@@ -234,11 +236,22 @@ corpus: $(CORPUS)/scenes-vqa/test.jsonl
 $(CORPUS)/scenes-vqa/test.jsonl: scripts/data/scenes_vqa.py $(CORPUS)/scenes/test.npz
 	$(PY) scripts/data/scenes_vqa.py --scenes $(CORPUS)/scenes --out $(CORPUS)/scenes-vqa
 
+# The scene CNN [32, 64, 128] pretrained as a per-location item classifier on fresh scenes of
+# Fashion-MNIST training images [0, 55000) (scripts/pretrain_cnn.py; its dev/test item accuracy
+# in pretrain.json). The malloc settings keep glibc from returning and re-faulting the conv
+# buffers every batch (2x faster on 1 thread here).
+PRETRAIN_ENV := MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=4000000000 \
+    MALLOC_TOP_PAD_=536870912
+.PHONY: cnn-pretrain
+cnn-pretrain: $(SCENES_CNN)/cnn.pt
+$(SCENES_CNN)/cnn.pt: scripts/pretrain_cnn.py $(CORPUS)/scenes/test.npz
+	$(PRETRAIN_ENV) $(PY) scripts/pretrain_cnn.py --channels 32,64,128 --scenes $(CORPUS)/scenes \
+	    --out $(SCENES_CNN) --steps 6000 --eval-every 1500
+
 # The VQA model (attention, with a learned position table) and its no-attention baseline: trained
-# one after the other, both with the CNN initialised from models/scenes-caption and fine-tuned
-# (the attention model's position table starts from the caption model's); exported, evaluated
-# (scores.json + card, with the hand-written NOTES.md), and its goldens. The feature cache is
-# used only by configs that freeze the CNN (train.freeze_cnn).
+# one after the other, both on the pretrained scene CNN ($(SCENES_CNN)/cnn.pt), frozen (its
+# features computed once into the feature cache, which the baseline reuses); exported, evaluated
+# (scores.json + card, with the hand-written NOTES.md), and its goldens.
 .PHONY: models-vqa vqa-train vqa-export vqa-eval vqa-golden
 VQA_FLAGS ?= --threads 1
 VQA_DIR   := models/scenes-vqa
@@ -246,7 +259,7 @@ VQA_FEATS := $(TRAIN)/scenes-vqa-features
 
 models-vqa: vqa-train vqa-export vqa-eval vqa-golden
 
-vqa-train: corpus models/scenes-caption/model.safetensors
+vqa-train: corpus $(SCENES_CNN)/cnn.pt
 	$(PY) scripts/train_vqa.py --config scripts/configs/scenes-vqa.json --corpus $(CORPUS)/scenes-vqa \
 	    --scenes $(CORPUS)/scenes --out $(TRAIN)/scenes-vqa --feature-cache $(VQA_FEATS) $(VQA_FLAGS)
 	$(PY) scripts/train_vqa.py --config scripts/configs/scenes-vqa-baseline.json \
@@ -256,13 +269,15 @@ vqa-train: corpus models/scenes-caption/model.safetensors
 vqa-export:
 	$(PY) scripts/export_vqa.py --train $(TRAIN)/scenes-vqa --baseline-train $(TRAIN)/scenes-vqa-baseline \
 	    --corpus $(CORPUS)/scenes-vqa --scenes-info $(CORPUS)/scenes/packages.json --out $(VQA_DIR)
+	install -m 644 $(SCENES_CNN)/pretrain.json $(VQA_DIR)/cnn-pretrain.json
 
 vqa-eval:
 	$(PY) scripts/evaluate_vqa.py --model $(VQA_DIR)/model.safetensors \
 	    --baseline $(TRAIN)/scenes-vqa-baseline/best.pt --corpus $(CORPUS)/scenes-vqa \
 	    --scenes $(CORPUS)/scenes --splits dev test --out $(VQA_DIR)/scores.json \
 	    --card $(VQA_DIR)/README.md --train-json $(VQA_DIR)/train.json \
-	    $(if $(wildcard $(VQA_DIR)/NOTES.md),--notes $(VQA_DIR)/NOTES.md)
+	    $(if $(wildcard $(VQA_DIR)/NOTES.md),--notes $(VQA_DIR)/NOTES.md) \
+	    $(if $(wildcard $(VQA_DIR)/cnn-pretrain.json),--cnn-pretrain $(VQA_DIR)/cnn-pretrain.json)
 
 # `make golden` also rewrites the tiny VQA models (with and without the position table) + traces
 # and the shipped VQA goldens.

@@ -123,7 +123,8 @@ def same_cnn(model_path, other_path):
     return bool(keys) and all(k in b and np.array_equal(a[k], b[k]) for k in keys)
 
 
-def card(path, scores, train, baseline_train, cfg, cnn_source=None, notes=None):
+def card(path, scores, train, baseline_train, cfg, cnn_source=None, notes=None,
+         pretrain=None):
     t = scores["test"]
     att, base = t["attention"], t.get("baseline")
     lines = ["# scenes-vqa", "",
@@ -155,6 +156,12 @@ def card(path, scores, train, baseline_train, cfg, cnn_source=None, notes=None):
                    f"features)" if train.get("init_position") else "")
                 if train.get("init_cnn") else "trained from scratch")
              + (f" (its cnn.* tensors are identical to {cnn_source}'s)" if cnn_source else "")
+             + (f" (pretrained by scripts/pretrain_cnn.py as a per-location item classifier on "
+                f"scenes of training images [0, 55000): item accuracy "
+                f"{pretrain['dev']['item_accuracy']:.2f} % on the dev scenes, "
+                f"{pretrain['test']['item_accuracy']:.2f} % on the test scenes, "
+                f"{pretrain['train_seconds'] / 60:.1f} min; cnn-pretrain.json)"
+                if pretrain else "")
              + f"; best dev accuracy {pct(train.get('best_dev_accuracy', 0))}", "",
              "## Data", "",
              "Questions from templates over the scenes of `build/corpus/scenes` "
@@ -242,6 +249,8 @@ def main():
     ap.add_argument("--train-json", help="train.json of the model (with a baseline entry)")
     ap.add_argument("--notes", help="a Markdown file whose text the card includes before its "
                     "last line (what the numbers do not say: why a target is not met)")
+    ap.add_argument("--cnn-pretrain", help="scripts/pretrain_cnn.py's pretrain.json of the CNN "
+                    "the model started from (the card quotes its item accuracy)")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -277,7 +286,8 @@ def main():
                            "model.safetensors")
         card(args.card, scores, train, train.get("baseline"), model.cfg,
              "models/scenes-caption/model.safetensors" if same_cnn(args.model, cap) else None,
-             open(args.notes).read() if args.notes else None)
+             open(args.notes).read() if args.notes else None,
+             json.load(open(args.cnn_pretrain)) if args.cnn_pretrain else None)
 
 
 if __name__ == "__main__":

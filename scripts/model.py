@@ -455,6 +455,44 @@ def count_parameters(model):
     return sum(p.numel() for p in model.parameters())
 
 
+def read_pretrained(path):
+    """-> (config, {name: numpy array}) of a file a CNN can start from: a .pt holding
+    {"config", "model"} (a training folder's best.pt, scripts/pretrain_cnn.py's cnn.pt) or an
+    exported model (.safetensors, its config in the metadata)."""
+    if path.endswith(".pt"):
+        saved = torch.load(path, map_location="cpu")
+        return saved["config"], {k: v.numpy() for k, v in saved["model"].items()}
+    import json, stio   # only here: model.py itself needs neither
+    tensors, meta = stio.load(path)
+    return json.loads(meta["config"]), tensors
+
+
+def cnn_param_groups(model, lr, frozen, cnn_scale):
+    """Adam parameter groups of an image model: everything but cnn.* at lr, and (unless frozen:
+    then its parameters stop requiring gradients) cnn.* at lr * cnn_scale (a pretrained CNN may
+    need a gentler rate). Each group keeps its "scale" so that a halved lr keeps the ratio."""
+    if frozen:
+        for p in model.cnn.parameters():
+            p.requires_grad_(False)
+    groups = [{"params": [p for n, p in model.named_parameters() if not n.startswith("cnn.")],
+               "scale": 1.0}]
+    if not frozen:
+        groups.append({"params": list(model.cnn.parameters()), "scale": cnn_scale})
+    for g in groups:
+        g["lr"] = lr * g["scale"]
+    return groups
+
+
+def cnn_state(path, channels):
+    """-> (the cnn.* tensors of read_pretrained(path) as a state dict for a CNN ModuleList,
+    its config, all its tensors); SystemExit when its channels differ from `channels`."""
+    cfg, tensors = read_pretrained(path)
+    if cfg["encoder"]["channels"] != channels:
+        raise SystemExit(f"{path}: CNN channels {cfg['encoder']['channels']} != {channels}")
+    return ({k[4:]: torch.from_numpy(np.array(v)) for k, v in tensors.items()
+             if k.startswith("cnn.")}, cfg, tensors)
+
+
 # ---- visual question answering (task "vqa", issue 13) ------------------------------------------
 # "Show, Ask, Attend and Answer" (Kazemi & Elqursh 2017). Config (models/FORMAT.md "VQA models"):
 #   task        "vqa"

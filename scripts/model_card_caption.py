@@ -81,7 +81,13 @@ def main():
          + f", stopped by: {tr.get('stopped')}; best dev loss (token NLL) "
          f"**{tr.get('best_dev_loss', 0):.4f}**; **{tr.get('train_seconds', 0) / 60:.1f} "
          f"minutes** of training on this shared 2-core machine ({tr.get('threads')} PyTorch "
-         f"thread, CPU only, other jobs running beside it)."]
+         f"thread, CPU only, other jobs running beside it)."
+         + (f" The CNN started from {tinfo['init_cnn']} and was "
+            + ("kept frozen" if tinfo.get("freeze_cnn") else
+               f"fine-tuned (learning rate x {tinfo.get('cnn_lr_scale', 1.0):g})")
+            + " (train.init_cnn; `make cnn-pretrain`, scripts/pretrain_cnn.py: the CNN "
+              "pretrained alone as a per-location item classifier)." if tinfo.get("init_cnn")
+            else "")]
     if history:
         dev_loss_svg(history, os.path.join(card_dir, "dev-loss.svg"), name)
         L += ["", "![Train and dev loss per epoch](dev-loss.svg)", "",

@@ -19,6 +19,12 @@ Writes OUT/words.txt (the vocabulary), OUT/checkpoint.pt (resume point), OUT/bes
 loss) and OUT/train.json (history, wall time, device, why it stopped); running it again resumes.
 Options as scripts/train.py: --device, --threads, --max-epochs, --max-minutes (the budget is
 checked after every batch; an epoch cut short is still scored on dev, "partial": true).
+
+CNN initialisation (optional, as train_vqa.py): train.init_cnn (or --init-cnn) names a pretrained
+CNN (scripts/pretrain_cnn.py's cnn.pt, a training folder's best.pt or an exported model); its
+cnn.* tensors are copied (the channels must match) and its image mean/std replace the measured
+ones (the CNN was trained with them). train.freeze_cnn true: the CNN is not trained;
+train.cnn_lr_scale multiplies its learning rate otherwise (1 = the same).
 """
 import argparse, json, math, os, random, sys, time
 import numpy as np
@@ -26,7 +32,8 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import Seq2Seq, merge_config, count_parameters  # noqa: E402
+from model import Seq2Seq, merge_config, count_parameters, cnn_state, \
+    cnn_param_groups  # noqa: E402
 from words import WordVocab  # noqa: E402
 
 
@@ -113,6 +120,7 @@ def main():
     ap.add_argument("--max-minutes", type=float,
                     help="wall-clock training budget; overrides the config's train.max_minutes")
     ap.add_argument("--limit", type=int, help="use only the first N train scenes (smoke tests)")
+    ap.add_argument("--init-cnn", help="overrides the config's train.init_cnn")
     args = ap.parse_args()
     conf = json.load(open(args.config))
     os.makedirs(args.out, exist_ok=True)
@@ -122,6 +130,8 @@ def main():
         tc["max_epochs"] = args.max_epochs
     if args.max_minutes is not None:
         tc["max_minutes"] = args.max_minutes
+    if args.init_cnn:
+        tc["init_cnn"] = args.init_cnn
     device = torch.device(args.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise SystemExit("--device cuda: PyTorch sees no GPU")
@@ -133,15 +143,29 @@ def main():
     if args.limit:
         train_x, train_y = train_x[:args.limit], train_y[:args.limit]
     dev_x, dev_y = load_split(args.corpus, "dev", vocab)
-    mean, std = pixel_stats(train_x)
+    init, frozen = tc.get("init_cnn"), bool(tc.get("freeze_cnn", False))
+    if frozen and not init:
+        raise SystemExit("train.freeze_cnn needs train.init_cnn")
+    cnn_tensors = None
+    if init:
+        cnn_tensors, init_cfg, _ = cnn_state(init, conf["model"]["encoder"]["channels"])
+        mean, std = init_cfg["image"]["mean"], init_cfg["image"]["std"]
+    else:
+        mean, std = pixel_stats(train_x)
     cfg = merge_config(conf["model"])
     cfg["image"].update(height=int(train_x.shape[1]), width=int(train_x.shape[2]), mean=mean,
                         std=std)
     V = vocab.get_piece_size()
     cfg.update(task="caption", src_vocab=V, tgt_vocab=V, pad_id=0, unk_id=1, bos_id=2, eos_id=3)
     torch.manual_seed(tc["seed"])
-    model = Seq2Seq(cfg).to(device)   # initialised on the CPU: the same weights on any device
-    opt = torch.optim.Adam(model.parameters(), lr=tc["lr"])
+    model = Seq2Seq(cfg)   # initialised on the CPU: the same weights on any device
+    if cnn_tensors is not None:
+        model.cnn.load_state_dict(cnn_tensors, strict=True)
+    model.to(device)
+    cnn_scale = float(tc.get("cnn_lr_scale", 1.0))
+    groups = cnn_param_groups(model, tc["lr"], frozen, cnn_scale)
+    params = [p for g in groups for p in g["params"]]
+    opt = torch.optim.Adam(groups, lr=tc["lr"])
     ckpt_path = os.path.join(args.out, "checkpoint.pt")
     state = {"epoch": 0, "best": math.inf, "bad_epochs": 0, "history": [], "seconds": 0.0,
              "lr": tc["lr"]}
@@ -170,6 +194,8 @@ def main():
         partial = False
         rng = random.Random(tc["seed"] * 1000 + state["epoch"])
         model.train()
+        if frozen:
+            model.cnn.eval()
         plan = batches(train_y, size, rng)
         total, pen_total, count, last = 0.0, 0.0, 0, time.time()
         for b, ids in enumerate(plan):
@@ -180,7 +206,7 @@ def main():
             nll, pen, n = loss_on(model, collate(train_x, train_y, ids, pad, device), pad, lam)
             opt.zero_grad()
             ((nll + lam * pen) / n).backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), tc["clip"])
+            torch.nn.utils.clip_grad_norm_(params, tc["clip"])
             opt.step()
             total += float(nll)
             pen_total += float(pen)
@@ -211,7 +237,7 @@ def main():
             state["bad_epochs"] += 1
             state["lr"] /= 2
             for g in opt.param_groups:
-                g["lr"] = state["lr"]
+                g["lr"] = state["lr"] * g["scale"]
         torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "state": state,
                     "torch_rng": torch.get_rng_state()}, ckpt_path + ".tmp")
         os.replace(ckpt_path + ".tmp", ckpt_path)
@@ -221,6 +247,7 @@ def main():
             "threads": args.threads if device.type == "cpu" else 0,
             "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
             "torch": torch.__version__, "stopped": stopped, "doubly_stochastic": lam,
+            "init_cnn": init or None, "freeze_cnn": frozen, "cnn_lr_scale": cnn_scale,
             "image": {"mean": mean, "std": std}, "history": state["history"]}
     json.dump(info, open(os.path.join(args.out, "train.json"), "w"), indent=1)
     print(json.dumps({k: v for k, v in info.items() if k != "history"}), file=sys.stderr)

@@ -39,8 +39,8 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import stio  # noqa: E402
-from model import VQA, merge_vqa_config, count_parameters  # noqa: E402
+from model import VQA, merge_vqa_config, count_parameters, cnn_state, \
+    cnn_param_groups  # noqa: E402
 from words import WordVocab, encode_question  # noqa: E402
 
 
@@ -167,20 +167,12 @@ def evaluate(model, feats, split, size, device):
 
 
 def init_cnn_from(model, path, position=True):
-    """Copy cnn.* from an exported caption model (.safetensors) or a caption training folder's
-    best.pt, and (position true) its memory_position.weight as the initial position table when
-    both models have one of the same shape; -> (its image config, whether the position was
+    """Copy cnn.* from an exported caption model (.safetensors), a caption training folder's
+    best.pt or scripts/pretrain_cnn.py's cnn.pt (model.read_pretrained), and (position true)
+    its memory_position.weight as the initial position table when both models have one of the
+    same shape; -> (its image config, whether the position was
     copied)."""
-    if path.endswith(".pt"):
-        best = torch.load(path, map_location="cpu")
-        cfg, tensors = best["config"], {k: v.numpy() for k, v in best["model"].items()}
-    else:
-        tensors, meta = stio.load(path)
-        cfg = json.loads(meta["config"])
-    if cfg["encoder"]["channels"] != model.cfg["encoder"]["channels"]:
-        raise SystemExit(f"{path}: CNN channels {cfg['encoder']['channels']} != "
-                         f"{model.cfg['encoder']['channels']}")
-    state = {k[4:]: torch.from_numpy(v) for k, v in tensors.items() if k.startswith("cnn.")}
+    state, cfg, tensors = cnn_state(path, model.cfg["encoder"]["channels"])
     model.cnn.load_state_dict(state, strict=True)
     pos = tensors.get("memory_position.weight")
     copied = False
@@ -277,19 +269,11 @@ def main():
     frozen = bool(tc.get("freeze_cnn", False))
     if frozen and not init:
         raise SystemExit("train.freeze_cnn needs train.init_cnn")
-    params = [p for n, p in model.named_parameters() if not (frozen and n.startswith("cnn."))]
-    if frozen:
-        for p in model.cnn.parameters():
-            p.requires_grad_(False)
-    # a fine-tuned CNN (initialised from the caption model) may learn slower than the rest:
+    # a fine-tuned CNN (initialised from a pretrained one) may learn slower than the rest:
     # train.cnn_lr_scale multiplies the learning rate of cnn.* (1 = the same)
     cnn_scale = float(tc.get("cnn_lr_scale", 1.0))
-    groups = [{"params": [p for n, p in model.named_parameters() if not n.startswith("cnn.")],
-               "scale": 1.0}]
-    if not frozen:
-        groups.append({"params": list(model.cnn.parameters()), "scale": cnn_scale})
-    for g in groups:
-        g["lr"] = tc["lr"] * g["scale"]
+    groups = cnn_param_groups(model, tc["lr"], frozen, cnn_scale)
+    params = [p for g in groups for p in g["params"]]
     opt = torch.optim.Adam(groups, lr=tc["lr"])
     ckpt_path = os.path.join(args.out, "checkpoint.pt")
     state = {"epoch": 0, "batches": 0, "best": -1.0, "bad": 0, "history": [], "seconds": 0.0,

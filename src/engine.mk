@@ -68,19 +68,34 @@ test-engine-baseline: $(LIBSTELE)
 # test_shortlist checks ui-en-fr with its shortlist when the corpus is there to build it from
 # (the top Makefile's `shortlist`); without it, that part is skipped with a note.
 ENGINE_SHORTLIST = $(if $(wildcard $(CORPUS)/ui-en-fr/train.en),$(BUILD)/shortlist/ui-en-fr.safetensors)
+# The full test splits run natively once, on the best kernel set of this CPU (the last of
+# ENGINE_KERNEL_SETS, the one the library picks by itself); the other set (scalar, where AVX2 is
+# there) checks the first ENGINE_PREFIX sentences, scenes and questions of each split (`--limit`):
+# test_kernels compares its kernels with the best set's on random shapes and edge sizes, and the
+# scalar set alone (a CPU without AVX2) gets the full splits. The JS API tests check the full
+# splits in wasm.
+ENGINE_PREFIX ?= 50
 test-engine-native: $(addprefix $(BUILD)/tests/engine/,$(ENGINE_TESTS)) $(BUILD)/stele \
     test-engine-baseline $(ENGINE_SHORTLIST)
-	@for k in $(ENGINE_KERNEL_SETS); do \
-	  for t in $(ENGINE_TESTS); do echo "== $$t (STELE_KERNELS=$$k)"; \
-	    STELE_KERNELS=$$k $(BUILD)/tests/engine/$$t || exit 1; done; \
-	  echo "== test_cli.sh (STELE_KERNELS=$$k)"; \
-	  STELE_KERNELS=$$k bash tests/engine/test_cli.sh $(BUILD)/stele || exit 1; done
+	@sets="$(ENGINE_KERNEL_SETS)"; for k in $$sets; do best=$$k; done; for k in $$sets; do \
+	  lim=; [ $$k = $$best ] || lim="--limit $(ENGINE_PREFIX)"; \
+	  for t in $(ENGINE_TESTS); do echo "== $$t (STELE_KERNELS=$$k$${lim:+, $$lim})"; \
+	    STELE_KERNELS=$$k $(BUILD)/tests/engine/$$t $$lim || exit 1; done; done; \
+	echo "== test_cli.sh (STELE_KERNELS=$$best)"; \
+	STELE_KERNELS=$$best bash tests/engine/test_cli.sh $(BUILD)/stele
 
-# Under the sanitizers the full test splits would be slow: test_shipped checks a prefix there.
+# Under the sanitizers the full test splits would be slow: a prefix of each (--limit 40). Every
+# test runs on the best kernel set; the other set (scalar where AVX2 is there) runs the tests
+# that drive its kernels over every shape class (ENGINE_SAN_OTHER: test_kernels feeds both sets
+# random and edge sizes) plus a prefix of the shipped models, ENGINE_SAN_PREFIX sentences.
+ENGINE_SAN_OTHER ?= test_kernels test_parity test_inputs test_shipped
+ENGINE_SAN_PREFIX ?= 10
 test-engine-san: $(addprefix $(BUILD)/tests/engine-san/,$(ENGINE_TESTS)) $(BUILD)/stele
-	@for k in $(ENGINE_KERNEL_SETS); do for t in $(ENGINE_TESTS); do \
-	  echo "== $$t (asan+ubsan, STELE_KERNELS=$$k)"; \
-	  STELE_KERNELS=$$k STELE_SHIPPED_LIMIT=40 $(BUILD)/tests/engine-san/$$t || exit 1; done; done
+	@sets="$(ENGINE_KERNEL_SETS)"; for k in $$sets; do best=$$k; done; for k in $$sets; do \
+	  lim=40; tests="$(ENGINE_TESTS)"; \
+	  [ $$k = $$best ] || { lim=$(ENGINE_SAN_PREFIX); tests="$(ENGINE_SAN_OTHER)"; }; \
+	  for t in $$tests; do echo "== $$t (asan+ubsan, STELE_KERNELS=$$k, --limit $$lim)"; \
+	  STELE_KERNELS=$$k $(BUILD)/tests/engine-san/$$t --limit $$lim || exit 1; done; done
 
 test-engine: test-engine-native test-engine-san test-engine-wasm
 
@@ -97,12 +112,14 @@ $(BUILD)/tests/engine-wasm/%.js: tests/engine/%.c tests/engine/golden.h $(ENGINE
 	echo '{"type": "commonjs"}' > $(dir $@)package.json
 	NODE_PATH=/usr/share/nodejs $(EMCC) $(ENGINE_WASM_FLAGS) $< $(ENGINE_WASM_SRC) -lm -o $@
 
+# The 11 test programs are independent emcc builds of the whole library: built in parallel.
+WASM_TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 test-engine-wasm:
 	@if command -v $(EMCC) >/dev/null && command -v node >/dev/null; then \
-	  $(MAKE) --no-print-directory $(addprefix $(BUILD)/tests/engine-wasm/,$(addsuffix .js,$(ENGINE_TESTS))) \
+	  $(MAKE) --no-print-directory -j$(WASM_TEST_JOBS) $(addprefix $(BUILD)/tests/engine-wasm/,$(addsuffix .js,$(ENGINE_TESTS))) \
 	    >/dev/null || exit 1; \
 	  for t in $(ENGINE_TESTS); do echo "== $$t (wasm simd128, node)"; \
-	    STELE_SHIPPED_LIMIT=200 node $(BUILD)/tests/engine-wasm/$$t.js || exit 1; done; \
+	    node $(BUILD)/tests/engine-wasm/$$t.js --limit 200 || exit 1; done; \
 	else echo "test-engine-wasm: emcc or node not found, skipped"; fi
 
 bench-native: $(BUILD)/tests/engine/bench

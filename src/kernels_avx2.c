@@ -546,17 +546,7 @@ static inline void q8_dots_2x2(int32_t *s, const q8_x *x, const int8_t *w0, cons
     s[11] = hsum8i(l11) + q8_dot_tail(x[1].lo, w1, k, kc);
 }
 
-static void q8_dots(int32_t s[16], int mb, const q8_x *x, const int8_t *const w[4], int kc)
-{
-    for (int j = 0; j < 4; j += 2) {
-        const int8_t *w0 = w[j], *w1 = w[j + 1];
-        if (mb == 2)
-            q8_dots_2x2(s + j * 2, x, w0, w1, kc);
-        else
-            q8_dots_1x2(s + j * 2, s + j * 2 + 2, x[0], w0, w1, kc);
-    }
-}
-
+#define Q8_PAIRED_DOTS   /* q8_dots from the two micro-kernels above */
 #define Q8_LINEAR avx2_q8
 #include "kernels_q8.h"
 

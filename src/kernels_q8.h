@@ -3,7 +3,8 @@
  * helpers, defines its integer micro-kernel
  *   static void q8_dots(int32_t s[16], int mb, const q8_x *x, const int8_t *const w[4], int kc)
  * (for x rows r < mb (1 or 2) and the 4 w rows j: s[(r * 4 + j) * 2] = sum_{k < kc}
- * x[r].hi[k] w[j][k] and s[... + 1] the same with x[r].lo: exact integer sums), then includes
+ * x[r].hi[k] w[j][k] and s[... + 1] the same with x[r].lo: exact integer sums; or, with
+ * Q8_PAIRED_DOTS defined, its 2 x 2 and 1 x 2 parts, which this file assembles), then includes
  * this file again with Q8_LINEAR set to the name of the function to define, which computes
  * linear_q8 (rows NULL) and linear_rows_q8 (kernels.h). Everything
  * around the integer dots (activation quantization, chunks, the float epilogue) is here once, so
@@ -60,6 +61,21 @@ static inline float q8_value(const int32_t *s2, float xs_scale)
 #endif
 
 #ifdef Q8_LINEAR
+#ifdef Q8_PAIRED_DOTS
+/* q8_dots from the set's two micro-kernels, for the SIMD sets (which define Q8_PAIRED_DOTS):
+ * q8_dots_2x2 (2 x rows against 2 w rows) and q8_dots_1x2 (1 x row against 2 w rows), over the
+ * 4 w rows two at a time. */
+static void q8_dots(int32_t s[16], int mb, const q8_x *x, const int8_t *const w[4], int kc)
+{
+    for (int j = 0; j < 4; j += 2) {
+        if (mb == 2)
+            q8_dots_2x2(s + j * 2, x, w[j], w[j + 1], kc);
+        else
+            q8_dots_1x2(s + j * 2, s + j * 2 + 2, x[0], w[j], w[j + 1], kc);
+    }
+}
+#undef Q8_PAIRED_DOTS
+#endif
 /* Rows of x are taken Q8_ROWS at a time, and within them each chunk of 4 w rows is used by every
  * pair of x rows while it is in L1: a beam's 5 rows (or a batch's 16) read the weights from
  * memory once per Q8_ROWS rows, not once per pair. */

@@ -109,12 +109,11 @@ static inline void finish_x2(float *yr, v128_t acc0, v128_t acc1, const float *x
     yr[1] = accumulate ? yr[1] + s1 : s1;
 }
 
-/* One x row against the four w rows w + r q ldw, r = 0..3, into y[r q] (M = 1: the GEMV;
- * simd128_linear says why the rows are q apart). */
-static void block1x4(float *y0, const float *x0, const float *w, int ldw, long q,
-                     const float *bias, int K, int accumulate)
+/* One x row against four w rows anywhere (block1x4's, q rows apart, or the shortlist's
+ * gathered rows): the four sums, the k tail added after them as store4 does. */
+static inline v128_t dot1x4(const float *x0, const float *w0, const float *w1, const float *w2,
+                            const float *w3, int K)
 {
-    const float *w0 = w, *w1 = w + q * ldw, *w2 = w + 2 * q * ldw, *w3 = w + 3 * q * ldw;
     v128_t z = wasm_f32x4_splat(0.0f);
     v128_t a0 = z, a1 = z, a2 = z, a3 = z;
     int k = 0;
@@ -125,7 +124,21 @@ static void block1x4(float *y0, const float *x0, const float *w, int ldw, long q
         a2 = MADD(x, wasm_v128_load(w2 + k), a2);
         a3 = MADD(x, wasm_v128_load(w3 + k), a3);
     }
-    store4(y0, hsum4x4(a0, a1, a2, a3), x0, w, ldw, q, k, K, bias, accumulate);
+    v128_t s = hsum4x4(a0, a1, a2, a3);
+    if (k < K)
+        s = wasm_f32x4_add(s, wasm_f32x4_make(dot_tail(x0, w0, k, K), dot_tail(x0, w1, k, K),
+                                              dot_tail(x0, w2, k, K), dot_tail(x0, w3, k, K)));
+    return s;
+}
+
+/* One x row against the four w rows w + r q ldw, r = 0..3, into y[r q] (M = 1: the GEMV;
+ * simd128_linear says why the rows are q apart). */
+static void block1x4(float *y0, const float *x0, const float *w, int ldw, long q,
+                     const float *bias, int K, int accumulate)
+{
+    /* dot1x4 adds the k tail as store4 would: k = K leaves store4 only bias and accumulate */
+    store4(y0, dot1x4(x0, w, w + q * ldw, w + 2 * q * ldw, w + 3 * q * ldw, K), x0, w, ldw, q,
+           K, K, bias, accumulate);
 }
 
 /* R (1..3, a constant after inlining) x rows against two w rows: the rows block4x2 leaves over.
@@ -582,17 +595,7 @@ static inline void q8_dots_2x2(int32_t *s, const q8_x *x, const int8_t *w0, cons
     s[11] = hsum4i(l11) + q8_dot_tail(x[1].lo, w1, k, kc);
 }
 
-static void q8_dots(int32_t s[16], int mb, const q8_x *x, const int8_t *const w[4], int kc)
-{
-    for (int j = 0; j < 4; j += 2) {
-        const int8_t *w0 = w[j], *w1 = w[j + 1];
-        if (mb == 2)
-            q8_dots_2x2(s + j * 2, x, w0, w1, kc);
-        else
-            q8_dots_1x2(s + j * 2, s + j * 2 + 2, x[0], w0, w1, kc);
-    }
-}
-
+#define Q8_PAIRED_DOTS   /* q8_dots from the two micro-kernels above */
 #define Q8_LINEAR simd128_q8
 #include "kernels_q8.h"
 
@@ -608,28 +611,6 @@ static void simd128_linear_rows_q8(float *y, int ldy, const float *x, int ldx, c
                               const int32_t *rows, int n, int M, int K)
 {
     simd128_q8(y, ldy, x, ldx, w, ldw, scale, bias, rows, M, n, K, 0);
-}
-
-/* One x row against four w rows anywhere (block1x4's, or the shortlist's gathered rows): the
- * four sums, the k tail added after them as store4 does. */
-static inline v128_t dot1x4(const float *x0, const float *w0, const float *w1, const float *w2,
-                            const float *w3, int K)
-{
-    v128_t z = wasm_f32x4_splat(0.0f);
-    v128_t a0 = z, a1 = z, a2 = z, a3 = z;
-    int k = 0;
-    for (; k + 4 <= K; k += 4) {
-        v128_t x = wasm_v128_load(x0 + k);
-        a0 = MADD(x, wasm_v128_load(w0 + k), a0);
-        a1 = MADD(x, wasm_v128_load(w1 + k), a1);
-        a2 = MADD(x, wasm_v128_load(w2 + k), a2);
-        a3 = MADD(x, wasm_v128_load(w3 + k), a3);
-    }
-    v128_t s = hsum4x4(a0, a1, a2, a3);
-    if (k < K)
-        s = wasm_f32x4_add(s, wasm_f32x4_make(dot_tail(x0, w0, k, K), dot_tail(x0, w1, k, K),
-                                              dot_tail(x0, w2, k, K), dot_tail(x0, w3, k, K)));
-    return s;
 }
 
 /* Gathered rows four at a time (block1x4's sums with the rows anywhere: x loaded once for the

@@ -34,7 +34,7 @@ CAPTION_MODEL_PATH = $(if $(filter %.safetensors,$(CAPTION_MODEL)),$(CAPTION_MOD
 VQA_MODEL ?= scenes-vqa
 VQA_MODEL_PATH = $(if $(filter %.safetensors,$(VQA_MODEL)),$(VQA_MODEL),models/$(VQA_MODEL)/model.safetensors)
 
-.PHONY: bench bench-deps bench-readme bench-caption bench-vqa bench-gemv
+.PHONY: bench bench-deps bench-readme bench-caption bench-vqa bench-gemv bench-heap
 
 $(BENCH_NPM): package-lock.json
 	npm ci --no-audit --no-fund
@@ -94,3 +94,8 @@ bench-readme:
 	node scripts/bench/readme.mjs $(BENCH_DIR)/results.md README.md
 	@if [ -f $(BENCH_DIR)/caption.md ]; then node scripts/bench/readme.mjs $(BENCH_DIR)/caption.md README.md bench-caption; fi
 	@if [ -f $(BENCH_DIR)/vqa.md ]; then node scripts/bench/readme.mjs $(BENCH_DIR)/vqa.md README.md bench-vqa; fi
+
+# The wasm heap of one Translator per shipped text model, with the default session limits and with
+# limits sized for short strings (scripts/bench/heap.mjs; no peer, no timing).
+bench-heap: $(DIST)/stele.wasm
+	node scripts/bench/heap.mjs

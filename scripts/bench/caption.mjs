@@ -14,8 +14,10 @@
 //   3. CNN ms and decode ms per image:
 //        stele-wasm: CNN = stele_session_timings().encoder (conv/ReLU/max-pool blocks, the mean,
 //          the bridge and the attention keys) from a profiled pass after each repetition (one
-//          clock pair per image); decode = the unprofiled pass's time per image - CNN (pixels into
-//          wasm memory, the greedy steps, reading the result out);
+//          clock pair per image); decode = that profiled pass's time per image - its CNN (pixels
+//          into wasm memory, the greedy steps, reading the result out). Both from the same pass:
+//          a CNN median from one pass subtracted from another pass's total went negative when the
+//          machine's speed drifted between them;
 //        onnxruntime-web: CNN = pixels -> normalised float tensor + the encoder graph's run();
 //          decode = the rest (one run() of the step graph per word, the argmax in JS).
 //   build/bench/caption.json and caption.md (OUT/caption.*), with the machine and its load.
@@ -232,7 +234,7 @@ const results = {
   settings: { trace: TRACE, golden: GOLDEN, images: N, timed_images: NT, reps: REPS, kernel_rounds: KROUNDS, threads: 1, search: 'greedy',
     onnxruntime_web: ortVersion,
     onnx: { opset: onnxMeta.opset, bytes: onnxMeta.onnx_bytes, torch: onnxMeta.torch },
-    timing: 'stele-wasm: CNN = stele_session_timings().encoder (profiled pass), decode = unprofiled time - CNN; ' +
+    timing: 'stele-wasm: CNN = stele_session_timings().encoder (profiled pass), decode = that pass\'s time - CNN; ' +
       'onnxruntime-web: CNN = normalisation + encoder run(), decode = the rest (step run() per word, argmax)' },
   engines: {},
 };
@@ -288,7 +290,7 @@ const convLayers = [];
 const kItems = ['peak', 'peak4x8', ...convLayers.map((l) => l.item)];
 for (const it of kItems) kw.run(it);   // not recorded: V8 tiers each kernel up (Liftoff -> TurboFan)
 const kRuns = Object.fromEntries(kItems.map((it) => [it, []]));
-const runs = Object.fromEntries(ENGINES.map((n) => [n, { seconds: [], cnn_s: [], words: 0, profile: [] }]));
+const runs = Object.fromEntries(ENGINES.map((n) => [n, { seconds: [], cnn_s: [], decode_s: [], words: 0, profile: [] }]));
 for (let rep = 0; rep < REPS; rep++) {
   const order = ENGINES.map((_, k) => ENGINES[(k + rep) % ENGINES.length]);
   for (const name of order) {
@@ -302,9 +304,11 @@ for (let rep = 0; rep < REPS; rep++) {
       const q = e.profiledPass(handles[name], NT);
       R.profile.push(q);
       R.cnn_s.push(q.encoder_s);
+      R.decode_s.push(q.seconds - q.encoder_s);
       cnnMs = q.cnnMs;
     } else {
       R.cnn_s.push(p.cnn_s);
+      R.decode_s.push(p.seconds - p.cnn_s);
       cnnMs = p.cnnMs;
     }
     R.bestCnnMs = R.bestCnnMs ? R.bestCnnMs.map((v, i) => Math.min(v, cnnMs[i])) : cnnMs;
@@ -323,12 +327,13 @@ for (const name of ENGINES) {
   const s = stat(R.seconds);
   const cnnMs = stat(R.cnn_s.map((v) => (1000 * v) / NT));
   const totalMs = (1000 * s.median) / NT;
+  const decodeMs = stat(R.decode_s.map((v) => (1000 * v) / NT)).median;
   Object.assign(r, {
     timed_images: NT, words: R.words, seconds: s,
     images_per_s: NT / s.median, images_per_s_range: [NT / s.max, NT / s.min],
     spread: spread(s), varied: spread(s) > SPREAD_LIMIT,
     ms_per_image: totalMs, cnn_ms: cnnMs.median, cnn_ms_range: [cnnMs.min, cnnMs.max],
-    decode_ms: totalMs - cnnMs.median, decode_ms_per_word: ((totalMs - cnnMs.median) * NT) / R.words,
+    decode_ms: decodeMs, decode_ms_per_word: (decodeMs * NT) / R.words,
   });
   // load-robust companions: each image's fastest caption (and CNN) over the repetitions, summed
   const bestTotal = R.bestMs.reduce((a, v) => a + v, 0), bestCnn = R.bestCnnMs.reduce((a, v) => a + v, 0);

@@ -11,8 +11,13 @@ WASM_EXPORTS := malloc free stele_status_name stele_model_free stele_session_fre
 WASM_EMPTY :=
 WASM_SPACE := $(WASM_EMPTY) $(WASM_EMPTY)
 WASM_COMMA := ,
+# Memory: 2 MB at start (the stack and static data), then grown to exactly what malloc asks for
+# (no 20 % geometric overgrowth): a Translator's heap is its model, tokenizer tables and session
+# buffers, nothing more (make bench-heap). Growth happens when a model or session is made, not in
+# the decode loop (the JS tests check that the heap stays put across translations).
 WASM_FLAGS := -O3 -msimd128 -std=c11 -Wall -Wextra -Wno-unused-function \
-    -sSTANDALONE_WASM --no-entry -sFILESYSTEM=0 -sALLOW_MEMORY_GROWTH -sTOTAL_STACK=1048576 \
+    -sSTANDALONE_WASM --no-entry -sFILESYSTEM=0 -sALLOW_MEMORY_GROWTH -sTOTAL_STACK=1048576 -sINITIAL_MEMORY=2MB \
+    -sMEMORY_GROWTH_GEOMETRIC_STEP=0 \
     --js-library src/wasm/imports.js \
     -sEXPORTED_FUNCTIONS=$(subst $(WASM_SPACE),$(WASM_COMMA),$(addprefix _,$(WASM_EXPORTS)))
 

@@ -56,6 +56,36 @@ static const char *const TINY_CONFIGS[] = {
     "int8-gnmt", "int8-residual"};
 
 /* Index of the first difference of a[0..na) and b[0..nb), or -1 when equal. */
+/* How many shipped sentences (scenes, questions) a test checks: `--limit N` on the command line,
+ * else $STELE_SHIPPED_LIMIT, else dflt; 0 means all of them. The command line comes first because
+ * the wasm build cannot read the environment: Emscripten's getenv sees a fixed set of variables,
+ * not the Node process's. */
+static int shipped_limit(int argc, char **argv, int dflt)
+{
+    for (int i = 1; i + 1 < argc; i++)
+        if (!strcmp(argv[i], "--limit"))
+            return atoi(argv[i + 1]);
+    const char *env = getenv("STELE_SHIPPED_LIMIT");
+    return env && *env ? atoi(env) : dflt;
+}
+
+/* The next record of a JSON-lines buffer: parses the lines from *line (before end) until one
+ * parses, and moves *line past it; NULL at the end. Empty and unparsable lines are skipped. The
+ * caller json_frees the record. */
+static json_value *next_jsonl(char **line, char *end)
+{
+    while (*line < end) {
+        char *nl = memchr(*line, '\n', (size_t)(end - *line));
+        size_t len = nl ? (size_t)(nl - *line) : (size_t)(end - *line);
+        char jerr[96];
+        json_value *rec = len ? json_parse(*line, len, jerr, sizeof jerr) : NULL;
+        *line += len + 1;
+        if (rec)
+            return rec;
+    }
+    return NULL;
+}
+
 static int first_diff(const int32_t *a, int na, const int32_t *b, int nb)
 {
     int i = 0;

@@ -135,14 +135,8 @@ static void check_model(const stele_model *m, const char *name, const char *path
     static sentence sents[MAXN];
     int n = 0;
     char *line = text, *end = text + size;
-    while (line < end && n < MAXN && (limit <= 0 || n < limit)) {
-        char *nl = memchr(line, '\n', (size_t)(end - line));
-        size_t len = nl ? (size_t)(nl - line) : (size_t)(end - line);
-        char jerr[96];
-        json_value *rec = len ? json_parse(line, len, jerr, sizeof jerr) : NULL;
-        line += len + 1;
-        if (!rec)
-            continue;
+    json_value *rec;
+    while (n < MAXN && (limit <= 0 || n < limit) && (rec = next_jsonl(&line, end))) {
         sentence *se = &sents[n++];
         const char *src = json_string(json_get(rec, "src"));
         se->src = copy_string(src ? src : "");
@@ -376,11 +370,10 @@ static void check_tiny(void)
         FAILF("tiny configs: batched greedy differs from alone");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-    const char *lim = getenv("STELE_SHIPPED_LIMIT");
     const char *root = getenv("STELE_SHIPPED_ROOT");
-    int limit = lim ? atoi(lim) : 0, checked = 0;
+    int limit = shipped_limit(argc, argv, 0), checked = 0;
     if (!root || !*root)
         root = ".";
     stele_batch *none = NULL;

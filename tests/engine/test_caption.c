@@ -421,14 +421,10 @@ static json_value **read_outputs(const char *path, int N)
     size_t size;
     char *text = (char *)read_file(path, &size);
     json_value **recs = text ? calloc((size_t)N, sizeof *recs) : NULL;
-    for (char *line = text, *end = text + size; recs && line < end;) {
-        char *nl = memchr(line, '\n', (size_t)(end - line));
-        size_t len = nl ? (size_t)(nl - line) : (size_t)(end - line);
-        char jerr[96];
-        json_value *rec = len ? json_parse(line, len, jerr, sizeof jerr) : NULL;
-        line += len + 1;
+    json_value *rec;
+    for (char *line = text, *end = text + size; recs && (rec = next_jsonl(&line, end));) {
         double iv = -1;
-        if (rec && json_number(json_get(rec, "i"), &iv) == 0 && iv >= 0 && iv < N && !recs[(int)iv])
+        if (json_number(json_get(rec, "i"), &iv) == 0 && iv >= 0 && iv < N && !recs[(int)iv])
             recs[(int)iv] = rec;
         else
             json_free(rec);
@@ -567,7 +563,7 @@ static void shipped(const char *root, int limit)
     stele_model_free(m);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     stele_model *m = NULL;
     stele_error err;
@@ -581,8 +577,8 @@ int main(void)
     bad_inputs(m);
     stele_model_free(m);
     word_vocab();
-    const char *lim = getenv("STELE_SHIPPED_LIMIT"), *root = getenv("STELE_SHIPPED_ROOT");
-    shipped(root && *root ? root : ".", lim ? atoi(lim) : 0);
+    const char *root = getenv("STELE_SHIPPED_ROOT");
+    shipped(root && *root ? root : ".", shipped_limit(argc, argv, 0));
     printf("caption: %s\n", g_failures ? "FAIL" : "ok");
     return g_failures ? 1 : 0;
 }

@@ -52,14 +52,8 @@ static void check_outputs(const stele_model *m, const char *name, const char *pa
     g.shortlist = b.shortlist = 0;   /* over the whole vocabulary, as the reference scores */
     b.nbest = 2;
     char *line = text, *end = text + size;
-    while (line < end && (limit <= 0 || n < limit)) {
-        char *nl = memchr(line, '\n', (size_t)(end - line));
-        size_t len = nl ? (size_t)(nl - line) : (size_t)(end - line);
-        char jerr[96];
-        json_value *rec = len ? json_parse(line, len, jerr, sizeof jerr) : NULL;
-        line += len + 1;
-        if (!rec)
-            continue;
+    json_value *rec;
+    while ((limit <= 0 || n < limit) && (rec = next_jsonl(&line, end))) {
         n++;
         double iv = -1;
         json_number(json_get(rec, "i"), &iv);
@@ -143,11 +137,10 @@ static void check_outputs(const stele_model *m, const char *name, const char *pa
     free(text);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-    const char *lim = getenv("STELE_SHIPPED_LIMIT");
     const char *root = getenv("STELE_SHIPPED_ROOT");
-    int limit = lim ? atoi(lim) : 0, checked = 0;
+    int limit = shipped_limit(argc, argv, 0), checked = 0;
     if (!root || !*root)
         root = ".";
     for (size_t i = 0; i < sizeof MODELS / sizeof *MODELS; i++) {

@@ -219,14 +219,8 @@ static int read_sources(const char *path, int limit)
         return 0;
     int n = 0;
     char *line = text, *end = text + size;
-    while (line < end && n < MAXS && (limit <= 0 || n < limit)) {
-        char *nl = memchr(line, '\n', (size_t)(end - line));
-        size_t len = nl ? (size_t)(nl - line) : (size_t)(end - line);
-        char jerr[96];
-        json_value *rec = len ? json_parse(line, len, jerr, sizeof jerr) : NULL;
-        line += len + 1;
-        if (!rec)
-            continue;
+    json_value *rec;
+    while (n < MAXS && (limit <= 0 || n < limit) && (rec = next_jsonl(&line, end))) {
         const char *src = json_string(json_get(rec, "src"));
         size_t l = src ? strlen(src) : 0;
         texts_store[n] = malloc(l + 1);
@@ -380,7 +374,6 @@ static void check_ui_en_fr(const char *root, const char *model, const char *gold
 /* Options as arguments too: a wasm build under Node does not see the environment. */
 int main(int argc, char **argv)
 {
-    const char *lim = getenv("STELE_SHIPPED_LIMIT");
     const char *root = getenv("STELE_SHIPPED_ROOT");
     timing = getenv("STELE_SHORTLIST_TIMING") != NULL;
     parts = getenv("STELE_SHORTLIST_PARTS") != NULL;
@@ -389,8 +382,6 @@ int main(int argc, char **argv)
             timing = 1;
         else if (!strcmp(argv[i], "--parts"))
             parts = 1;
-        else if (!strcmp(argv[i], "--limit") && i + 1 < argc)
-            lim = argv[++i];
     }
     if (!root || !*root)
         root = ".";
@@ -401,7 +392,7 @@ int main(int argc, char **argv)
        clone), and the shipped int8 model, which carries one */
     /* the first 300 test sentences unless told (--limit 0: all; make shortlist-bench and the
        model cards measure the whole split): each kernel set and the wasm build run this */
-    const int n = lim ? atoi(lim) : 300;
+    const int n = shipped_limit(argc, argv, 300);
     check_ui_en_fr(root, env && *env ? env : "build/shortlist/ui-en-fr.safetensors", "ui-en-fr",
                    n);
     check_ui_en_fr(root, "models/ui-en-fr-int8/model.safetensors", "ui-en-fr-int8", n);

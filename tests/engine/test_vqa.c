@@ -639,7 +639,7 @@ static void position_after_norm(const stele_model *m, const stele_model *nopos)
     stele_session_free(b);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     stele_model *m = NULL, *nopos = NULL;
     stele_error err;
@@ -663,8 +663,7 @@ int main(void)
     question_words(m);
     property(m);
     stele_model_free(m);
-    const char *lim = getenv("STELE_SHIPPED_LIMIT");
-    shipped(lim ? atoi(lim) : 0);
+    shipped(shipped_limit(argc, argv, 0));
     printf("vqa: %s\n", g_failures ? "FAIL" : "ok");
     return g_failures ? 1 : 0;
 }

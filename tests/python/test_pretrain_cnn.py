@@ -1,0 +1,111 @@
+"""The scene CNN's pretraining (scripts/pretrain_cnn.py): scenes drawn from the given pool only and
+labelled by cell, the per-location classifier's shapes, and the cnn.pt it writes read back by
+both image trainers (model.cnn_state: train_vqa.init_cnn_from, train_caption.py)."""
+import copy, os, tempfile, unittest
+import numpy as np
+import torch
+from tests.python.common import ROOT  # noqa: F401  (puts scripts/ on the path)
+import scenes
+from pretrain_cnn import SceneSampler, LocationClassifier, NOTHING, score
+from evaluate_vqa import location_cells
+from golden_vqa import TINY_CONFIG
+from model import VQA, merge_vqa_config, cnn_state
+from train_vqa import init_cnn_from
+
+
+def fake_fashion(n=30):
+    """n 28x28 images, image i filled with the value i + 1 (so a pixel names its source), label
+    i % 10."""
+    images = np.repeat(np.arange(1, n + 1, dtype=np.uint8), 28 * 28).reshape(n, 28, 28)
+    return images, (np.arange(n) % 10).astype(np.uint8)
+
+
+class Sampler(unittest.TestCase):
+    def test_pool_cells_and_labels(self):
+        images, labels = fake_fashion()
+        pool = np.arange(10, 20)                       # one image per class: value = 11 + class
+        u8, lab = SceneSampler(images, labels, pool, seed=3).batch(200)
+        self.assertEqual(u8.shape, (200, 84, 84))
+        self.assertEqual(lab.shape, (200, 9))
+        used = np.unique(u8)
+        self.assertTrue(set(used.tolist()) <= {0} | set(range(11, 21)), "a pixel outside the pool")
+        items = (lab != NOTHING).sum(1)
+        self.assertTrue(items.min() >= 2 and items.max() <= scenes.MAX_ITEMS)
+        self.assertEqual(len(np.unique(items)), 3, "2, 3 and 4 items all occur")
+        # jitter is at most 3 pixels: a cell's centre pixel is its own item's (or empty)
+        for s in range(200):
+            for cell in range(9):
+                y = scenes.CELL * (cell // 3) + scenes.CELL // 2
+                x = scenes.CELL * (cell % 3) + scenes.CELL // 2
+                want = 0 if lab[s, cell] == NOTHING else 11 + lab[s, cell]
+                self.assertEqual(int(u8[s, y, x]), want, f"scene {s} cell {cell}")
+
+    def test_deterministic(self):
+        images, labels = fake_fashion()
+        a = SceneSampler(images, labels, np.arange(20), seed=5).batch(8)
+        b = SceneSampler(images, labels, np.arange(20), seed=5).batch(8)
+        self.assertTrue(np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]))
+
+
+class Classifier(unittest.TestCase):
+    def test_shapes_and_names(self):
+        torch.manual_seed(0)
+        m = LocationClassifier([4, 8, 8])
+        out = m(torch.zeros(2, 1, 84, 84))
+        self.assertEqual(tuple(out.shape), (2, 100, NOTHING + 1))
+        self.assertEqual(sorted(k for k in m.state_dict() if k.startswith("cnn.")),
+                         ["cnn.0.bias", "cnn.0.weight", "cnn.1.bias", "cnn.1.weight",
+                          "cnn.2.bias", "cnn.2.weight"])
+
+    def test_score_counts_every_item(self):
+        images, labels = fake_fashion()
+        u8, lab = SceneSampler(images, labels, np.arange(30), seed=1).batch(20)
+        z = {"images": u8, "n": (lab != NOTHING).sum(1),
+             "cell": np.full((20, 4), -1), "cls": np.full((20, 4), -1)}
+        for s in range(20):
+            cells = np.nonzero(lab[s] != NOTHING)[0]
+            z["cell"][s, :len(cells)], z["cls"][s, :len(cells)] = cells, lab[s, cells]
+        cfg = {"encoder": {"channels": [4, 8, 8]},
+               "image": {"height": 84, "width": 84, "channels": 1}}
+        with tempfile.TemporaryDirectory() as d:
+            np.savez(os.path.join(d, "s.npz"), **z)
+            res = score(LocationClassifier([4, 8, 8]), os.path.join(d, "s.npz"),
+                        location_cells(cfg), 0.1, 0.3)
+        self.assertEqual(res["items"], int(z["n"].sum()))
+        self.assertTrue(0 <= res["item_accuracy"] <= 100)
+
+
+class Format(unittest.TestCase):
+    def write(self, d, channels):
+        torch.manual_seed(1)
+        m = LocationClassifier(channels)
+        cfg = {"encoder": {"type": "cnn", "channels": channels},
+               "image": {"height": 84, "width": 84, "channels": 1, "mean": 0.1, "std": 0.25}}
+        path = os.path.join(d, "cnn.pt")
+        torch.save({"config": cfg, "model": {k: v for k, v in m.state_dict().items()
+                                             if k.startswith("cnn.")}}, path)
+        return m, path
+
+    def test_vqa_reads_it(self):
+        with tempfile.TemporaryDirectory() as d:
+            m, path = self.write(d, [4, 8])
+            cfg = merge_vqa_config(copy.deepcopy(TINY_CONFIG))
+            vqa = VQA(cfg)
+            before = vqa.memory_position.weight.clone()
+            image, copied = init_cnn_from(vqa, path)
+        self.assertEqual((image["mean"], image["std"]), (0.1, 0.25))
+        self.assertFalse(copied, "a cnn.pt has no position table")
+        self.assertTrue(torch.equal(vqa.memory_position.weight, before))
+        for k, v in m.cnn.state_dict().items():
+            self.assertTrue(torch.equal(vqa.cnn.state_dict()[k], v), k)
+
+    def test_channels_must_match(self):
+        with tempfile.TemporaryDirectory() as d:
+            _, path = self.write(d, [4, 8])
+            with self.assertRaises(SystemExit) as e:
+                cnn_state(path, [4, 16])
+        self.assertIn("[4, 8] != [4, 16]", str(e.exception))
+
+
+if __name__ == "__main__":
+    unittest.main()
