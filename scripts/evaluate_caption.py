@@ -34,7 +34,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "dat
 import search, stio  # noqa: E402
 import scenes  # noqa: E402
 from export import load  # noqa: E402
-from model import feature_grid  # noqa: E402
+from model import feature_grid, feature_stride  # noqa: E402
 from words import detokenize  # noqa: E402
 
 PHRASE_TOKENS = [p.split() for p in scenes.PHRASES]
@@ -80,7 +80,7 @@ def noun_positions(words):
 def cell_of_location(cfg):
     """[S] -> the 3x3 cell (0..8) holding each grid location's receptive-field centre."""
     h, w = feature_grid(cfg)
-    f = 2 ** len(cfg["encoder"]["channels"])
+    f = feature_stride(cfg)
     cells = np.zeros(h * w, np.int64)
     for r in range(h):
         for c in range(w):

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import VQA, feature_grid, vqa_answer_scene  # noqa: E402
+from model import VQA, feature_grid, feature_stride, vqa_answer_scene  # noqa: E402
 from export import load  # noqa: E402
 import stio  # noqa: E402
 from words import WordVocab, encode_question  # noqa: E402
@@ -45,7 +45,7 @@ def read_lines(path):
 def location_cells(cfg):
     """-> int array [S]: the scene cell (0..8) of each feature-grid location (module docstring)."""
     h, w = feature_grid(cfg)
-    stride = 2 ** len(cfg["encoder"]["channels"])
+    stride = feature_stride(cfg)
     centre = lambda i: (stride * i + (stride - 1) / 2.0)  # noqa: E731
     rows = [min(int(centre(r) // CELL), GRID - 1) for r in range(h)]
     cols = [min(int(centre(c) // CELL), GRID - 1) for c in range(w)]
@@ -113,6 +113,12 @@ def pct(x):
     return f"{100 * x:.1f} %"
 
 
+def first_stage(t):
+    """A first training stage's train.json in a few words."""
+    return (f"{t.get('epochs')} epochs, {t.get('train_seconds', 0) / 60:.1f} min, stopped: "
+            f"{t.get('stopped')}, best dev accuracy {100 * t.get('best_dev_accuracy', 0):.2f} %")
+
+
 def same_cnn(model_path, other_path):
     """True when both model files hold identical cnn.* tensors."""
     if not os.path.exists(other_path):
@@ -132,7 +138,9 @@ def card(path, scores, train, baseline_train, cfg, cnn_source=None, notes=None,
              "and Answer\" (Kazemi & Elqursh 2017) with "
              f"{cfg['glimpses']} attention glimpses, over the scenes of the captioning corpus.",
              "", "## Model", "",
-             f"- CNN {cfg['encoder']['channels']} on 84x84 gray images -> a "
+             f"- CNN {cfg['encoder']['channels']}"
+             + (f" (pool {json.dumps(cfg['encoder']['pool'])})" if "pool" in cfg["encoder"] else "")
+             + " on 84x84 gray images -> a "
              f"{'x'.join(map(str, feature_grid(cfg)))} grid of {cfg['encoder']['channels'][-1]} "
              f"features{' (l2-normalised per location)' if cfg['l2norm'] else ''}"
              + (", plus a learned position table (memory_position.weight [S, D]) added after "
@@ -145,11 +153,17 @@ def card(path, scores, train, baseline_train, cfg, cnn_source=None, notes=None,
              f"softmax over the grid; classifier {cfg['classifier']['hidden']} -> "
              f"{cfg['answers']} answers",
              f"- training: {train.get('train_pairs', '?'):,} questions on "
-             f"{train.get('train_scenes', '?'):,} train scenes; {train.get('epochs')} epochs, "
+             f"{train.get('train_scenes', '?'):,} train scenes; "
+             + (f"first with the whole CNN frozen ({first_stage(train['first_stage'])}), then, "
+                f"from that model's best, " if train.get("first_stage") else "")
+             + f"{train.get('epochs')} epochs, "
              f"{train.get('train_seconds', 0) / 60:.1f} min on {train.get('device')} "
              f"({train.get('threads')} thread(s), stopped: {train.get('stopped')}); CNN "
              + (f"initialised from {train['init_cnn']} and "
-                + ("frozen" if train.get("freeze_cnn") else
+                + ("frozen" if train.get("freeze_cnn") is True else
+                   f"its first {train['freeze_cnn']} blocks frozen, the others fine-tuned "
+                   f"(learning rate x {train.get('cnn_lr_scale', 1.0):g})"
+                   if train.get("freeze_cnn") else
                    f"fine-tuned (learning rate x {train.get('cnn_lr_scale', 1.0):g} for the CNN)")
                 + (f"; position table initialised from its memory_position.weight (divided by "
                    f"{train['init_position_divided_by']:.2f}, the median norm of its raw "

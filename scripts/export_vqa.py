@@ -28,6 +28,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--train", required=True)
     ap.add_argument("--baseline-train")
+    ap.add_argument("--first-stage", help="the training folder --train started from (its "
+                    "--init-model): its train.json goes into OUT/train.json as \"first_stage\"")
     ap.add_argument("--corpus", required=True)
     ap.add_argument("--scenes-info", help="packages.json of the scenes corpus (metadata corpus)")
     ap.add_argument("--out", required=True)
@@ -41,8 +43,9 @@ def main():
     tinfo = json.load(open(os.path.join(args.train, "train.json")))
     training = {k: tinfo[k] for k in ("parameters", "train_pairs", "epochs", "best_dev_accuracy",
                                       "train_seconds", "threads", "device", "torch", "stopped",
-                                      "init_cnn", "freeze_cnn", "cnn_lr_scale", "position",
-                                      "init_position") if k in tinfo}
+                                      "init_cnn", "freeze_cnn", "frozen_cnn_blocks",
+                                      "cnn_lr_scale", "position", "init_position")
+                if k in tinfo}
     extra = {"name": tinfo["name"]}
     if args.scenes_info:
         info = json.load(open(args.scenes_info))
@@ -50,6 +53,8 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, "model.safetensors")
     export(model, (vocab, answers), path, training=training, extra=extra)
+    if args.first_stage:
+        tinfo["first_stage"] = json.load(open(os.path.join(args.first_stage, "train.json")))
     if args.baseline_train:
         tinfo["baseline"] = json.load(open(os.path.join(args.baseline_train, "train.json")))
     with open(os.path.join(args.out, "train.json"), "w") as f:

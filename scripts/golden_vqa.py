@@ -12,7 +12,8 @@
    for N = len(TINY_QUESTIONS) = 8 (image, question) examples over the NI = 6 images of
    golden_caption.tiny_images(); and the same weights without the position table (encoder.position
    none), tests/golden/tiny/vqa-tiny-nopos.* with the same trace layout, so that both paths stay
-   covered. Trace tensors (Tq = longest question in ids, Lb = longest in
+   covered; and tests/golden/tiny/vqa-tiny-deep.*, a third block of 8 channels without the
+   max-pool (encoder.pool [true, true, false], the same 21 x 21 grid), for the unpooled path. Trace tensors (Tq = longest question in ids, Lb = longest in
    bytes):
      images         U8  [NI, 84, 84]   the input pixels
      phi            F32 [NI, S, D]     CNN memory of each image AFTER the l2 normalisation and
@@ -82,15 +83,19 @@ TINY_QUESTIONS = [(0, "what is in the top left ?"), (1, "Where is the BAG?"),
                   (4, "bag"), (2, "what,is ,the\ttop?")]
 
 
-def tiny_model(seed=1304, position=True):
+def tiny_model(seed=1304, position=True, deep=False):
     """The tiny random model; position False: the same draws, then memory_position dropped
-    (encoder.position none), so that both tiny models share every other weight."""
+    (encoder.position none), so that both tiny models share every other weight. deep: a third
+    CNN block [8] without the max-pool (its own draws)."""
     torch.manual_seed(seed)
-    model = VQA(merge_vqa_config(TINY_CONFIG))
+    cfg = copy.deepcopy(TINY_CONFIG)
+    if deep:
+        cfg["encoder"].update(channels=[4, 8, 8], pool=[True, True, False])
+    model = VQA(merge_vqa_config(cfg))
     with torch.no_grad():   # larger weights than PyTorch's init: peaked glimpses, varied answers
         for p in model.parameters():
             p.normal_(0.0, 0.5)
-        model.cnn[1].bias.sub_(1.5)                # some all-zero locations: the l2 norm's eps
+        model.cnn[-1].bias.sub_(1.5)               # some all-zero locations: the l2 norm's eps
         model.glimpse.conv1.weight.mul_(3.0)       # peaked glimpses over 441 places
         model.glimpse.conv2.weight.mul_(3.0)
         model.classifier.fc1.weight.mul_(2.0)      # answers that depend on the input
@@ -137,9 +142,10 @@ def trace_tensors(model, vocab, images, questions):
 
 def make_tiny(outdir):
     os.makedirs(outdir, exist_ok=True)
-    for name, position in (("vqa-tiny", True), ("vqa-tiny-nopos", False)):
+    for name, position, deep in (("vqa-tiny", True, False), ("vqa-tiny-nopos", False, False),
+                                 ("vqa-tiny-deep", True, True)):
         path = os.path.join(outdir, f"{name}.safetensors")
-        export(tiny_model(position=position), (TINY_WORDS, TINY_ANSWERS), path,
+        export(tiny_model(position=position, deep=deep), (TINY_WORDS, TINY_ANSWERS), path,
                extra={"name": name})
         model, vocab, _ = load(path)    # trace the round-tripped model: exactly what C reads
         stio.save(os.path.join(outdir, f"{name}.trace.safetensors"),

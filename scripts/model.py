@@ -116,11 +116,49 @@ def merge_config(overrides):
     return cfg
 
 
+def cnn_pools(enc):
+    """encoder.pool: one boolean per block, whether it ends in the 2x2 max-pool (absent: every
+    block does). A block without one keeps its input's size: a second convolution at the same
+    scale, which widens what each final location sees at a quarter of a pooled block's cost per
+    output pixel lost. ValueError for a malformed list."""
+    n = len(enc["channels"])
+    pools = enc.get("pool", [True] * n)
+    if (not isinstance(pools, list) or len(pools) != n
+            or any(not isinstance(p, bool) for p in pools)):
+        raise ValueError(f"encoder.pool {pools!r}: a list of {n} booleans, one per block")
+    return pools
+
+
+def make_cnn(cfg):
+    """The CNN blocks' convolutions (tensors cnn.{i}.weight/bias): 3x3, padding 1."""
+    chans = cfg["encoder"]["channels"]
+    return nn.ModuleList(
+        nn.Conv2d(cfg["image"]["channels"] if i == 0 else chans[i - 1], c, 3, padding=1)
+        for i, c in enumerate(chans))
+
+
+def run_cnn(cnn, pools, x):
+    """x [B, C, H, W] normalised -> the final map [B, D, h, w]: each block is conv + ReLU, then
+    the 2x2 max-pool (floor) where pools says so."""
+    for conv, pool in zip(cnn, pools):
+        x = torch.relu(conv(x))
+        if pool:
+            x = F.max_pool2d(x, 2)
+    return x
+
+
+def feature_stride(cfg):
+    """Pixels per final-grid step: 2 ** (the number of pooling blocks)."""
+    return 2 ** sum(cnn_pools(cfg["encoder"]))
+
+
 def feature_grid(cfg):
-    """(h, w) of the CNN's final feature map: each block halves with floor (MaxPool2d(2))."""
+    """(h, w) of the CNN's final feature map: each pooling block halves with floor
+    (MaxPool2d(2)); the others keep the size."""
     h, w = cfg["image"]["height"], cfg["image"]["width"]
-    for _ in cfg["encoder"]["channels"]:
-        h, w = h // 2, w // 2
+    for pool in cnn_pools(cfg["encoder"]):
+        if pool:
+            h, w = h // 2, w // 2
     return h, w
 
 
@@ -147,10 +185,11 @@ def _check_image(cfg):
             not isinstance(c, int) or isinstance(c, bool) or c < 1 for c in ch):
         raise ValueError(f"encoder.channels {ch!r} (a non-empty list of positive integers)")
     h, w = img["height"], img["width"]
-    for i in range(len(ch)):
-        if h < 2 or w < 2:
+    for i, pool in enumerate(cnn_pools(enc)):
+        if pool and (h < 2 or w < 2):
             raise ValueError(f"encoder.channels: block {i} would pool a {h}x{w} map to nothing")
-        h, w = h // 2, w // 2
+        if pool:
+            h, w = h // 2, w // 2
     if cfg["decoder"]["style"] != "bahdanau":
         raise ValueError("task caption needs decoder.style bahdanau")
     if cfg["src_vocab"] != cfg["tgt_vocab"]:
@@ -262,9 +301,8 @@ class Seq2Seq(nn.Module):
         if self.is_image:
             chans = enc["channels"]
             self.D = D = chans[-1]
-            self.cnn = nn.ModuleList(
-                nn.Conv2d(cfg["image"]["channels"] if i == 0 else chans[i - 1], c, 3, padding=1)
-                for i, c in enumerate(chans))
+            self.cnn = make_cnn(cfg)
+            self.cnn_pools = cnn_pools(enc)
             if enc.get("position", "none") == "learned":
                 h, w = feature_grid(cfg)
                 self.memory_position = nn.Embedding(h * w, D)
@@ -344,8 +382,7 @@ class Seq2Seq(nn.Module):
     def encode_image(self, x):
         """x [B, C, H, W] normalised -> (memory [B, S, D] row-major over the final grid,
         f_h = f_c = mean of the memory [B, D])."""
-        for conv in self.cnn:
-            x = F.max_pool2d(torch.relu(conv(x)), 2)
+        x = run_cnn(self.cnn, self.cnn_pools, x)
         B, D, h, w = x.shape
         memory = x.permute(0, 2, 3, 1).reshape(B, h * w, D)
         if hasattr(self, "memory_position"):
@@ -468,27 +505,33 @@ def read_pretrained(path):
 
 
 def cnn_param_groups(model, lr, frozen, cnn_scale):
-    """Adam parameter groups of an image model: everything but cnn.* at lr, and (unless frozen:
-    then its parameters stop requiring gradients) cnn.* at lr * cnn_scale (a pretrained CNN may
-    need a gentler rate). Each group keeps its "scale" so that a halved lr keeps the ratio."""
-    if frozen:
-        for p in model.cnn.parameters():
+    """Adam parameter groups of an image model: everything but cnn.* at lr, and the CNN blocks
+    that are not frozen at lr * cnn_scale (a pretrained CNN may need a gentler rate). frozen:
+    True (every block), False (none) or N, the first N blocks; a frozen block's parameters stop
+    requiring gradients. Each group keeps its "scale" so that a halved lr keeps the ratio."""
+    n_frozen = len(model.cnn) if frozen is True else int(frozen)
+    for block in list(model.cnn)[:n_frozen]:
+        for p in block.parameters():
             p.requires_grad_(False)
     groups = [{"params": [p for n, p in model.named_parameters() if not n.startswith("cnn.")],
                "scale": 1.0}]
-    if not frozen:
-        groups.append({"params": list(model.cnn.parameters()), "scale": cnn_scale})
+    tuned = [p for block in list(model.cnn)[n_frozen:] for p in block.parameters()]
+    if tuned:
+        groups.append({"params": tuned, "scale": cnn_scale})
     for g in groups:
         g["lr"] = lr * g["scale"]
     return groups
 
 
-def cnn_state(path, channels):
+def cnn_state(path, enc):
     """-> (the cnn.* tensors of read_pretrained(path) as a state dict for a CNN ModuleList,
-    its config, all its tensors); SystemExit when its channels differ from `channels`."""
+    its config, all its tensors); SystemExit when its channels or pools differ from those of
+    the encoder config `enc`."""
     cfg, tensors = read_pretrained(path)
-    if cfg["encoder"]["channels"] != channels:
-        raise SystemExit(f"{path}: CNN channels {cfg['encoder']['channels']} != {channels}")
+    if cfg["encoder"]["channels"] != enc["channels"]:
+        raise SystemExit(f"{path}: CNN channels {cfg['encoder']['channels']} != {enc['channels']}")
+    if cnn_pools(cfg["encoder"]) != cnn_pools(enc):
+        raise SystemExit(f"{path}: CNN pools {cnn_pools(cfg['encoder'])} != {cnn_pools(enc)}")
     return ({k[4:]: torch.from_numpy(np.array(v)) for k, v in tensors.items()
              if k.startswith("cnn.")}, cfg, tensors)
 
@@ -619,9 +662,8 @@ class VQA(nn.Module):
         Eq, Hq = cfg["question"]["emb"], cfg["question"]["hidden"]
         self.G = G = cfg["glimpses"]
         self.mean_pool = cfg.get("pool", "attention") == "mean"
-        self.cnn = nn.ModuleList(
-            nn.Conv2d(cfg["image"]["channels"] if i == 0 else chans[i - 1], c, 3, padding=1)
-            for i, c in enumerate(chans))
+        self.cnn = make_cnn(cfg)
+        self.cnn_pools = cnn_pools(cfg["encoder"])
         self.register_buffer("pixel_table", torch.from_numpy(pixel_table(cfg["image"])),
                              persistent=False)
         self.q_embed = nn.Embedding(cfg["src_vocab"], Eq, padding_idx=None)
@@ -645,16 +687,21 @@ class VQA(nn.Module):
         encoder.position is learned)."""
         return self.add_position(self.cnn_features(x))
 
-    def cnn_features(self, x):
-        """x [B, C, H, W] normalised -> [B, S, D] the CNN's final map, row-major, l2 normalised
-        per location when l2norm; no position (what a frozen CNN's feature cache may keep)."""
-        for conv in self.cnn:
-            x = F.max_pool2d(torch.relu(conv(x)), 2)
+    def cnn_features(self, x, first=0):
+        """x [B, C, H, W] normalised (first 0), or cnn_prefix(x, first) -> [B, S, D] the CNN's
+        final map, row-major, l2 normalised per location when l2norm; no position (what a
+        frozen CNN's feature cache may keep)."""
+        x = run_cnn(self.cnn[first:], self.cnn_pools[first:], x)
         B, D, h, w = x.shape
         phi = x.permute(0, 2, 3, 1).reshape(B, h * w, D)
         if self.cfg["l2norm"]:
             phi = F.normalize(phi, p=2.0, dim=2, eps=1e-12)
         return phi
+
+    def cnn_prefix(self, x, blocks):
+        """x [B, C, H, W] normalised -> the map after the first `blocks` CNN blocks (what a
+        partly frozen CNN's feature cache keeps: train.freeze_cnn N)."""
+        return run_cnn(self.cnn[:blocks], self.cnn_pools[:blocks], x)
 
     def add_position(self, feats):
         """cnn_features' [B, S, D] -> phi: + memory_position.weight when encoder.position is

@@ -14,11 +14,17 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "data"))
 import stio  # noqa: E402
 import scenes  # noqa: E402
-from model import feature_grid  # noqa: E402
+from model import cnn_pools, feature_grid, feature_stride  # noqa: E402
 from model_card import dev_loss_svg, ROOT  # noqa: E402
 from words import detokenize  # noqa: E402
 
 TARGETS = {"exact": 90.0, "items": 98.0, "attention_in_cell": 90.0}
+
+
+def cnn_pool_note(enc):
+    """"" or " (blocks 3, 4: no pool)" for the blocks encoder.pool leaves unpooled."""
+    bare = [str(i) for i, p in enumerate(cnn_pools(enc)) if not p]
+    return f" (blocks {', '.join(bare)}: no pool)" if bare else ""
 
 
 def pct(x):
@@ -60,7 +66,8 @@ def main():
          f"- input: {img['height']}×{img['width']}×{img['channels']} u8 pixels, "
          f"x = (p / 255 − {img['mean']}) / {img['std']} (the train split's pixel mean and std)",
          f"- encoder: CNN, {len(enc['channels'])} blocks of 3×3 conv (padding 1) + ReLU + 2×2 "
-         f"max-pool, channels {enc['channels']}: a {h}×{w} feature map, S = {h * w} annotation "
+         f"max-pool{cnn_pool_note(enc)}, channels {enc['channels']}: a {h}×{w} feature map, "
+         f"S = {h * w} annotation "
          f"vectors of D = {enc['channels'][-1]}",
          f"- attention: {att['score']} (size {att['dim']})"
          + (", gating scalar β = σ(w·h + b) on the context" if att.get("gate") else ""),
@@ -122,8 +129,8 @@ def main():
     L += ["", "The attention figure: for every item noun (the phrase's last word: \"bag\", "
           "\"trousers\", \"boot\", ...) of an exactly right caption, the grid location with the "
           "largest weight in that word's attention row; location (r, c) covers input pixels "
-          f"[{2 ** len(enc['channels'])}r, {2 ** len(enc['channels'])}(r+1)) × "
-          f"[{2 ** len(enc['channels'])}c, {2 ** len(enc['channels'])}(c+1)) "
+          f"[{feature_stride(cfg)}r, {feature_stride(cfg)}(r+1)) × "
+          f"[{feature_stride(cfg)}c, {feature_stride(cfg)}(c+1)) "
           "(each pooling halves with floor), and counts as inside when its centre falls in the "
           "item's 28×28 cell. \"Mass\" is the mean share of the row's weight on the cell's "
           "locations."]

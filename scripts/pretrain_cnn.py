@@ -17,11 +17,11 @@ every example. Each location of the final grid is labelled with the class of the
 its pooling window's centre falls in, or "nothing" (label 10) for an empty cell:
 evaluate_vqa.location_cells, the rule of the glimpse measure.
 
-Model: the config's CNN blocks (3x3 conv pad 1 + ReLU + 2x2 max-pool; tensors cnn.{i}.weight/bias
-as in the VQA and caption models), the final map l2-normalised per location, times a learned scale,
-then one linear layer (the same at every location, a 1x1 convolution) -> 11 logits. Input
-normalisation: (p / 255 - mean) / std with the mean/std of the train scenes' pixels (what
-train_vqa.py measures when it has no init_cnn). Adam, cosine learning rate over --steps batches,
+Model: the config's CNN blocks (3x3 conv pad 1 + ReLU, then the 2x2 max-pool unless --pool says
+0 for the block; tensors cnn.{i}.weight/bias as in the VQA and caption models), the final map
+l2-normalised per location, times a learned scale, then one linear layer (the same at every
+location, a 1x1 convolution) -> 11 logits. Input normalisation: (p / 255 - mean) / std with the
+mean/std of the train scenes' pixels (what train_vqa.py measures when it has no init_cnn). Adam, cosine learning rate over --steps batches,
 1 thread, fixed seed.
 
 Scores (written to OUT/pretrain.json): per-location accuracy, and per-item accuracy: an item's
@@ -39,23 +39,23 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "data"))
 import scenes  # noqa: E402
 from evaluate_vqa import location_cells  # noqa: E402
+from model import cnn_pools, make_cnn, run_cnn  # noqa: E402
 
 NOTHING = 10
 
 
 class LocationClassifier(nn.Module):
-    def __init__(self, channels):
+    def __init__(self, channels, pools=None):
         super().__init__()
-        self.cnn = nn.ModuleList(nn.Conv2d(1 if i == 0 else channels[i - 1], c, 3, padding=1)
-                                 for i, c in enumerate(channels))
+        self.pools = [True] * len(channels) if pools is None else list(pools)
+        self.cnn = make_cnn({"encoder": {"channels": channels}, "image": {"channels": 1}})
         # the features are unit vectors: a learned scale lets the logits grow sharp
         self.scale = nn.Parameter(torch.tensor(10.0))
         self.out = nn.Linear(channels[-1], NOTHING + 1)
 
     def forward(self, x):
         """x [B, 1, H, W] normalised -> logits [B, S, 11]."""
-        for conv in self.cnn:
-            x = F.max_pool2d(torch.relu(conv(x)), 2)
+        x = run_cnn(self.cnn, self.pools, x)
         phi = F.normalize(x.flatten(2).transpose(1, 2), p=2.0, dim=2, eps=1e-12)
         return self.out(self.scale * phi)
 
@@ -116,6 +116,8 @@ def score(model, npz, cells_of_loc, mean, std, chunk=100):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--channels", default="32,64,128")
+    ap.add_argument("--pool", default=None, help="1/0 per block: whether it ends in the 2x2 "
+                    "max-pool (encoder.pool; default: every block)")
     ap.add_argument("--scenes", required=True, help="the scenes corpus (dev.npz, test.npz, "
                     "train.npz for the pixel mean/std)")
     ap.add_argument("--out", required=True)
@@ -129,18 +131,22 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     channels = [int(c) for c in args.channels.split(",")]
+    enc = {"type": "cnn", "channels": channels}
+    if args.pool is not None:
+        enc["pool"] = [p == "1" for p in args.pool.split(",")]
+    pools = cnn_pools(enc)
     os.makedirs(args.out, exist_ok=True)
     x = np.load(os.path.join(args.scenes, "train.npz"))["images"].astype(np.float64) / 255.0
     mean, std = round(float(x.mean()), 4), round(float(x.std()), 4)
     del x
     images, labels = scenes.load_fashion("train")
     sampler = SceneSampler(images, labels, np.arange(scenes.TRAIN_POOL), args.seed)
-    cfg = {"encoder": {"type": "cnn", "channels": channels},
+    cfg = {"encoder": enc,
            "image": {"height": scenes.SIZE, "width": scenes.SIZE, "channels": 1,
                      "mean": mean, "std": std}}
     cells_of_loc = location_cells(cfg)
     cell_idx = torch.from_numpy(cells_of_loc)
-    model = LocationClassifier(channels)
+    model = LocationClassifier(channels, pools)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     history, t0, run_loss = [], time.time(), 0.0
     for step in range(1, args.steps + 1):
@@ -168,7 +174,7 @@ def main():
     torch.save({"config": cfg, "model": weights}, os.path.join(args.out, "cnn.pt"))
     res = {"description": "CNN pretrained as a per-location item classifier on fresh scenes of "
                           "Fashion-MNIST training images [0, 55000) (scripts/pretrain_cnn.py)",
-           "channels": channels, "image": cfg["image"], "steps": args.steps,
+           "channels": channels, "pool": pools, "image": cfg["image"], "steps": args.steps,
            "batch_scenes": args.batch, "lr": args.lr, "seed": args.seed,
            "threads": args.threads, "train_seconds": round(secs, 1),
            "dev": history[-1]["dev"], "test": test, "history": history}

@@ -148,7 +148,7 @@ def main():
         raise SystemExit("train.freeze_cnn needs train.init_cnn")
     cnn_tensors = None
     if init:
-        cnn_tensors, init_cfg, _ = cnn_state(init, conf["model"]["encoder"]["channels"])
+        cnn_tensors, init_cfg, _ = cnn_state(init, conf["model"]["encoder"])
         mean, std = init_cfg["image"]["mean"], init_cfg["image"]["std"]
     else:
         mean, std = pixel_stats(train_x)

@@ -24,7 +24,8 @@ divided by the median norm of the caption CNN's raw features (the caption model 
 those; VQA adds it to unit-norm ones; train.init_position false: a random start instead).
 train.cnn_lr_scale multiplies the CNN's learning rate when it is fine-tuned. With
 train.freeze_cnn true the CNN is not trained and each split's phi (after the l2 norm) is
-computed once ("feature_seconds" in train.json, counted in train_seconds; --feature-cache DIR
+computed once (train.freeze_cnn N: the first N blocks only; their output map is computed once and
+the other blocks train on it) ("feature_seconds" in train.json, counted in train_seconds; --feature-cache DIR
 keeps them on disk so that the baseline run reuses them: "features_reused"). Without init_cnn the
 image mean/std are measured on the train images as train_caption.py does.
 
@@ -39,7 +40,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import VQA, merge_vqa_config, count_parameters, cnn_state, \
+from model import VQA, merge_vqa_config, count_parameters, cnn_state, run_cnn, \
     cnn_param_groups  # noqa: E402
 from words import WordVocab, encode_question  # noqa: E402
 
@@ -86,27 +87,42 @@ def pixel_stats(images):
     return round(float(x.mean()), 4), round(float(x.std()), 4)
 
 
-def cnn_digest(model, n_images):
-    """What frozen features depend on: the CNN weights, the image config, l2norm, the count."""
-    h = hashlib.sha256(json.dumps([model.cfg["image"], model.cfg["l2norm"], n_images],
-                                  sort_keys=True).encode())
+def frozen_blocks(model, freeze):
+    """train.freeze_cnn -> how many leading CNN blocks are frozen: true all, false none, or N."""
+    if isinstance(freeze, bool):
+        return len(model.cnn) if freeze else 0
+    if not isinstance(freeze, int) or not 0 <= freeze <= len(model.cnn):
+        raise SystemExit(f"train.freeze_cnn {freeze!r}: true, false or 0..{len(model.cnn)}")
+    return freeze
+
+
+def cnn_digest(model, n_images, blocks):
+    """What cached features depend on: the frozen blocks' weights, the image config, l2norm
+    (when every block is frozen: the cache is phi), the count."""
+    whole = blocks == len(model.cnn)
+    h = hashlib.sha256(json.dumps([model.cfg["image"], whole and model.cfg["l2norm"], n_images,
+                                   blocks], sort_keys=True).encode())
     for k, v in sorted(model.cnn.state_dict().items()):
-        h.update(k.encode())
-        h.update(v.cpu().numpy().tobytes())
+        if int(k.split(".")[0]) < blocks:
+            h.update(k.encode())
+            h.update(v.cpu().numpy().tobytes())
     return h.hexdigest()[:16]
 
 
 class Features:
-    """phi of a batch of scenes: from the frozen-CNN cache, or the CNN on the pixels. With
-    cache_path, frozen features are kept on disk (torch.save) and reused when the CNN, image
-    config, l2norm and image count are the same (the baseline reuses the attention model's)."""
+    """phi of a batch of scenes: from the frozen-CNN cache, or the CNN on the pixels. With every
+    block frozen the cache holds phi; with the first N frozen (train.freeze_cnn N) it holds their
+    output map and the other blocks run on it every batch (trained). With cache_path, the cache
+    is kept on disk (torch.save) and reused when the frozen blocks, image config, l2norm and
+    image count are the same (the baseline reuses the attention model's)."""
 
-    def __init__(self, model, images, device, frozen, cache_path=None, chunk=50):
+    def __init__(self, model, images, device, blocks, cache_path=None, chunk=50):
         self.model, self.images, self.device, self.cache = model, images, device, None
-        self.reused = False
-        if not frozen:
+        self.reused, self.blocks = False, blocks
+        if not blocks:
             return
-        digest = cnn_digest(model, len(images))
+        whole = blocks == len(model.cnn)
+        digest = cnn_digest(model, len(images), blocks)
         if cache_path and os.path.exists(cache_path):
             saved = torch.load(cache_path)
             if saved["digest"] == digest:
@@ -114,7 +130,9 @@ class Features:
                 return
         with torch.no_grad():
             model.eval()
-            parts = [model.cnn_features(model.normalize(images[i:i + chunk]).to(device))
+            run = model.cnn_features if whole else \
+                (lambda x: model.cnn_prefix(x, blocks))  # noqa: E731
+            parts = [run(model.normalize(images[i:i + chunk]).to(device))
                      for i in range(0, len(images), chunk)]
         self.cache = torch.cat(parts)
         if cache_path:
@@ -125,8 +143,11 @@ class Features:
     def __call__(self, scene_ids):
         """-> phi [B, S, D]: the cached (frozen) or computed CNN features, + the learned
         position (trained even when the CNN is frozen, so never cached)."""
-        if self.cache is not None:
+        if self.cache is not None and self.blocks == len(self.model.cnn):
             return self.model.add_position(self.cache[scene_ids])
+        if self.cache is not None:
+            return self.model.add_position(
+                self.model.cnn_features(self.cache[scene_ids], first=self.blocks))
         return self.model.encode_image(self.model.normalize(self.images[scene_ids]).to(self.device))
 
 
@@ -172,7 +193,7 @@ def init_cnn_from(model, path, position=True):
     its memory_position.weight as the initial position table when both models have one of the
     same shape; -> (its image config, whether the position was
     copied)."""
-    state, cfg, tensors = cnn_state(path, model.cfg["encoder"]["channels"])
+    state, cfg, tensors = cnn_state(path, model.cfg["encoder"])
     model.cnn.load_state_dict(state, strict=True)
     pos = tensors.get("memory_position.weight")
     copied = False
@@ -191,8 +212,7 @@ def rescale_position(model, images, n=200):
     by m keeps the caption model's ratio of place to content. -> m."""
     model.eval()
     x = model.normalize(images[:n])
-    for conv in model.cnn:
-        x = F.max_pool2d(torch.relu(conv(x)), 2)
+    x = run_cnn(model.cnn, model.cnn_pools, x)
     m = float(x.permute(0, 2, 3, 1).flatten(0, 2).norm(dim=1).median())
     if m > 0:
         model.memory_position.weight.div_(m)
@@ -214,8 +234,12 @@ def main():
                     help="wall-clock training budget; overrides the config's train.max_minutes")
     ap.add_argument("--limit", type=int, help="use only the first N train scenes (smoke tests)")
     ap.add_argument("--init-cnn", help="overrides the config's train.init_cnn")
-    ap.add_argument("--feature-cache", help="folder for frozen-CNN features ({split}.pt), "
-                    "shared by runs with the same CNN")
+    ap.add_argument("--init-model", help="a VQA training folder's best.pt to start from: every "
+                    "weight (after init_cnn, whose image mean/std it must share); e.g. a frozen "
+                    "run's, to fine-tune some CNN blocks with train.freeze_cnn N")
+    ap.add_argument("--feature-cache", help="folder for frozen-CNN features ({split}.pt; with "
+                    "train.freeze_cnn N, the first N blocks' maps: {split}-blocksN.pt), shared "
+                    "by runs with the same frozen blocks")
     args = ap.parse_args()
     t_start = time.time()
     conf = json.load(open(args.config))
@@ -265,14 +289,20 @@ def main():
     model.load_state_dict(state_dict)
     position_scale = rescale_position(model, train_x) if position_copied and \
         cfg["l2norm"] else None
+    if args.init_model:
+        start = torch.load(args.init_model, map_location="cpu")
+        if start["config"] != cfg:
+            raise SystemExit(f"--init-model {args.init_model}: its config differs from this run's")
+        model.load_state_dict(start["model"], strict=True)
     model.to(device)
-    frozen = bool(tc.get("freeze_cnn", False))
-    if frozen and not init:
+    n_frozen = frozen_blocks(model, tc.get("freeze_cnn", False))
+    frozen = n_frozen == len(model.cnn)
+    if n_frozen and not init:
         raise SystemExit("train.freeze_cnn needs train.init_cnn")
     # a fine-tuned CNN (initialised from a pretrained one) may learn slower than the rest:
     # train.cnn_lr_scale multiplies the learning rate of cnn.* (1 = the same)
     cnn_scale = float(tc.get("cnn_lr_scale", 1.0))
-    groups = cnn_param_groups(model, tc["lr"], frozen, cnn_scale)
+    groups = cnn_param_groups(model, tc["lr"], n_frozen, cnn_scale)
     params = [p for g in groups for p in g["params"]]
     opt = torch.optim.Adam(groups, lr=tc["lr"])
     ckpt_path = os.path.join(args.out, "checkpoint.pt")
@@ -287,14 +317,17 @@ def main():
         print(f"resumed after epoch {state['epoch']}", file=sys.stderr)
     t0 = time.time()
     fc = args.feature_cache
-    train_f = Features(model, train_x, device, frozen, fc and os.path.join(fc, "train.pt"))
-    dev_f = Features(model, dev_x, device, frozen, fc and os.path.join(fc, "dev.pt"))
-    feature_seconds = time.time() - t0 if frozen else 0.0
-    reused = frozen and train_f.reused and dev_f.reused
+    tag = "" if frozen else f"-blocks{n_frozen}"   # a partly frozen CNN's own cache
+    train_f = Features(model, train_x, device, n_frozen,
+                       fc and os.path.join(fc, f"train{tag}.pt"))
+    dev_f = Features(model, dev_x, device, n_frozen, fc and os.path.join(fc, f"dev{tag}.pt"))
+    feature_seconds = time.time() - t0 if n_frozen else 0.0
+    reused = bool(n_frozen) and train_f.reused and dev_f.reused
     state["seconds"] += feature_seconds
     state["feature_seconds"] += feature_seconds
     print(f"{conf['name']}: {count_parameters(model):,} parameters "
-          f"({'frozen' if frozen else 'trained'} CNN{', from ' + init if init else ''}), "
+          f"({'frozen' if frozen else 'trained' if not n_frozen else f'{n_frozen} blocks frozen'}"
+          f" CNN{', from ' + init if init else ''}), "
           f"{len(train.records):,} train questions on {len(train.scenes):,} scenes, image mean "
           f"{mean} std {std}, features {feature_seconds:.0f} s"
           f"{' (reused from ' + fc + ')' if reused else ''}", file=sys.stderr)
@@ -337,8 +370,8 @@ def main():
         rng.shuffle(order)
         plan = [order[i:i + size] for i in range(0, len(order), size)]
         model.train()
-        if frozen:
-            model.cnn.eval()
+        if n_frozen:
+            model.cnn.eval()   # no dropout or batch norm inside: only the mode
         total, correct, n, last, done = 0.0, 0, 0, time.time(), 0
         for b, ids in enumerate(plan):
             if state["seconds"] + time.time() - t_epoch >= budget:
@@ -394,7 +427,9 @@ def main():
            "threads": args.threads if device.type == "cpu" else 0,
            "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
            "torch": torch.__version__, "stopped": stopped, "pool": cfg.get("pool", "attention"),
-           "init_cnn": init or None, "freeze_cnn": frozen, "cnn_lr_scale": cnn_scale,
+           "init_cnn": init or None, "init_model": args.init_model,
+           "freeze_cnn": tc.get("freeze_cnn", False),
+           "frozen_cnn_blocks": n_frozen, "cnn_lr_scale": cnn_scale,
            "position": cfg["encoder"].get("position", "none"),
            "init_position": position_copied, "init_position_divided_by": position_scale,
            "image": {"mean": mean, "std": std},

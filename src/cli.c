@@ -1277,6 +1277,11 @@ static void print_info_text(const char *file, const char *info_json)
             json_number(json_at(chs, i), &v);
             printf("%s%g", i ? ", " : " ", v);
         }
+        /* encoder.pool: the blocks (numbered as their cnn.{i} tensors) without the max-pool */
+        const json_value *pools = jget(c, "encoder", "pool");
+        for (size_t i = 0, n = 0; i < json_count(pools); i++)
+            if (json_kind(json_at(pools, i)) == JSON_FALSE)
+                printf("%s%zu", n++ ? ", " : "; no max-pool in block ", i);
         const char *pos = json_string(jget(c, "encoder", "position"));
         printf(pos && !strcmp(pos, "learned") ? "; a learned position per location\n" : "\n");
     } else {

@@ -1,6 +1,7 @@
 /* The CNN encoder (conv.h). The scratch holds two buffers: `pad`, the current block's input
- * inside its zero border, and `out`, the convolution's output, which the max-pool writes into
- * the interior of `pad` for the next block (the last block's pool writes the memory). */
+ * inside its zero border, and `out`, the convolution's output, which the max-pool (or, in a
+ * block without one, a copy) writes into the interior of `pad` for the next block (the last
+ * block's pool writes the memory; a last block without one convolves straight into it). */
 #include "conv.h"
 #include <stdint.h>
 #include <string.h>
@@ -91,15 +92,35 @@ void cnn_load_image(float *scratch, const struct stele_model *m, const uint8_t *
     }
 }
 
+/* Copies a block's unpooled output [H, W, C] into the interior of the next block's padded
+ * input, rows dst_row floats apart (the convolution writes only packed rows). */
+static void copy_rows(float *dst, size_t dst_row, const float *src, int H, int W, int C)
+{
+    const size_t row = (size_t)W * C;
+    for (int r = 0; r < H; r++)
+        memcpy(dst + r * dst_row, src + r * row, sizeof(float) * row);
+}
+
 void cnn_run(float *memory, float *mean, const struct stele_model *m, float *scratch)
 {
     const struct kernels *k = m->kern;
     float *pad = scratch, *out = scratch + pad_floats(m);
     for (int i = 0; i < m->n_blocks; i++) {
         const cnn_block *b = &m->block[i];
-        k->conv3x3_relu(out, pad, b->w, b->bias, b->H, b->W, b->Ci, b->Co);
+        const int last = i + 1 == m->n_blocks;
+        /* a last block without the pool writes the memory itself: the same [H, W, Co] layout */
+        k->conv3x3_relu(!b->pool && last ? memory : out, pad, b->w, b->bias, b->H, b->W, b->Ci,
+                        b->Co);
+        if (!b->pool) {   /* the same size: into the next block's padded input */
+            if (!last) {
+                zero_border(pad, b->H, b->W, b->Co);
+                copy_rows(pad + ((size_t)(b->W + 2) + 1) * b->Co, (size_t)(b->W + 2) * b->Co,
+                          out, b->H, b->W, b->Co);
+            }
+            continue;
+        }
         const int Ho = b->H / 2, Wo = b->W / 2;
-        if (i + 1 < m->n_blocks) {   /* into the next block's padded input */
+        if (!last) {   /* into the next block's padded input */
             zero_border(pad, Ho, Wo, b->Co);
             k->maxpool2x2(pad + ((size_t)(Wo + 2) + 1) * b->Co, (Wo + 2) * b->Co, out, b->H,
                           b->W, b->Co);

@@ -1,5 +1,6 @@
 /* The CNN encoder of image models (config encoder.type "cnn", models/FORMAT.md): 8-bit pixels ->
- * a normalised float image -> blocks of conv 3x3 + bias + ReLU and 2x2 max-pool -> the attention
+ * a normalised float image -> blocks of conv 3x3 + bias + ReLU and (unless encoder.pool says
+ * false for the block) 2x2 max-pool -> the attention
  * memory, one row of D features per location of the final feature map (row-major over the
  * grid), and the mean of the rows (the bridge's input). Channels-last throughout; each
  * convolution reads its input inside a one-pixel border of zeros (kernels.h). Internal. */

@@ -103,7 +103,8 @@ static stele_status get_float(const json_value *obj, const char *section, const 
 }
 
 /* The image and the CNN encoder's blocks (encoder.type "cnn"): sizes, and each block's input
- * size from the halving max-pools. The encoder output D is the last block's channels. */
+ * size from the halving max-pools (encoder.pool false: a block keeps its size). The encoder
+ * output D is the last block's channels. */
 static stele_status parse_cnn(struct stele_model *m, const json_value *cfg,
                               const json_value *enc, stele_error *err)
 {
@@ -124,6 +125,11 @@ static stele_status parse_cnn(struct stele_model *m, const json_value *cfg,
     if (json_kind(ch) != JSON_ARRAY || n < 1 || n > STELE_MAX_CNN_BLOCKS)
         return stele_fail(err, STELE_ERR_CONFIG, "config: encoder.channels must be an array of "
                           "1..%d integers (one block each)", STELE_MAX_CNN_BLOCKS);
+    /* encoder.pool: one boolean per block, absent = every block pools */
+    const json_value *pool = json_get(enc, "pool");
+    if (pool && (json_kind(pool) != JSON_ARRAY || json_count(pool) != n))
+        return stele_fail(err, STELE_ERR_CONFIG, "config: encoder.pool must be an array of %zu "
+                          "booleans (one per encoder.channels entry)", n);
     int H = im->height, W = im->width, Ci = im->channels;
     for (size_t i = 0; i < n; i++) {
         double d;
@@ -131,6 +137,11 @@ static stele_status parse_cnn(struct stele_model *m, const json_value *cfg,
             return stele_fail(err, STELE_ERR_CONFIG, "config: encoder.channels[%zu] must be an "
                               "integer in 1..4096", i);
         cnn_block *b = &m->block[i];
+        const json_type kind = pool ? json_kind(json_at(pool, i)) : JSON_TRUE;
+        if (kind != JSON_TRUE && kind != JSON_FALSE)
+            return stele_fail(err, STELE_ERR_CONFIG, "config: encoder.pool[%zu] must be true or "
+                              "false", i);
+        b->pool = kind == JSON_TRUE;
         b->Ci = Ci;
         b->Co = (int)d;
         b->H = H;
@@ -139,8 +150,10 @@ static stele_status parse_cnn(struct stele_model *m, const json_value *cfg,
             return stele_fail(err, STELE_ERR_CONFIG, "config: CNN block %zu is %dx%d pixels x %d "
                               "channels, over the 2^28-float activation limit", i, H, W,
                               b->Co > Ci ? b->Co : Ci);
-        H /= 2;
-        W /= 2;
+        if (b->pool) {
+            H /= 2;
+            W /= 2;
+        }
         if (H < 1 || W < 1)
             return stele_fail(err, STELE_ERR_CONFIG, "config: image %dx%d is too small for %zu "
                               "CNN blocks (each max-pool halves it: block %zu gets %dx%d)",

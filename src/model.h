@@ -38,10 +38,11 @@ typedef struct {
 #define STELE_MAX_LAYERS 16
 #define STELE_MAX_CNN_BLOCKS 8
 
-/* One CNN encoder block (conv.h): conv 3x3 + bias + ReLU on an H x W x Ci input, then 2x2
- * max-pool to H / 2 x W / 2 x Co. */
+/* One CNN encoder block (conv.h): conv 3x3 + bias + ReLU on an H x W x Ci input, then (pool) a
+ * 2x2 max-pool to H / 2 x W / 2 x Co, or (no pool: config encoder.pool false) H x W x Co. */
 typedef struct {
     int Ci, Co, H, W;
+    int pool;
     const float *w;        /* [3, 3, Ci, Co]: cnn.{i}.weight [Co, Ci, 3, 3] re-laid out at load
                               (kernels.h conv3x3_relu), owned by the model */
     const float *bias;     /* [Co] */

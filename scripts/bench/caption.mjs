@@ -96,7 +96,9 @@ const refAttn = (i, n) => {
   const r0 = ragged ? trace.greedy_offset.data[i] : i * Tg;
   return trace.attn.data.subarray(r0 * S, (r0 + n) * S);
 };
-const grid = cfg.encoder.channels.reduce(([h, w]) => [Math.floor(h / 2), Math.floor(w / 2)], [img.height, img.width]);
+// each block halves the map unless encoder.pool says false for it
+const pooled = (i) => !Array.isArray(cfg.encoder.pool) || cfg.encoder.pool[i] !== false;
+const grid = cfg.encoder.channels.reduce(([h, w], _, i) => (pooled(i) ? [Math.floor(h / 2), Math.floor(w / 2)] : [h, w]), [img.height, img.width]);
 const maxLen = Math.max(1, Math.floor((searchMeta.len_a ?? 0) * grid[0] * grid[1] + (searchMeta.len_b ?? 40)));
 
 // ONNX graphs, re-exported when older than the model or the export script
@@ -280,12 +282,14 @@ const kw = await wasmKernels(path.join(OUT, 'kernels.wasm'));
 const convLayers = [];
 {
   let h = img.height, w = img.width, ci = img.channels;
-  for (const co of cfg.encoder.channels) {
+  cfg.encoder.channels.forEach((co, i) => {
     convLayers.push({ H: h, W: w, Ci: ci, Co: co, item: `conv:${h},${w},${ci},${co}`, flops: 2 * h * w * 9 * ci * co });
-    h = Math.floor(h / 2);
-    w = Math.floor(w / 2);
+    if (pooled(i)) {
+      h = Math.floor(h / 2);
+      w = Math.floor(w / 2);
+    }
     ci = co;
-  }
+  });
 }
 const kItems = ['peak', 'peak4x8', ...convLayers.map((l) => l.item)];
 for (const it of kItems) kw.run(it);   // not recorded: V8 tiers each kernel up (Liftoff -> TurboFan)

@@ -53,7 +53,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 from export import load_vqa  # noqa: E402
-from model import feature_grid, vqa_answer  # noqa: E402
+from model import feature_grid, run_cnn, vqa_answer  # noqa: E402
 import stio  # noqa: E402
 
 TOL = 1e-4
@@ -111,8 +111,7 @@ class VqaGraph(nn.Module):
     def forward(self, image, question):
         m = self.m
         x = image
-        for conv in m.cnn:                                     # as VQA.encode_image
-            x = F.max_pool2d(torch.relu(conv(x)), 2)
+        x = run_cnn(m.cnn, m.cnn_pools, x)                    # as VQA.encode_image
         _, D, h, w = x.shape
         phi = x.permute(0, 2, 3, 1).reshape(1, h * w, D)
         if m.cfg["l2norm"]:

@@ -285,9 +285,15 @@ function table(res) {
   const f = (x, d = 0) => (x == null || Number.isNaN(x) ? '–' : x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
   const rng = (r, d = 0) => (r ? ` (${f(r[0], d)}–${f(r[1], d)})` : '');
   const m = res.machine, q = res.ratios, c = res.model.config;
+  // "32-64-128-128u-128u (u: without the max-pool)" when encoder.pool leaves blocks unpooled
+  const cnnText = (enc) => {
+    const bare = (i) => Array.isArray(enc.pool) && enc.pool[i] === false;
+    const text = enc.channels.map((ch, i) => `${ch}${bare(i) ? 'u' : ''}`).join('-');
+    return enc.channels.some((_, i) => bare(i)) ? `${text} (u: without the max-pool)` : text;
+  };
   const lines = [];
   lines.push(`VQA: model \`${res.model.name}\` (${f(res.model.parameters / 1e6, 3)} M parameters, F32; ` +
-    `CNN ${c.encoder.channels.join('-')}, ${res.model.grid.join('x')} grid, ${c.glimpses} glimpses, ${c.answers} answers` +
+    `CNN ${cnnText(c.encoder)}, ${res.model.grid.join('x')} grid, ${c.glimpses} glimpses, ${c.answers} answers` +
     `${res.model.position ? ', learned position table' : ''}), one question at a time (text and pixels in, answer, ` +
     `probabilities and glimpses out), outputs checked on ${res.settings.questions} test questions (\`${res.settings.trace}\`), ` +
     `${res.settings.timed_questions} answers a timed pass${res.settings.timed_questions > res.settings.questions ? ' (the questions cycled)' : ''}; ` +

@@ -645,6 +645,11 @@ async function cmdModels(args) {
 
 // %g as printf writes it, for the numbers info prints (six significant digits).
 const g6 = (x) => String(Number(Number(x).toPrecision(6)));
+// "; no max-pool in block 3, 4" for the CNN blocks encoder.pool leaves unpooled (as cnn.{i})
+const unpooled = (enc) => {
+  const bare = (Array.isArray(enc.pool) ? enc.pool : []).flatMap((p, i) => (p === false ? [i] : []));
+  return bare.length ? `; no max-pool in block ${bare.join(', ')}` : '';
+};
 
 // The model's info as the native CLI prints it (src/cli.c print_info_text).
 function infoText(file, t) {
@@ -662,7 +667,7 @@ function infoText(file, t) {
       `file        ${file} (${n(t.info.modelBytes)} bytes)`,
       `task        vqa; image ${im.width}x${im.height}, ${im.channels} channel${s(im.channels)}, normalised (p/255 - ${g6(im.mean)}) / ${g6(im.std)}`,
       `encoder     cnn, ${c.encoder.channels.length} block${s(c.encoder.channels.length)} (conv 3x3 + ReLU + max-pool 2x2), channels ${c.encoder.channels.join(', ')}` +
-        `${c.encoder.position === 'learned' ? '; a learned position per location' : ''}`,
+        `${unpooled(c.encoder)}${c.encoder.position === 'learned' ? '; a learned position per location' : ''}`,
       `question    embeddings ${c.question.emb}, LSTM hidden ${c.question.hidden}; vocabulary ${c.src_vocab} words`,
       `glimpses    ${c.glimpses} (1x1 convolutions, hidden ${c.attention.hidden}); features l2-normalised: ${c.l2norm === true ? 'yes' : 'no'}`,
       `classifier  hidden ${c.classifier.hidden}, ${c.answers} answers`,
@@ -679,7 +684,7 @@ function infoText(file, t) {
         `${s(c.image.channels)}, normalised (p/255 - ${g6(c.image.mean)}) / ${g6(c.image.std)}`,
       `encoder     cnn, ${c.encoder.channels.length} block${s(c.encoder.channels.length)} (conv 3x3 + ReLU + ` +
         `max-pool 2x2), channels ${c.encoder.channels.map(g6).join(', ')}` +
-        `${c.encoder.position === 'learned' ? '; a learned position per location' : ''}`,
+        `${unpooled(c.encoder)}${c.encoder.position === 'learned' ? '; a learned position per location' : ''}`,
     ] : [
       `encoder     ${c.encoder.type}, ${c.encoder.layers} layer${s(c.encoder.layers)}, hidden ${c.encoder.hidden}` +
         `${c.encoder.type === 'bilstm' ? ' per direction' : ''}${res(c.encoder)}`,

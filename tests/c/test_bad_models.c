@@ -739,6 +739,14 @@ static void caption_cases(void) {
          {CFG("encoder/channels"), "[1,1,1,1,1,1,1,1,1]"});
     want_text = "encoder.channels[1] must be an integer in 1..4096";
     EDIT("caption-channels-fractional", STELE_ERR_CONFIG, {CFG("encoder/channels"), "[4,8.5]"});
+    want_text = "encoder.pool must be an array of 2 booleans";
+    EDIT("caption-pool-short", STELE_ERR_CONFIG, {CFG("encoder/pool"), "[true]"});
+    EDIT("caption-pool-not-array", STELE_ERR_CONFIG, {CFG("encoder/pool"), "false"});
+    want_text = "encoder.pool[1] must be true or false";
+    EDIT("caption-pool-number", STELE_ERR_CONFIG, {CFG("encoder/pool"), "[true,0]"});
+    /* an unpooled second block keeps 42x42: the position table no longer fits the grid */
+    want_text = "memory_position.weight has shape [441, 8], the config implies [1764, 8]";
+    EDIT("caption-pool-grid", STELE_ERR_SHAPE, {CFG("encoder/pool"), "[true,false]"});
     want_text = "over the 2^28-float activation limit";
     EDIT("caption-activations-huge", STELE_ERR_CONFIG, {CFG("image/height"), "4096"},
          {CFG("image/width"), "4096"}, {CFG("encoder/channels"), "[4096,8]"});

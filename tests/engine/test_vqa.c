@@ -658,6 +658,15 @@ int main(int argc, char **argv)
     tiny_parity(nopos, "vqa-tiny-nopos", "tests/golden/tiny/vqa-tiny-nopos.trace.safetensors");
     position_after_norm(m, nopos);
     stele_model_free(nopos);
+    /* a CNN block without the max-pool (encoder.pool false): the same grid, one more conv */
+    const char *dp = "tests/golden/tiny/vqa-tiny-deep.safetensors";
+    stele_model *deep = NULL;
+    if (stele_model_load_file(dp, &deep, &err) != STELE_OK) {
+        FAILF("%s: %s: %s", dp, stele_status_name(err.status), err.message);
+    } else {
+        tiny_parity(deep, "vqa-tiny-deep", "tests/golden/tiny/vqa-tiny-deep.trace.safetensors");
+        stele_model_free(deep);
+    }
     pixel_formats(m);
     bad_inputs(m);
     question_words(m);

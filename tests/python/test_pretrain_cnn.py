@@ -103,8 +103,63 @@ class Format(unittest.TestCase):
         with tempfile.TemporaryDirectory() as d:
             _, path = self.write(d, [4, 8])
             with self.assertRaises(SystemExit) as e:
-                cnn_state(path, [4, 16])
+                cnn_state(path, {"channels": [4, 16]})
         self.assertIn("[4, 8] != [4, 16]", str(e.exception))
+
+    def test_pools_must_match(self):
+        with tempfile.TemporaryDirectory() as d:
+            _, path = self.write(d, [4, 8])
+            with self.assertRaises(SystemExit) as e:
+                cnn_state(path, {"channels": [4, 8], "pool": [True, False]})
+        self.assertIn("pools [True, True] != [True, False]", str(e.exception))
+
+    def test_unpooled_block_keeps_the_grid(self):
+        m = LocationClassifier([4, 8, 8, 8], [True, True, True, False])
+        self.assertEqual(tuple(m(torch.zeros(1, 1, 84, 84)).shape), (1, 100, NOTHING + 1))
+        cfg = {"encoder": {"channels": [4, 8, 8, 8], "pool": [True, True, True, False]},
+               "image": {"height": 84, "width": 84, "channels": 1}}
+        self.assertEqual(location_cells(cfg).tolist(), location_cells(
+            {"encoder": {"channels": [4, 8, 8]}, "image": cfg["image"]}).tolist())
+
+
+class PartlyFrozen(unittest.TestCase):
+    """train.freeze_cnn N: the first N blocks frozen and cached, the rest trained on the cache."""
+
+    def model(self):
+        torch.manual_seed(2)
+        cfg = merge_vqa_config(copy.deepcopy(TINY_CONFIG))
+        cfg["encoder"].update(channels=[4, 8, 8], pool=[True, True, False])
+        return VQA(cfg)
+
+    def test_cached_prefix_gives_the_same_phi(self):
+        from train_vqa import Features
+        model = self.model().eval()
+        images = np.random.RandomState(0).randint(0, 256, (5, 84, 84)).astype(np.uint8)
+        with torch.no_grad():
+            want = model.encode_image(model.normalize(images))
+            for blocks in (1, 2, 3):
+                got = Features(model, images, torch.device("cpu"), blocks)(torch.arange(5))
+                np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-6,
+                                           err_msg=f"{blocks} blocks cached")
+
+    def test_only_the_first_blocks_freeze(self):
+        from model import cnn_param_groups
+        model = self.model()
+        groups = cnn_param_groups(model, 1e-3, 2, 0.5)
+        self.assertEqual([p.requires_grad for p in model.cnn.parameters()],
+                         [False, False, False, False, True, True])
+        self.assertEqual(len(groups), 2)
+        self.assertEqual({id(p) for p in groups[1]["params"]},
+                         {id(p) for p in model.cnn[2].parameters()})
+        self.assertEqual(groups[1]["lr"], 5e-4)
+
+    def test_bad_count_refused(self):
+        from train_vqa import frozen_blocks
+        model = self.model()
+        self.assertEqual((frozen_blocks(model, True), frozen_blocks(model, False),
+                          frozen_blocks(model, 2)), (3, 0, 2))
+        with self.assertRaises(SystemExit):
+            frozen_blocks(model, 4)
 
 
 if __name__ == "__main__":
