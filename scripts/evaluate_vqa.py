@@ -129,6 +129,19 @@ def same_cnn(model_path, other_path):
     return bool(keys) and all(k in b and np.array_equal(a[k], b[k]) for k in keys)
 
 
+def pretrain_runs(pretrain):
+    """How the CNN's pretraining ran: one run, or a first run and a second one from its CNN."""
+    first = pretrain.get("first_stage")
+    seconds = pretrain["train_seconds"] + (first["train_seconds"] if first else 0)
+    mirror = " with garments and bags mirrored at random" if pretrain.get("mirror") else ""
+    if first:
+        runs = (f"{first['steps']:,} batches (dev items {first['dev']['item_accuracy']:.2f} %), "
+                f"then {pretrain['steps']:,} more from that CNN{mirror}")
+    else:
+        runs = f"{pretrain['steps']:,} batches{mirror}"
+    return f"{runs}, {seconds / 60:.1f} min"
+
+
 def card(path, scores, train, baseline_train, cfg, cnn_source=None, notes=None,
          pretrain=None):
     t = scores["test"]
@@ -173,8 +186,8 @@ def card(path, scores, train, baseline_train, cfg, cnn_source=None, notes=None,
              + (f" (pretrained by scripts/pretrain_cnn.py as a per-location item classifier on "
                 f"scenes of training images [0, 55000): item accuracy "
                 f"{pretrain['dev']['item_accuracy']:.2f} % on the dev scenes, "
-                f"{pretrain['test']['item_accuracy']:.2f} % on the test scenes, "
-                f"{pretrain['train_seconds'] / 60:.1f} min; cnn-pretrain.json)"
+                f"{pretrain['test']['item_accuracy']:.2f} % on the test scenes; "
+                f"{pretrain_runs(pretrain)}; cnn-pretrain.json)"
                 if pretrain else "")
              + f"; best dev accuracy {pct(train.get('best_dev_accuracy', 0))}", "",
              "## Data", "",

@@ -523,11 +523,41 @@ def cnn_param_groups(model, lr, frozen, cnn_scale):
     return groups
 
 
-def cnn_state(path, enc):
+def identity_blocks(have, want, what):
+    """The cnn.{i}.weight/bias tensors that take a CNN with the blocks of encoder config `have`
+    to those of `want` (train.extend_cnn): `have`'s blocks must be `want`'s first ones, and each
+    further block unpooled with as many channels out as in. Its 3x3 kernel is the identity (the
+    centre tap 1 from channel c to c, 0 elsewhere) and its bias 0: its input is a ReLU's output,
+    never negative, so the block, ReLU included, passes it on unchanged, and the deeper model
+    starts as the function the shallower one computes. SystemExit (naming `what`) otherwise."""
+    n, hc, wc = len(have["channels"]), have["channels"], want["channels"]
+    hp, wp = cnn_pools(have), cnn_pools(want)
+    if wc[:n] != hc or wp[:n] != hp:
+        raise SystemExit(f"{what}: CNN channels {hc} (pools {hp}) are not the first blocks of "
+                         f"{wc} (pools {wp})")
+    out = {}
+    for i in range(n, len(wc)):
+        if wp[i] or wc[i] != wc[i - 1]:
+            raise SystemExit(f"{what}: block {i} of {wc} (pools {wp}) cannot start as the "
+                             f"identity: it must keep {wc[i - 1]} channels and have no max-pool")
+        w = torch.zeros(wc[i], wc[i], 3, 3)
+        w[torch.arange(wc[i]), torch.arange(wc[i]), 1, 1] = 1.0
+        out[f"cnn.{i}.weight"], out[f"cnn.{i}.bias"] = w, torch.zeros(wc[i])
+    return out
+
+
+def cnn_state(path, enc, extend=False):
     """-> (the cnn.* tensors of read_pretrained(path) as a state dict for a CNN ModuleList,
     its config, all its tensors); SystemExit when its channels or pools differ from those of
-    the encoder config `enc`."""
+    the encoder config `enc`. extend: its CNN may be the first blocks of enc's, the others
+    starting as the identity (identity_blocks)."""
     cfg, tensors = read_pretrained(path)
+    if extend and cfg["encoder"]["channels"] != enc["channels"]:
+        tensors = dict(tensors)
+        tensors.update({k: v.numpy() for k, v in
+                        identity_blocks(cfg["encoder"], enc, path).items()})
+        cfg = dict(cfg, encoder=dict(cfg["encoder"], channels=enc["channels"],
+                                     pool=cnn_pools(enc)))
     if cfg["encoder"]["channels"] != enc["channels"]:
         raise SystemExit(f"{path}: CNN channels {cfg['encoder']['channels']} != {enc['channels']}")
     if cnn_pools(cfg["encoder"]) != cnn_pools(enc):

@@ -39,7 +39,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "data"))
 import scenes  # noqa: E402
 from evaluate_vqa import location_cells  # noqa: E402
-from model import cnn_pools, make_cnn, run_cnn  # noqa: E402
+from model import cnn_pools, cnn_state, make_cnn, run_cnn  # noqa: E402
 
 NOTHING = 10
 
@@ -53,18 +53,31 @@ class LocationClassifier(nn.Module):
         self.scale = nn.Parameter(torch.tensor(10.0))
         self.out = nn.Linear(channels[-1], NOTHING + 1)
 
+    def cnn_features(self, x):
+        """x [B, 1, H, W] normalised -> unit feature per location [B, S, C]."""
+        x = run_cnn(self.cnn, self.pools, x)
+        return F.normalize(x.flatten(2).transpose(1, 2), p=2.0, dim=2, eps=1e-12)
+
+    def head(self, phi):
+        return self.out(self.scale * phi)
+
     def forward(self, x):
         """x [B, 1, H, W] normalised -> logits [B, S, 11]."""
-        x = run_cnn(self.cnn, self.pools, x)
-        phi = F.normalize(x.flatten(2).transpose(1, 2), p=2.0, dim=2, eps=1e-12)
-        return self.out(self.scale * phi)
+        return self.head(self.cnn_features(x))
+
+
+# Fashion-MNIST's shoes (sandal 5, sneaker 7, ankle boot 9) all face left, so a mirrored shoe is an
+# image no split holds; a mirrored garment or bag is as plausible as the original.
+MIRRORABLE = np.array([k not in (5, 7, 9) for k in range(10)])
 
 
 class SceneSampler:
-    """Random scenes from a pool of Fashion-MNIST images, drawn like scenes.draw_layouts."""
+    """Random scenes from a pool of Fashion-MNIST images, drawn like scenes.draw_layouts.
+    mirror: each garment or bag is mirrored left-right with probability 1/2 (augmentation; off,
+    the random stream is exactly the one without the option)."""
 
-    def __init__(self, images, labels, pool, seed):
-        self.images, self.rs = images, np.random.RandomState(seed)
+    def __init__(self, images, labels, pool, seed, mirror=False):
+        self.images, self.rs, self.mirror = images, np.random.RandomState(seed), mirror
         self.by_class = [pool[labels[pool] == k] for k in range(10)]
 
     def batch(self, n):
@@ -77,7 +90,11 @@ class SceneSampler:
             cls = rs.randint(10, size=k)
             src = [self.by_class[c][rs.randint(len(self.by_class[c]))] for c in cls]
             d = rs.randint(-scenes.JITTER, scenes.JITTER + 1, (k, 2))
-            out[s] = scenes.compose(self.images[src], cells, d[:, 0], d[:, 1])
+            sprites = self.images[src]
+            if self.mirror:
+                flip = (rs.randint(2, size=k) == 1) & MIRRORABLE[cls]
+                sprites[flip] = sprites[flip][:, :, ::-1]
+            out[s] = scenes.compose(sprites, cells, d[:, 0], d[:, 1])
             lab[s, cells] = cls
         return out, lab
 
@@ -127,6 +144,12 @@ def main():
     ap.add_argument("--eval-every", type=int, default=500)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--mirror", action="store_true", help="mirror garments and bags left-right "
+                    "at random (not shoes: Fashion-MNIST's all face left)")
+    ap.add_argument("--init", default=None, help="a cnn.pt to go on from (same channels and "
+                    "pools); its classifier was not kept, so a new one trains alone first")
+    ap.add_argument("--head-steps", type=int, default=300, help="with --init: batches that "
+                    "train the new classifier alone, the CNN fixed, before the run's --steps")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -140,15 +163,31 @@ def main():
     mean, std = round(float(x.mean()), 4), round(float(x.std()), 4)
     del x
     images, labels = scenes.load_fashion("train")
-    sampler = SceneSampler(images, labels, np.arange(scenes.TRAIN_POOL), args.seed)
+    sampler = SceneSampler(images, labels, np.arange(scenes.TRAIN_POOL), args.seed, args.mirror)
     cfg = {"encoder": enc,
            "image": {"height": scenes.SIZE, "width": scenes.SIZE, "channels": 1,
                      "mean": mean, "std": std}}
     cells_of_loc = location_cells(cfg)
     cell_idx = torch.from_numpy(cells_of_loc)
     model = LocationClassifier(channels, pools)
-    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     history, t0, run_loss = [], time.time(), 0.0
+    if args.init:
+        state, _, _ = cnn_state(args.init, enc)   # exits naming both when the CNNs differ
+        model.cnn.load_state_dict(state, strict=True)
+        head = torch.optim.Adam([model.scale] + list(model.out.parameters()), lr=args.lr)
+        for _ in range(args.head_steps):
+            u8, lab = sampler.batch(args.batch)
+            with torch.no_grad():
+                feats = model.cnn_features(normalise(u8, mean, std))
+            loss = F.cross_entropy(model.head(feats).flatten(0, 1),
+                                   torch.from_numpy(lab)[:, cell_idx].flatten())
+            head.zero_grad()
+            loss.backward()
+            head.step()
+        print(json.dumps({"init": args.init, "head_steps": args.head_steps,
+                          "dev": score(model, os.path.join(args.scenes, "dev.npz"),
+                                       cells_of_loc, mean, std)}), file=sys.stderr)
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     for step in range(1, args.steps + 1):
         for g in opt.param_groups:   # cosine from lr to 0 over the run
             g["lr"] = args.lr * 0.5 * (1 + math.cos(math.pi * (step - 1) / args.steps))
@@ -176,6 +215,8 @@ def main():
                           "Fashion-MNIST training images [0, 55000) (scripts/pretrain_cnn.py)",
            "channels": channels, "pool": pools, "image": cfg["image"], "steps": args.steps,
            "batch_scenes": args.batch, "lr": args.lr, "seed": args.seed,
+           "mirror": args.mirror, "init": args.init,
+           "head_steps": args.head_steps if args.init else 0,
            "threads": args.threads, "train_seconds": round(secs, 1),
            "dev": history[-1]["dev"], "test": test, "history": history}
     json.dump(res, open(os.path.join(args.out, "pretrain.json"), "w"), indent=1)

@@ -27,7 +27,10 @@ train.freeze_cnn true the CNN is not trained and each split's phi (after the l2 
 computed once (train.freeze_cnn N: the first N blocks only; their output map is computed once and
 the other blocks train on it) ("feature_seconds" in train.json, counted in train_seconds; --feature-cache DIR
 keeps them on disk so that the baseline run reuses them: "features_reused"). Without init_cnn the
-image mean/std are measured on the train images as train_caption.py does.
+image mean/std are measured on the train images as train_caption.py does. train.extend_cnn true:
+the CNN of init_cnn and of --init-model may be the first blocks of the config's, the others
+starting as the identity (model.identity_blocks: unpooled, as many channels out as in), so that a
+trained model grows deeper CNN blocks (a wider view for each place) and starts where it was.
 
 Writes OUT/best.pt, OUT/checkpoint.pt (resume point: running again resumes), OUT/train.json
 (history, wall time, device, why it stopped). Options as train_caption.py: --device, --threads,
@@ -41,6 +44,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model import VQA, merge_vqa_config, count_parameters, cnn_state, run_cnn, \
+    identity_blocks, \
     cnn_param_groups  # noqa: E402
 from words import WordVocab, encode_question  # noqa: E402
 
@@ -187,13 +191,13 @@ def evaluate(model, feats, split, size, device):
     return total / n, correct / n
 
 
-def init_cnn_from(model, path, position=True):
+def init_cnn_from(model, path, position=True, extend=False):
     """Copy cnn.* from an exported caption model (.safetensors), a caption training folder's
     best.pt or scripts/pretrain_cnn.py's cnn.pt (model.read_pretrained), and (position true)
     its memory_position.weight as the initial position table when both models have one of the
     same shape; -> (its image config, whether the position was
     copied)."""
-    state, cfg, tensors = cnn_state(path, model.cfg["encoder"])
+    state, cfg, tensors = cnn_state(path, model.cfg["encoder"], extend)
     model.cnn.load_state_dict(state, strict=True)
     pos = tensors.get("memory_position.weight")
     copied = False
@@ -279,7 +283,8 @@ def main():
     init = tc.get("init_cnn")
     position_copied = False
     if init:
-        img, position_copied = init_cnn_from(model, init, tc.get("init_position", True))
+        img, position_copied = init_cnn_from(model, init, tc.get("init_position", True),
+                                             bool(tc.get("extend_cnn")))
         mean, std = img["mean"], img["std"]
     else:
         mean, std = pixel_stats(train_x)
@@ -291,6 +296,10 @@ def main():
         cfg["l2norm"] else None
     if args.init_model:
         start = torch.load(args.init_model, map_location="cpu")
+        if tc.get("extend_cnn") and start["config"]["encoder"] != cfg["encoder"]:
+            start["model"].update(identity_blocks(start["config"]["encoder"], cfg["encoder"],
+                                                  args.init_model))
+            start["config"] = dict(start["config"], encoder=cfg["encoder"])
         if start["config"] != cfg:
             raise SystemExit(f"--init-model {args.init_model}: its config differs from this run's")
         model.load_state_dict(start["model"], strict=True)

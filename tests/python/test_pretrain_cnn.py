@@ -46,6 +46,33 @@ class Sampler(unittest.TestCase):
         b = SceneSampler(images, labels, np.arange(20), seed=5).batch(8)
         self.assertTrue(np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]))
 
+    def test_mirror_garments_only(self):
+        images, labels = fake_fashion()
+        images[:, :, 14:] = 0                           # left half filled: a mirror shows right
+        pool = np.arange(10, 20)
+        plain = SceneSampler(images, labels, pool, seed=4).batch(300)
+        off = SceneSampler(images, labels, pool, seed=4, mirror=False).batch(300)
+        self.assertTrue(np.array_equal(plain[0], off[0]), "mirror off changed the stream")
+        u8, lab = SceneSampler(images, labels, pool, seed=4, mirror=True).batch(300)
+        mirrored = {k: [0, 0] for k in range(10)}       # class -> [mirrored, seen]
+        for u, l in ((plain[0], plain[1]), (u8, lab)):
+            for s in range(300):
+                for cell in np.flatnonzero(l[s] != NOTHING):
+                    y = scenes.CELL * (cell // 3) + scenes.CELL // 2
+                    x = scenes.CELL * (cell % 3)
+                    left, right = int(u[s, y, x + 8]), int(u[s, y, x + 20])
+                    self.assertTrue((left == 0) != (right == 0), f"scene {s} cell {cell}")
+                    if u is u8:
+                        mirrored[int(l[s, cell])][0] += right != 0
+                        mirrored[int(l[s, cell])][1] += 1
+                    else:
+                        self.assertEqual(right, 0, "mirrored without the option")
+        for k, (m, n) in mirrored.items():
+            if k in (5, 7, 9):
+                self.assertEqual(m, 0, f"shoe class {k} mirrored")
+            else:
+                self.assertTrue(0.3 < m / n < 0.7, f"class {k}: {m} of {n} mirrored")
+
 
 class Classifier(unittest.TestCase):
     def test_shapes_and_names(self):
@@ -122,6 +149,54 @@ class Format(unittest.TestCase):
             {"encoder": {"channels": [4, 8, 8]}, "image": cfg["image"]}).tolist())
 
 
+class Extend(unittest.TestCase):
+    """train.extend_cnn: a trained CNN grows unpooled blocks that start as the identity."""
+
+    def test_deeper_model_starts_equal(self):
+        from model import identity_blocks
+        torch.manual_seed(3)
+        cfg = merge_vqa_config(copy.deepcopy(TINY_CONFIG))
+        cfg["encoder"].update(channels=[4, 8, 8], pool=[True, True, False])
+        small = VQA(cfg).eval()
+        deep_cfg = copy.deepcopy(cfg)
+        deep_cfg["encoder"].update(channels=[4, 8, 8, 8, 8], pool=[True, True, False, False, False])
+        deep = VQA(deep_cfg).eval()
+        state = dict(small.state_dict())
+        state.update(identity_blocks(cfg["encoder"], deep_cfg["encoder"], "small"))
+        deep.load_state_dict(state, strict=True)
+        images = np.random.RandomState(1).randint(0, 256, (3, 84, 84)).astype(np.uint8)
+        with torch.no_grad():
+            a = small.encode_image(small.normalize(images))
+            b = deep.encode_image(deep.normalize(images))
+        self.assertTrue(torch.equal(a, b), "the identity blocks changed phi")
+        self.assertEqual(len(deep.cnn), 5)
+
+    def test_refused(self):
+        from model import identity_blocks
+        have = {"channels": [4, 8], "pool": [True, True]}
+        for want, says in (({"channels": [4, 8, 8], "pool": [True, True, True]}, "block 2"),
+                           ({"channels": [4, 8, 16], "pool": [True, True, False]}, "keep 8"),
+                           ({"channels": [4, 16, 16], "pool": [True, True, False]},
+                            "not the first blocks")):
+            with self.assertRaises(SystemExit) as e:
+                identity_blocks(have, want, "x.pt")
+            self.assertIn(says, str(e.exception))
+            self.assertIn("x.pt", str(e.exception))
+
+    def test_cnn_state_extends_only_when_asked(self):
+        with tempfile.TemporaryDirectory() as d:
+            _, path = Format().write(d, [4, 8])
+            want = {"channels": [4, 8, 8], "pool": [True, True, False]}
+            with self.assertRaises(SystemExit):
+                cnn_state(path, want)
+            state, cfg, _ = cnn_state(path, want, extend=True)
+        self.assertEqual(sorted(state), ["0.bias", "0.weight", "1.bias", "1.weight", "2.bias",
+                                         "2.weight"])
+        self.assertEqual(cfg["encoder"]["channels"], [4, 8, 8])
+        self.assertEqual(float(state["2.weight"][3, 3, 1, 1]), 1.0)
+        self.assertEqual(float(state["2.weight"].abs().sum()), 8.0)
+
+
 class PartlyFrozen(unittest.TestCase):
     """train.freeze_cnn N: the first N blocks frozen and cached, the rest trained on the cache."""
 
@@ -164,3 +239,17 @@ class PartlyFrozen(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class CardLine(unittest.TestCase):
+    def test_one_run_and_two(self):
+        from evaluate_vqa import pretrain_runs
+        one = {"steps": 8000, "train_seconds": 816.0, "dev": {"item_accuracy": 90.87}}
+        self.assertEqual(pretrain_runs(one), "8,000 batches, 13.6 min")
+        two = {"steps": 20000, "train_seconds": 2027.5, "mirror": True,
+               "dev": {"item_accuracy": 92.9},
+               "first_stage": {"steps": 20000, "train_seconds": 2062.2,
+                               "dev": {"item_accuracy": 92.87}}}
+        self.assertEqual(pretrain_runs(two),
+                         "20,000 batches (dev items 92.87 %), then 20,000 more from that CNN "
+                         "with garments and bags mirrored at random, 68.2 min")
