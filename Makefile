@@ -39,6 +39,7 @@ $(CORPUS)/ui-en-fr/test.en: scripts/data/ui_en_fr.py
 # exports them, evaluates them and rewrites their model cards' score tables.
 models: setup-train corpus
 	rm -rf $(TRAIN)/dates $(TRAIN)/ui-en-fr $(TRAIN)/scenes-caption $(SCENES_CNN) $(VQA_CNN) $(VQA_CNN_FIRST)
+	rm -rf $(TRAIN)/scenes-vqa $(TRAIN)/scenes-vqa-baseline $(TRAIN)/scenes-vqa-tune $(TRAIN)/scenes-vqa-wide
 	$(MAKE) model-dates model-ui-en-fr model-scenes-caption
 	$(MAKE) models-vqa
 
@@ -268,12 +269,23 @@ $(VQA_CNN)/cnn.pt: $(VQA_CNN_FIRST)/cnn.pt
 
 # The VQA model (attention, with a learned position table) and its no-attention baseline: trained
 # one after the other, both on the pretrained scene CNN ($(VQA_CNN)/cnn.pt), frozen (its
-# features computed once into the feature cache, which the baseline reuses); then the attention
-# model's second stage (scenes-vqa-tune.json): from its best, the CNN's last two blocks
-# fine-tuned with the rest (the first three frozen, their output cached); exported, evaluated
-# (scores.json + card, with the hand-written NOTES.md), and its goldens.
-.PHONY: models-vqa vqa-train vqa-export vqa-eval vqa-golden
-VQA_FLAGS ?= --threads 1
+# features computed once into the feature cache, which the baseline reuses); then two more stages
+# of the attention model, each from the previous stage's best:
+#   2. scenes-vqa-tune.json: the CNN's last two blocks fine-tuned with the rest (the first three
+#      frozen, their output cached);
+#   3. scenes-vqa-wide.json: two more unpooled 128-channel blocks that start as the identity
+#      (train.extend_cnn), trained with the rest, the first five blocks frozen and cached. Each
+#      place then sees 86x86 pixels, enough to reach the neighbouring cells relations ask about.
+#      The glimpse and classifier hidden layers widen from 64 and 128 to 256 units, the new ones
+#      starting silent (train.widen_hidden), and each train scene gets 3 questions of each type
+#      (train.questions_per_type) instead of 1: 32 minutes on 2 threads (with PRETRAIN_ENV: the
+#      time budget decides how many epochs run, so the same speed matters).
+# Then exported, evaluated (scores.json + card, with the hand-written NOTES.md), and its goldens.
+# vqa-train-tune and vqa-train-wide rerun one stage alone.
+.PHONY: models-vqa vqa-train vqa-train-tune vqa-train-wide vqa-export vqa-eval vqa-golden
+# The shipped model's stages ran on 2 threads; their time budgets decide how many epochs run, so
+# fewer threads would train less.
+VQA_FLAGS ?= --threads 2
 VQA_DIR   := models/scenes-vqa
 VQA_FEATS := $(TRAIN)/scenes-vqa-features
 
@@ -285,22 +297,21 @@ vqa-train: corpus $(VQA_CNN)/cnn.pt
 	$(PY) scripts/train_vqa.py --config scripts/configs/scenes-vqa-baseline.json \
 	    --corpus $(CORPUS)/scenes-vqa --scenes $(CORPUS)/scenes --out $(TRAIN)/scenes-vqa-baseline \
 	    --feature-cache $(VQA_FEATS) $(VQA_FLAGS)
+	$(MAKE) vqa-train-tune vqa-train-wide VQA_FLAGS="$(VQA_FLAGS)"
+
+vqa-train-tune:
 	$(PY) scripts/train_vqa.py --config scripts/configs/scenes-vqa-tune.json --corpus $(CORPUS)/scenes-vqa \
 	    --scenes $(CORPUS)/scenes --out $(TRAIN)/scenes-vqa-tune --feature-cache $(VQA_FEATS) \
 	    --init-model $(TRAIN)/scenes-vqa/best.pt $(VQA_FLAGS)
 
-# An experiment, not part of models-vqa (not yet exported nor shipped; NOTES.md has its scores):
-# from the tuned model, two more unpooled 128-channel blocks that start as the identity
-# (train.extend_cnn), trained with the rest, the first five blocks frozen and cached. Each place
-# then sees 86x86 pixels, enough to reach the neighbouring cells that relations ask about.
-.PHONY: vqa-train-wide
 vqa-train-wide:
-	$(PY) scripts/train_vqa.py --config scripts/configs/scenes-vqa-wide.json --corpus $(CORPUS)/scenes-vqa \
+	$(PRETRAIN_ENV) $(PY) scripts/train_vqa.py --config scripts/configs/scenes-vqa-wide.json --corpus $(CORPUS)/scenes-vqa \
 	    --scenes $(CORPUS)/scenes --out $(TRAIN)/scenes-vqa-wide --feature-cache $(VQA_FEATS) \
 	    --init-model $(TRAIN)/scenes-vqa-tune/best.pt $(VQA_FLAGS)
 
 vqa-export:
-	$(PY) scripts/export_vqa.py --train $(TRAIN)/scenes-vqa-tune --first-stage $(TRAIN)/scenes-vqa \
+	$(PY) scripts/export_vqa.py --train $(TRAIN)/scenes-vqa-wide --stage $(TRAIN)/scenes-vqa \
+	    --stage $(TRAIN)/scenes-vqa-tune \
 	    --baseline-train $(TRAIN)/scenes-vqa-baseline \
 	    --corpus $(CORPUS)/scenes-vqa --scenes-info $(CORPUS)/scenes/packages.json --out $(VQA_DIR)
 	$(PY) -c 'import json, sys; a = json.load(open(sys.argv[1])); \

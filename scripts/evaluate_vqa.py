@@ -113,10 +113,76 @@ def pct(x):
     return f"{100 * x:.1f} %"
 
 
-def first_stage(t):
-    """A first training stage's train.json in a few words."""
-    return (f"{t.get('epochs')} epochs, {t.get('train_seconds', 0) / 60:.1f} min, stopped: "
-            f"{t.get('stopped')}, best dev accuracy {100 * t.get('best_dev_accuracy', 0):.2f} %")
+def stages(train):
+    """The training stages in order, each a train_vqa.py train.json: the earlier ones
+    (export_vqa.py --stage), then the final one (train itself)."""
+    return train.get("earlier_stages", []) + [train]
+
+
+def stage_blocks(t):
+    """How many CNN blocks a stage's model had, where its train.json says (older ones only say
+    it when the whole CNN was frozen)."""
+    if t.get("cnn_blocks"):
+        return t["cnn_blocks"]
+    return t.get("frozen_cnn_blocks") if t.get("freeze_cnn") is True else None
+
+
+def stage_words(t, blocks_before=None):
+    """One training stage's train.json in a sentence: what of the CNN trained, and for how long."""
+    parts = []
+    blocks = stage_blocks(t)
+    if t.get("extend_cnn") and blocks and blocks_before and blocks > blocks_before:
+        parts.append(f"the CNN extended from {blocks_before} to {blocks} blocks by unpooled "
+                     f"blocks that start as the identity (train.extend_cnn), so the stage starts "
+                     f"from the previous stage's answers")
+    if t.get("widen_hidden"):
+        parts.append("the glimpse and classifier hidden layers widened to the sizes above, the new "
+                     "units starting with zero outgoing weights (train.widen_hidden)")
+    if t.get("init_position"):
+        divided = t.get("init_position_divided_by")
+        parts.append("the position table initialised from the CNN file's memory_position.weight"
+                     + (f" (divided by {divided:.2f}, the median norm of its raw features)"
+                        if divided else ""))
+    freeze = t.get("freeze_cnn")
+    scale = t.get("cnn_lr_scale", 1.0)
+    if freeze is True:
+        parts.append("the whole CNN frozen")
+    elif freeze:
+        parts.append(f"the CNN's first {freeze} blocks frozen, the others trained (learning rate "
+                     f"x {scale:g})")
+    else:
+        parts.append(f"the whole CNN fine-tuned (learning rate x {scale:g})")
+    per_type = t.get("questions_per_type", 1)
+    asked = (f"{t['train_pairs']:,} train questions"
+             + (f" ({per_type} of each type per train scene, train.questions_per_type)"
+                if per_type > 1 else "") + ", " if "train_pairs" in t else "")
+    return ("; ".join(parts) + f": {asked}{t.get('epochs')} epochs, "
+            f"{t.get('train_seconds', 0) / 60:.1f} min, stopped: {t.get('stopped')}, best dev "
+            f"accuracy {100 * t.get('best_dev_accuracy', 0):.2f} %")
+
+
+def training_lines(train, cnn_source=None, pretrain=None):
+    """The card's "training" item: where the CNN came from, then one sub-item per stage."""
+    runs = stages(train)
+    init = train.get("init_cnn")
+    head = (f"- training: on the {train.get('train_scenes', '?'):,} train scenes, on "
+            f"{train.get('device')} "
+            f"({train.get('threads')} thread(s)); the CNN "
+            + (f"initialised from {init}" if init else "trained from scratch")
+            + (f" (its cnn.* tensors are identical to {cnn_source}'s)" if cnn_source else "")
+            + (f", pretrained by scripts/pretrain_cnn.py as a per-location item classifier on "
+               f"scenes of training images [0, 55000): item accuracy "
+               f"{pretrain['dev']['item_accuracy']:.2f} % on the dev scenes, "
+               f"{pretrain['test']['item_accuracy']:.2f} % on the test scenes; "
+               f"{pretrain_runs(pretrain)} (cnn-pretrain.json)" if pretrain else "")
+            + (f". {len(runs)} stages, each from the previous stage's best model:"
+               if len(runs) > 1 else ":"))
+    lines = [head]
+    before = None
+    for i, t in enumerate(runs, 1):
+        lines.append(f"  {i}. {stage_words(t, before)}")
+        before = stage_blocks(t) or before
+    return lines
 
 
 def same_cnn(model_path, other_path):
@@ -165,31 +231,7 @@ def card(path, scores, train, baseline_train, cfg, cnn_source=None, notes=None,
              f"- glimpses: 1x1 convolutions {cfg['attention']['hidden']} -> {cfg['glimpses']}, "
              f"softmax over the grid; classifier {cfg['classifier']['hidden']} -> "
              f"{cfg['answers']} answers",
-             f"- training: {train.get('train_pairs', '?'):,} questions on "
-             f"{train.get('train_scenes', '?'):,} train scenes; "
-             + (f"first with the whole CNN frozen ({first_stage(train['first_stage'])}), then, "
-                f"from that model's best, " if train.get("first_stage") else "")
-             + f"{train.get('epochs')} epochs, "
-             f"{train.get('train_seconds', 0) / 60:.1f} min on {train.get('device')} "
-             f"({train.get('threads')} thread(s), stopped: {train.get('stopped')}); CNN "
-             + (f"initialised from {train['init_cnn']} and "
-                + ("frozen" if train.get("freeze_cnn") is True else
-                   f"its first {train['freeze_cnn']} blocks frozen, the others fine-tuned "
-                   f"(learning rate x {train.get('cnn_lr_scale', 1.0):g})"
-                   if train.get("freeze_cnn") else
-                   f"fine-tuned (learning rate x {train.get('cnn_lr_scale', 1.0):g} for the CNN)")
-                + (f"; position table initialised from its memory_position.weight (divided by "
-                   f"{train['init_position_divided_by']:.2f}, the median norm of its raw "
-                   f"features)" if train.get("init_position") else "")
-                if train.get("init_cnn") else "trained from scratch")
-             + (f" (its cnn.* tensors are identical to {cnn_source}'s)" if cnn_source else "")
-             + (f" (pretrained by scripts/pretrain_cnn.py as a per-location item classifier on "
-                f"scenes of training images [0, 55000): item accuracy "
-                f"{pretrain['dev']['item_accuracy']:.2f} % on the dev scenes, "
-                f"{pretrain['test']['item_accuracy']:.2f} % on the test scenes; "
-                f"{pretrain_runs(pretrain)}; cnn-pretrain.json)"
-                if pretrain else "")
-             + f"; best dev accuracy {pct(train.get('best_dev_accuracy', 0))}", "",
+             ] + training_lines(train, cnn_source, pretrain) + ["",
              "## Data", "",
              "Questions from templates over the scenes of `build/corpus/scenes` "
              "(scripts/data/scenes_vqa.py): one question of each type per scene (train 30,000 "
@@ -198,7 +240,11 @@ def card(path, scores, train, baseline_train, cfg, cnn_source=None, notes=None,
              "(\"where is the bag ?\" -> place), `count` (\"how many shoes are there ?\" -> 0..4), "
              "`exists` (\"is there a dress ?\" -> yes/no), `relation` (\"what is left of the "
              "coat ?\" -> the class in the adjacent cell, or nothing). Answers are balanced "
-             "within each type (no answer above 40 %; yes/no 50/50).", "",
+             "within each type (no answer above 40 %; yes/no 50/50)."
+             + (" A training stage with train.questions_per_type K asks the same generator for K "
+                "questions of each type per train scene instead (same seed and balance rule); "
+                "dev and test are always the corpus' files."
+                if any(t.get("questions_per_type", 1) > 1 for t in stages(train)) else ""), "",
              "## Test accuracy (test questions on the 1,000 test scenes only)", "",
              "| type | questions | attention | no-attention baseline | difference |",
              "|---|---:|---:|---:|---:|"]

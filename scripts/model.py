@@ -546,6 +546,33 @@ def identity_blocks(have, want, what):
     return out
 
 
+def widen_hidden(start, have, want, fresh, what):
+    """The state dict `start` of a VQA model with config `have`, with its glimpse hidden layer
+    (attention.hidden) and classifier hidden layer (classifier.hidden) widened to `want`'s
+    (train.widen_hidden). The new units take their incoming weights and biases from `fresh` (a
+    newly initialised model of config `want`, so they differ from each other and learn) and get
+    zero outgoing weights, so the wider model starts as the function the narrower one computes.
+    Every other part of the two configs must be equal; SystemExit (naming `what`) otherwise."""
+    rest = lambda c: {k: v for k, v in c.items() if k not in ("attention", "classifier")}
+    if rest(have) != rest(want):
+        raise SystemExit(f"{what}: only attention.hidden and classifier.hidden may differ to "
+                         f"widen it; its config differs in more")
+    out = dict(start)
+    for key, first, second in (("attention", "glimpse.conv1", "glimpse.conv2"),
+                               ("classifier", "classifier.fc1", "classifier.fc2")):
+        old, new = have[key]["hidden"], want[key]["hidden"]
+        if new < old:
+            raise SystemExit(f"{what}: {key}.hidden {old} cannot shrink to {new}")
+        if new == old:
+            continue
+        for name in (f"{first}.weight", f"{first}.bias"):
+            out[name] = torch.cat([start[name], fresh[name][old:]], 0)
+        w = start[f"{second}.weight"]
+        out[f"{second}.weight"] = torch.cat(
+            [w, torch.zeros((w.shape[0], new - old) + tuple(w.shape[2:]), dtype=w.dtype)], 1)
+    return out
+
+
 def cnn_state(path, enc, extend=False):
     """-> (the cnn.* tensors of read_pretrained(path) as a state dict for a CNN ModuleList,
     its config, all its tensors); SystemExit when its channels or pools differ from those of

@@ -31,6 +31,10 @@ image mean/std are measured on the train images as train_caption.py does. train.
 the CNN of init_cnn and of --init-model may be the first blocks of the config's, the others
 starting as the identity (model.identity_blocks: unpooled, as many channels out as in), so that a
 trained model grows deeper CNN blocks (a wider view for each place) and starts where it was.
+train.widen_hidden true: --init-model's attention.hidden and classifier.hidden may be smaller than
+the config's; the new units start with zero outgoing weights (model.widen_hidden), so the wider
+model also starts where it was. train.questions_per_type K (default 1): the train split's questions
+are made again by the corpus generator with K of each type per scene (more_train_questions).
 
 Writes OUT/best.pt, OUT/checkpoint.pt (resume point: running again resumes), OUT/train.json
 (history, wall time, device, why it stopped). Options as train_caption.py: --device, --threads,
@@ -44,9 +48,11 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model import VQA, merge_vqa_config, count_parameters, cnn_state, run_cnn, \
-    identity_blocks, \
-    cnn_param_groups  # noqa: E402
+    identity_blocks, widen_hidden, cnn_param_groups  # noqa: E402
 from words import WordVocab, encode_question  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "data"))
+from scenes_vqa import LAYOUT_KEYS, SEEDS, layout_digest, make_questions  # noqa: E402
 
 
 def read_lines(path):
@@ -58,9 +64,10 @@ class Split:
     """One split's questions grouped by scene: ids (padded LongTensor), lengths, answers, types,
     and for each scene the indices of its questions."""
 
-    def __init__(self, corpus, split, vocab, answers, limit=None):
+    def __init__(self, corpus, split, vocab, answers, limit=None, records=None):
         index = {a: i for i, a in enumerate(answers)}
-        qs = [json.loads(line) for line in read_lines(os.path.join(corpus, f"{split}.jsonl"))]
+        qs = records if records is not None else \
+            [json.loads(line) for line in read_lines(os.path.join(corpus, f"{split}.jsonl"))]
         if limit:
             qs = [q for q in qs if q["scene"] < limit]
         self.records = qs
@@ -78,6 +85,19 @@ class Split:
         for i, q in enumerate(qs):
             self.by_scene.setdefault(q["scene"], []).append(i)
         self.scenes = sorted(self.by_scene)
+
+
+def more_train_questions(layout, per_type):
+    """train.questions_per_type K > 1: the train questions are asked again by the corpus' own
+    generator (scripts/data/scenes_vqa.py make_questions, same seed and balance rule) over the
+    train scenes' layout, with K questions of each type per scene instead of 1, so each train
+    scene (whose features cost the most) teaches more questions; dev and test stay the corpus'
+    files. None for K = 1 (the corpus' train.jsonl)."""
+    if per_type == 1:
+        return None
+    if not isinstance(per_type, int) or per_type < 1:
+        raise SystemExit(f"train.questions_per_type {per_type!r}: a positive integer")
+    return make_questions(layout, SEEDS["train"], per_type)
 
 
 def load_images(scenes_dir, split, limit=None):
@@ -262,18 +282,18 @@ def main():
     vocab = WordVocab(read_lines(os.path.join(args.corpus, "vocab.txt")))
     answers = read_lines(os.path.join(args.corpus, "answers.txt"))
     info = json.load(open(os.path.join(args.corpus, "info.json")))
-    train = Split(args.corpus, "train", vocab, answers, args.limit)
+    z = np.load(os.path.join(args.scenes, "train.npz"))
+    layout = {k: z[k] for k in LAYOUT_KEYS}
+    if layout_digest(layout) != info["layout_digest"]["train"]:
+        raise SystemExit("the scenes corpus is not the one the questions were made from")
+    train = Split(args.corpus, "train", vocab, answers, args.limit,
+                  more_train_questions(layout, tc.get("questions_per_type", 1)))
     dev = Split(args.corpus, "dev", vocab, answers)
     train_x = load_images(args.scenes, "train", args.limit)
     dev_x = load_images(args.scenes, "dev")
     for name, x in (("train", train_x), ("dev", dev_x)):
         if max(getattr(train if name == "train" else dev, "scenes")) >= len(x):
             raise SystemExit(f"{args.scenes}/{name}.npz has fewer scenes than the questions use")
-    z = np.load(os.path.join(args.scenes, "train.npz"))
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "data"))
-    from scenes_vqa import layout_digest, LAYOUT_KEYS
-    if layout_digest({k: z[k] for k in LAYOUT_KEYS}) != info["layout_digest"]["train"]:
-        raise SystemExit("the scenes corpus is not the one the questions were made from")
     cfg = merge_vqa_config(conf["model"])
     cfg.update(src_vocab=vocab.get_piece_size(), answers=len(answers))
     cfg["image"].update(height=int(train_x.shape[1]), width=int(train_x.shape[2]),
@@ -300,6 +320,11 @@ def main():
             start["model"].update(identity_blocks(start["config"]["encoder"], cfg["encoder"],
                                                   args.init_model))
             start["config"] = dict(start["config"], encoder=cfg["encoder"])
+        if tc.get("widen_hidden") and start["config"] != cfg:
+            start["model"] = widen_hidden(start["model"], start["config"], cfg,
+                                          model.state_dict(), args.init_model)
+            start["config"] = dict(start["config"], attention=cfg["attention"],
+                                   classifier=cfg["classifier"])
         if start["config"] != cfg:
             raise SystemExit(f"--init-model {args.init_model}: its config differs from this run's")
         model.load_state_dict(start["model"], strict=True)
@@ -439,6 +464,10 @@ def main():
            "init_cnn": init or None, "init_model": args.init_model,
            "freeze_cnn": tc.get("freeze_cnn", False),
            "frozen_cnn_blocks": n_frozen, "cnn_lr_scale": cnn_scale,
+           "cnn_blocks": len(cfg["encoder"]["channels"]),
+           "extend_cnn": bool(tc.get("extend_cnn")),
+           "widen_hidden": bool(tc.get("widen_hidden")),
+           "questions_per_type": tc.get("questions_per_type", 1),
            "position": cfg["encoder"].get("position", "none"),
            "init_position": position_copied, "init_position_divided_by": position_scale,
            "image": {"mean": mean, "std": std},

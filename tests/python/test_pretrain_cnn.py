@@ -197,6 +197,51 @@ class Extend(unittest.TestCase):
         self.assertEqual(float(state["2.weight"].abs().sum()), 8.0)
 
 
+class Widen(unittest.TestCase):
+    """train.widen_hidden: the glimpse and classifier hidden layers grow; the model starts equal."""
+
+    def test_wider_model_starts_equal(self):
+        from model import widen_hidden
+        torch.manual_seed(4)
+        cfg = merge_vqa_config(copy.deepcopy(TINY_CONFIG))
+        small = VQA(cfg).eval()
+        wide_cfg = copy.deepcopy(cfg)
+        wide_cfg["attention"]["hidden"] = cfg["attention"]["hidden"] + 5
+        wide_cfg["classifier"]["hidden"] = cfg["classifier"]["hidden"] + 3
+        wide = VQA(wide_cfg).eval()
+        fresh = wide.state_dict()
+        state = widen_hidden(small.state_dict(), cfg, wide_cfg, fresh, "small")
+        wide.load_state_dict(state, strict=True)
+        # the new units are live (their incoming weights are the fresh model's, not zero) but
+        # silent (zero outgoing weights)
+        A = cfg["attention"]["hidden"]
+        self.assertTrue(torch.equal(state["glimpse.conv1.weight"][A:],
+                                    fresh["glimpse.conv1.weight"][A:]))
+        self.assertGreater(float(state["glimpse.conv1.weight"][A:].abs().sum()), 0)
+        self.assertEqual(float(state["glimpse.conv2.weight"][:, A:].abs().sum()), 0)
+        images = np.random.RandomState(1).randint(0, 256, (2, 84, 84)).astype(np.uint8)
+        q = torch.tensor([[2, 3, 4], [5, 6, 2]])
+        with torch.no_grad():
+            a = small(small.normalize(images), q, torch.tensor([3, 2]))
+            b = wide(wide.normalize(images), q, torch.tensor([3, 2]))
+        for k in ("logits", "glimpses"):
+            np.testing.assert_allclose(a[k].numpy(), b[k].numpy(), rtol=0, atol=1e-6)
+
+    def test_refused(self):
+        from model import widen_hidden
+        cfg = merge_vqa_config(copy.deepcopy(TINY_CONFIG))
+        state = VQA(cfg).state_dict()
+        narrow = copy.deepcopy(cfg)
+        narrow["attention"]["hidden"] -= 1
+        with self.assertRaisesRegex(SystemExit, "x.pt: attention.hidden .* cannot shrink"):
+            widen_hidden(state, cfg, narrow, state, "x.pt")
+        other = copy.deepcopy(cfg)
+        other["glimpses"] = cfg["glimpses"] + 1
+        with self.assertRaisesRegex(SystemExit, "x.pt: only attention.hidden and "
+                                    "classifier.hidden may differ"):
+            widen_hidden(state, cfg, other, state, "x.pt")
+
+
 class PartlyFrozen(unittest.TestCase):
     """train.freeze_cnn N: the first N blocks frozen and cached, the rest trained on the cache."""
 
@@ -237,8 +282,6 @@ class PartlyFrozen(unittest.TestCase):
             frozen_blocks(model, 4)
 
 
-if __name__ == "__main__":
-    unittest.main()
 
 
 class CardLine(unittest.TestCase):
@@ -253,3 +296,7 @@ class CardLine(unittest.TestCase):
         self.assertEqual(pretrain_runs(two),
                          "20,000 batches (dev items 92.87 %), then 20,000 more from that CNN "
                          "with garments and bags mirrored at random, 68.2 min")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -295,3 +295,79 @@ class ShippedGolden(unittest.TestCase):
                 self.assertEqual(got["top"][:2], r["top"][:2])
             self.assertEqual(model.answers[r["answer"]], r["answer_text"])
             self.assertEqual(int(trace["answer"][i]), r["answer"])
+
+
+class Stages(unittest.TestCase):
+    """The card describes every training stage of the exported model, and the export refuses a
+    stage list that is not the chain the model was trained through."""
+    FROZEN = {"freeze_cnn": True, "frozen_cnn_blocks": 5, "epochs": 13, "train_seconds": 1200.0,
+              "stopped": "time budget", "best_dev_accuracy": 0.93, "init_model": None}
+    TUNE = {"freeze_cnn": 3, "frozen_cnn_blocks": 3, "cnn_lr_scale": 1.0, "epochs": 5,
+            "train_seconds": 840.0, "stopped": "patience", "best_dev_accuracy": 0.9331,
+            "init_model": "build/train/scenes-vqa/best.pt"}
+    WIDE = {"freeze_cnn": 5, "frozen_cnn_blocks": 5, "cnn_lr_scale": 1.0, "cnn_blocks": 7,
+            "extend_cnn": True, "widen_hidden": True, "questions_per_type": 3, "epochs": 5, "train_seconds": 636.0, "stopped": "patience",
+            "best_dev_accuracy": 0.9402, "init_model": "build/train/scenes-vqa-tune/best.pt",
+            "train_pairs": 147308, "train_scenes": 30000, "device": "cpu", "threads": 2,
+            "init_cnn": "cnn.pt"}
+
+    def test_three_stages(self):
+        from evaluate_vqa import training_lines
+        lines = training_lines(dict(self.WIDE, earlier_stages=[self.FROZEN, self.TUNE]))
+        self.assertEqual(len(lines), 4)
+        self.assertIn("3 stages", lines[0])
+        self.assertTrue(lines[1].startswith("  1. the whole CNN frozen: 13 epochs, 20.0 min"))
+        self.assertIn("2. the CNN's first 3 blocks frozen", lines[2])
+        self.assertIn("3. the CNN extended from 5 to 7 blocks", lines[3])
+        self.assertIn("best dev accuracy 94.02 %", lines[3])
+        self.assertIn("hidden layers widened", lines[3])
+        self.assertIn("147,308 train questions (3 of each type per train scene", lines[3])
+        self.assertNotIn("widened", lines[2])
+
+    def test_one_stage(self):
+        from evaluate_vqa import training_lines
+        first = dict(self.FROZEN, train_pairs=1, train_scenes=1, init_position=True,
+                     init_position_divided_by=2.5)
+        lines = training_lines(first)
+        self.assertEqual(len(lines), 2)
+        self.assertTrue(lines[0].endswith(":"))
+        self.assertNotIn("stages", lines[0])
+        self.assertIn("(divided by 2.50", lines[1])
+        self.assertNotIn("extended", lines[1])
+
+    def test_chain_checked(self):
+        from export_vqa import check_stage_chain
+        folders = ["build/train/scenes-vqa", "build/train/scenes-vqa-tune",
+                   "build/train/scenes-vqa-wide"]
+        check_stage_chain(folders, [self.FROZEN, self.TUNE, self.WIDE])
+        with self.assertRaisesRegex(SystemExit, "scenes-vqa-wide: its train.json says it "
+                                    "started from build/train/scenes-vqa-tune/best.pt"):
+            check_stage_chain([folders[0], folders[2]], [self.FROZEN, self.WIDE])
+        with self.assertRaisesRegex(SystemExit, "started from None"):
+            check_stage_chain(folders[:2], [self.FROZEN, dict(self.TUNE, init_model=None)])
+
+
+class MoreTrainQuestions(unittest.TestCase):
+    """train.questions_per_type: more questions per train scene from the corpus' generator."""
+    LAYOUT = {"n": np.array([3, 2], np.int32),
+              "cell": np.array([[0, 1, 4, -1], [2, 8, -1, -1]], np.int32),
+              "cls": np.array([[4, 5, 0, -1], [8, 8, -1, -1]], np.int32)}
+
+    def test_more_questions_same_rule(self):
+        from train_vqa import more_train_questions
+        from scenes_vqa import SEEDS, make_questions
+        self.assertIsNone(more_train_questions(self.LAYOUT, 1))
+        three = more_train_questions(self.LAYOUT, 3)
+        self.assertEqual(three, make_questions(self.LAYOUT, SEEDS["train"], 3))
+        per = {}
+        for q in three:
+            per.setdefault((q["scene"], q["type"]), set()).add(q["question"])
+        self.assertEqual(len(per[(0, "what")]), 3)          # three different questions
+        self.assertNotIn((1, "relation"), per)              # two bags: no item to name
+        self.assertGreater(len(three), 10)
+
+    def test_refused(self):
+        from train_vqa import more_train_questions
+        for bad in (0, -2, 2.5, "2"):
+            with self.assertRaisesRegex(SystemExit, "questions_per_type"):
+                more_train_questions(self.LAYOUT, bad)
